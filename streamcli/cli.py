@@ -1,0 +1,133 @@
+"""The command line: options → (source, sink) → run. No logic of its own.
+
+Imports of everything but Typer happen inside the commands, so `--help` and `--version`
+start fast.
+"""
+
+import enum
+from pathlib import Path
+from typing import Annotated, NoReturn, Optional
+
+import typer
+
+from streamcli import __version__
+
+app = typer.Typer(
+    name="streamcli",
+    help="Watch streams in a terminal and pipe them onward.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# Output options shared by every subcommand that streams.
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Write JSON lines, one event per line.")
+]
+PlainOption = Annotated[
+    bool, typer.Option("--plain", help="Plain text output, even on a terminal.")
+]
+RawOption = Annotated[
+    bool,
+    typer.Option("--raw", help="Write text to a terminal without sanitizing control characters."),
+]
+RecordOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--record", metavar="FILE", dir_okay=False, help="Also save the events as JSON lines."
+    ),
+]
+
+
+class ReplayFormat(str, enum.Enum):
+    auto = "auto"
+    events = "events"
+    asciicast = "asciicast"
+    text = "text"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"streamcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Watch streams in a terminal and pipe them onward."""
+
+
+@app.command()
+def replay(
+    file: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE",
+            help="A streamcli recording, an asciicast (v2/v3) or plain text; - for stdin.",
+        ),
+    ],
+    speed: Annotated[
+        float, typer.Option(min=0, help="Playback speed multiplier; 0 plays without delays.")
+    ] = 1.0,
+    idle_limit: Annotated[
+        Optional[float],
+        typer.Option(
+            "--idle-limit", min=0, metavar="SECONDS", help="Cap every pause at SECONDS."
+        ),
+    ] = None,
+    lenient: Annotated[
+        bool, typer.Option("--lenient", help="Skip malformed lines with a notice.")
+    ] = False,
+    format: Annotated[
+        ReplayFormat, typer.Option("--format", help="The input format (auto: recognise it).")
+    ] = ReplayFormat.auto,
+    chunk_size: Annotated[
+        int, typer.Option("--chunk-size", min=1, metavar="N", help="Plain text: N characters per chunk.")
+    ] = 3,
+    delay: Annotated[
+        float, typer.Option("--delay", min=0, metavar="MS", help="Plain text: MS between chunks.")
+    ] = 20.0,
+    unsafe: Annotated[
+        bool,
+        typer.Option("--unsafe", help="asciicast: keep clipboard and window-title sequences."),
+    ] = False,
+    json_output: JsonOption = False,
+    plain: PlainOption = False,
+    raw: RawOption = False,
+    record: RecordOption = None,
+) -> NoReturn:
+    """Play a recorded stream back with its timing."""
+    from streamcli.env import Environment
+    from streamcli.errors import StreamcliError
+    from streamcli.run import FailedSource, run_stream
+    from streamcli.sinks import OutputOptions
+    from streamcli.sources.replay import ReplayOptions, open_replay
+
+    env = Environment.from_process()
+    options = ReplayOptions(speed, idle_limit, lenient, format.value, chunk_size, delay)
+    try:
+        source = open_replay(file, env.stdin, options)
+    except StreamcliError as exc:
+        source = FailedSource("replay", exc)
+    output = OutputOptions(json=json_output, plain=plain, raw=raw, unsafe=unsafe)
+    status = run_stream(
+        source,
+        env,
+        output,
+        record=record,
+        terminal_output=getattr(source, "format", None) == "asciicast",
+    )
+    raise typer.Exit(status)
+
+
+def main() -> None:
+    """The `streamcli` console script."""
+    app(prog_name="streamcli")

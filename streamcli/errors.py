@@ -1,0 +1,42 @@
+"""Failures streamcli reports to the user, each with its documented exit status."""
+
+from __future__ import annotations
+
+OK = 0
+FAILURE = 1
+USAGE = 2
+INTERRUPTED = 130
+TERMINATED = 143
+
+
+class StreamcliError(Exception):
+    """An expected failure: one line on stderr, an `error` event, an exit status.
+
+    `kind` names the failure in the `error` event; `status` is an HTTP status when there
+    is one; `retryable` says whether trying again may help.
+    """
+
+    exit_code = FAILURE
+    kind = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str | None = None,
+        status: int | None = None,
+        retryable: bool | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if kind is not None:
+            self.kind = kind
+        self.status = status
+        self.retryable = retryable
+
+
+class BadInput(StreamcliError):
+    """Bad usage or bad input: an unreadable file, a malformed recording (exit 2)."""
+
+    exit_code = USAGE
+    kind = "bad_input"

@@ -1,0 +1,340 @@
+"""The pump between a source and a sink: frames, coalescing, taps and a clean ending.
+
+A source's batches are produced in a worker thread and handed over through a bounded
+queue (back-pressure, not unbounded memory). The main thread collects them and writes a
+*frame* when one is due: at once for the first batch after a quiet period (leading edge),
+otherwise when the frame interval has passed, whether or not more arrives (trailing edge).
+Between frames, arriving events are only appended to a list. On the end of the stream,
+an error, Ctrl-C, SIGTERM or SIGHUP, everything that arrived is written before exiting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import TextIO
+
+from streamcli import errors, events
+from streamcli.events import Event
+from streamcli.sinks.base import Sink
+
+MAX_FRAME_INTERVAL = 0.25
+QUEUE_BATCHES = 64
+
+
+class Source:
+    """Where events come from.
+
+    `batches` runs in a worker thread and yields lists of events; raising a
+    `StreamcliError` ends the stream with an `error` event. `close` is called from the
+    main thread to ask the source to stop early and must not block.
+    """
+
+    name = "source"
+
+    def batches(self) -> Iterator[list[Event]]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop producing soon (Ctrl-C, the reader went away)."""
+
+
+class FrameClock:
+    """When the next frame is due: a throttle with a leading and a trailing edge.
+
+    The interval adapts to what a frame costs (four times the last frame's cost, between
+    the sink's base interval and 250 ms), so a slow sink lowers the frame rate instead of
+    falling behind.
+    """
+
+    def __init__(self, interval: float, max_interval: float = MAX_FRAME_INTERVAL) -> None:
+        self.base = interval
+        self.interval = interval
+        self.max_interval = max(max_interval, interval)
+        self.last = -math.inf
+        self.frames = 0
+
+    def due(self, now: float) -> bool:
+        return now - self.last >= self.interval
+
+    def deadline(self) -> float:
+        return self.last + self.interval
+
+    def painted(self, now: float, cost: float) -> None:
+        """Record a frame that started at `now` and took `cost` seconds."""
+        self.frames += 1
+        self.last = now
+        self.interval = min(max(self.base, 4 * cost), self.max_interval)
+
+
+class Stopped(BaseException):
+    """A signal asked streamcli to stop (SIGTERM, SIGHUP)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+_DONE = object()
+
+
+class _Failure:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+class Pipeline:
+    """Runs one stream from `source` to `sink` (and to `taps`, e.g. a recording)."""
+
+    def __init__(
+        self,
+        source: Source,
+        sink: Sink,
+        taps: Sequence[Sink] = (),
+        *,
+        stderr: TextIO | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.source = source
+        self.sink = sink
+        self.taps = list(taps)
+        self.frame = FrameClock(sink.frame_interval)
+        self._stderr = stderr
+        self._clock = clock
+        self._stream_clock = events.StreamClock(clock)
+        self._queue: queue.Queue[object] = queue.Queue(QUEUE_BATCHES)
+        self._stop = threading.Event()
+        self._pending: list[Event] = []
+        self._received_any = False
+        self._ended = False  # the stream's end event arrived
+        self._last_t = 0.0
+
+    # -- running -------------------------------------------------------------
+
+    def run(self) -> int:
+        """Pump the stream to its end and return the exit status."""
+        worker = threading.Thread(target=self._produce, name="streamcli-source", daemon=True)
+        with _stop_signals():
+            worker.start()
+            try:
+                failure = self._pump()
+            except KeyboardInterrupt:
+                return self._interrupted(errors.INTERRUPTED)
+            except Stopped as stop:
+                return self._interrupted(stop.status)
+            except BrokenPipeError:
+                return self._reader_gone()
+            if failure is not None:
+                return self._failed(failure)
+            self._close_sinks()
+            return errors.OK
+
+    def _produce(self) -> None:
+        """Worker thread: move the source's batches into the queue."""
+        try:
+            for batch in self.source.batches():
+                if batch and not self._put(batch):
+                    return
+        except BaseException as exc:  # handed to the main thread, which reports it
+            self._put(_Failure(exc))
+        else:
+            self._put(_DONE)
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _pump(self) -> BaseException | None:
+        """Main loop; returns the source's exception, if it failed."""
+        get = self._queue.get
+        frame = self.frame
+        clock = self._clock
+        while True:
+            try:
+                item = get(timeout=self._timeout())
+            except queue.Empty:  # a frame or a tick is due
+                now = clock()
+                if self._pending and frame.due(now):
+                    self._flush(now)
+                elif (tick := self.sink.next_tick()) is not None and now >= tick:
+                    self.sink.tick()
+                continue
+            if item is _DONE:
+                self._flush(clock())
+                return None
+            if isinstance(item, _Failure):
+                self._flush(clock())
+                return item.exc
+            self._pending.extend(item)  # type: ignore[arg-type]
+            self._note(item)  # type: ignore[arg-type]
+            now = clock()
+            if frame.due(now):
+                self._flush(now)
+
+    def _timeout(self) -> float | None:
+        deadlines = []
+        if self._pending:
+            deadlines.append(self.frame.deadline())
+        tick = self.sink.next_tick()
+        if tick is not None:
+            deadlines.append(tick)
+        if not deadlines:
+            return None
+        return max(0.0, min(deadlines) - self._clock())
+
+    def _flush(self, now: float) -> None:
+        """Write one frame: every pending event, to the taps first, then the sink."""
+        batch = self._pending
+        if not batch:
+            return
+        self._pending = []
+        for tap in self.taps:
+            tap.write(batch)
+        self.sink.write(batch)
+        self.frame.painted(now, self._clock() - now)
+
+    def _note(self, batch: list[Event]) -> None:
+        """Keep what the pipeline must know to end the stream itself."""
+        self._received_any = True
+        last = batch[-1]
+        t = last.get("t")
+        if isinstance(t, (int, float)) and t > self._last_t:
+            self._last_t = t
+        if last.get("type") == "end":
+            self._ended = True
+
+    def _t(self) -> float:
+        """`t` for an event the pipeline adds itself: never before the last one."""
+        return max(self._last_t, self._stream_clock())
+
+    # -- endings -------------------------------------------------------------
+
+    def _received(self) -> None:
+        """Move what the source already delivered into the pending frame."""
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(item, list):
+                self._pending.extend(item)
+                self._note(item)
+            else:
+                return
+
+    def _finish(self, closing: list[Event], sinks: Sequence[Sink]) -> None:
+        """Write what is pending plus the closing events to `sinks`, then close them."""
+        batch = self._pending + closing
+        self._pending = []
+        if not self._received_any:
+            batch.insert(0, events.start(0.0, self.source.name))
+        for sink in sinks:
+            with contextlib.suppress(BrokenPipeError):
+                sink.write(batch)
+        self._close_sinks(sinks)
+
+    def _close_sinks(self, sinks: Sequence[Sink] | None = None) -> None:
+        for sink in sinks if sinks is not None else [*self.taps, self.sink]:
+            with contextlib.suppress(BrokenPipeError):
+                sink.close()
+
+    def _interrupted(self, status: int) -> int:
+        """Ctrl-C or a signal: keep what arrived, mark the stream interrupted."""
+        with _exit_on_second_signal(status):
+            self._stop.set()
+            self.source.close()
+            self._received()
+            closing = [] if self._ended else [events.end(self._t(), "interrupted")]
+            self._finish(closing, [*self.taps, self.sink])
+        return status
+
+    def _reader_gone(self) -> int:
+        """stdout was closed by its reader (`| head`): stop quietly."""
+        self._stop.set()
+        self.source.close()
+        _silence_stdout()
+        self._received()
+        closing = [] if self._ended else [events.end(self._t(), "interrupted")]
+        self._finish(closing, self.taps)
+        return errors.OK
+
+    def _failed(self, exc: BaseException) -> int:
+        """The source failed: everything before the failure is written, then the error."""
+        self._stop.set()
+        if not isinstance(exc, errors.StreamcliError):
+            self._close_sinks()
+            raise exc
+        extra = {}
+        if exc.status is not None:
+            extra["status"] = exc.status
+        if exc.retryable is not None:
+            extra["retryable"] = exc.retryable
+        t = self._t()
+        closing = [events.error(t, exc.kind, exc.message, **extra), events.end(t, "error")]
+        try:
+            self._finish(closing, [*self.taps, self.sink])
+        except BrokenPipeError:
+            _silence_stdout()
+        if not self.sink.shows_errors and self._stderr is not None:
+            from streamcli.sanitize import sanitize
+
+            self._stderr.write(f"streamcli: error: {sanitize(exc.message)}\n")
+            self._stderr.flush()
+        return exc.exit_code
+
+
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise `Stopped` in the main thread, so cleanup runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    statuses = {signal.SIGTERM: errors.TERMINATED, signal.SIGHUP: 128 + signal.SIGHUP}
+
+    def handler(signum: int, frame: object) -> None:
+        raise Stopped(statuses[signum])
+
+    previous = {signum: signal.signal(signum, handler) for signum in statuses}
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+@contextlib.contextmanager
+def _exit_on_second_signal(status: int) -> Iterator[None]:
+    """While cleaning up after a signal, a second one exits at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signums = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+    def handler(signum: int, frame: object) -> None:
+        os._exit(status)
+
+    previous = {signum: signal.signal(signum, handler) for signum in signums}
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)

@@ -1,0 +1,52 @@
+"""Running one stream: the sink and the recording tap from the options, then the pipeline."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from streamcli import errors
+from streamcli.env import Environment
+from streamcli.errors import BadInput, StreamcliError
+from streamcli.events import Event
+from streamcli.pipeline import Pipeline, Source
+from streamcli.sinks import OutputOptions, choose_sink
+from streamcli.sinks.base import Sink
+
+
+class FailedSource(Source):
+    """A stream that could not start: it ends at once with its error."""
+
+    def __init__(self, name: str, error: StreamcliError) -> None:
+        self.name = name
+        self.error = error
+
+    def batches(self) -> Iterator[list[Event]]:
+        raise self.error
+        yield []  # pragma: no cover - makes this a generator
+
+
+def run_stream(
+    source: Source,
+    env: Environment,
+    options: OutputOptions,
+    *,
+    record: Path | None = None,
+    terminal_output: bool = False,
+) -> int:
+    """Pump `source` to the chosen sink (and to `record`); return the exit status."""
+    sink = choose_sink(env, options, terminal_output=terminal_output)
+    with contextlib.ExitStack() as stack:
+        taps: list[Sink] = []
+        if record is not None:
+            try:
+                file = stack.enter_context(open(record, "wb"))  # noqa: SIM115
+            except OSError as exc:
+                error = BadInput(f"cannot write the recording {record}: {exc.strerror or exc}")
+                return Pipeline(FailedSource(source.name, error), sink, stderr=env.stderr).run()
+            from streamcli.sinks.jsonl import JsonlSink
+
+            taps.append(JsonlSink(file))
+        return Pipeline(source, sink, taps, stderr=env.stderr).run()
+    return errors.FAILURE  # pragma: no cover - unreachable

@@ -1,0 +1,44 @@
+"""Sinks: where a stream ends up. `choose_sink` is the one place that picks one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from streamcli.env import Environment
+from streamcli.sinks.base import Sink
+
+
+@dataclass
+class OutputOptions:
+    """The output flags every streaming subcommand shares."""
+
+    json: bool = False
+    plain: bool = False
+    raw: bool = False
+    unsafe: bool = False
+
+
+def choose_sink(env: Environment, options: OutputOptions, *, terminal_output: bool = False) -> Sink:
+    """Pick the sink from the environment and the flags, as httpie picks its output stream.
+
+    `terminal_output` marks a stream of recorded terminal output (asciicast), which is
+    written as recorded instead of as text.
+    """
+    if options.json:
+        from streamcli.sinks.jsonl import JsonlSink
+
+        return JsonlSink(env.stdout, escape_controls=env.stdout_isatty)
+    if terminal_output and not options.plain:
+        from streamcli.sinks.passthrough import PassthroughSink
+
+        return PassthroughSink(
+            env.stdout, env.stderr, safe=not options.unsafe, restore_terminal=env.stdout_isatty
+        )
+    from streamcli.sinks.text import TextSink
+
+    return TextSink(
+        env.stdout,
+        env.stderr,
+        sanitize_output=env.stdout_isatty and not options.raw,
+        terminal=env.stdout_isatty,
+    )

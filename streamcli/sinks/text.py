@@ -1,0 +1,117 @@
+"""Plain text: the answer (or the log lines) on stdout, everything else as short lines on stderr.
+
+Into a pipe or a file the text is written exactly as received; on a terminal it passes
+through the sanitizer first. Each frame is one write to stdout.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO, TextIO
+
+import orjson
+
+from streamcli.events import Event
+from streamcli.sanitize import Sanitizer, sanitize
+from streamcli.sinks.base import Output, Sink
+
+
+class TextSink(Sink):
+    def __init__(
+        self,
+        stdout: BinaryIO,
+        stderr: TextIO,
+        *,
+        sanitize_output: bool,
+        terminal: bool,
+    ) -> None:
+        self.output = Output(stdout)
+        self._stderr = stderr
+        self._terminal = terminal
+        self._text_sanitizer = Sanitizer() if sanitize_output else None
+        self._reasoning_sanitizer = Sanitizer()
+        self._in_reasoning = False
+        self._ends_with_newline = True
+
+    def write(self, events: list[Event]) -> None:
+        parts: list[str] = []
+        for event in events:
+            kind = event.get("type")
+            if kind == "text":
+                parts.append(event["text"])
+            elif kind == "line":
+                parts.append(event["text"])
+                parts.append("\n")
+            else:
+                self._write_stdout(parts)
+                parts = []
+                self._side_channel(event)
+        self._write_stdout(parts)
+
+    def close(self) -> None:
+        held = self._text_sanitizer.flush() if self._text_sanitizer else ""
+        self._write_stdout([held], sanitized=True)
+        if self._terminal and not self._ends_with_newline:
+            self._write_stdout(["\n"], sanitized=True)
+        self._end_reasoning()
+
+    def _write_stdout(self, parts: list[str], sanitized: bool = False) -> None:
+        if not parts or parts == [""]:
+            return
+        self._end_reasoning()
+        text = "".join(parts)
+        if self._text_sanitizer is not None and not sanitized:
+            text = self._text_sanitizer.feed(text)
+        if text:
+            self._ends_with_newline = text.endswith("\n")
+            self.output.write(text.encode("utf-8", "replace"))
+
+    def _side_channel(self, event: Event) -> None:
+        """Events that are not the answer go to stderr, one short line each."""
+        kind = event.get("type")
+        if kind == "reasoning":
+            self._in_reasoning = True
+            self._stderr.write(self._reasoning_sanitizer.feed(event["text"]))
+            self._stderr.flush()
+            return
+        message = describe(event)
+        if message is not None:
+            self._end_reasoning()
+            self._stderr.write(message + "\n")
+            self._stderr.flush()
+
+    def _end_reasoning(self) -> None:
+        if self._in_reasoning:
+            self._in_reasoning = False
+            self._stderr.write(self._reasoning_sanitizer.flush() + "\n")
+            self._stderr.flush()
+
+
+def describe(event: Event) -> str | None:
+    """The one-line, sanitized description of a side-channel event, or None to skip it."""
+    kind = event.get("type")
+    if kind == "tool_start":
+        return f"→ {sanitize(event['name'])} {sanitize(_summary(event.get('arguments')))}"
+    if kind == "tool_end":
+        mark = "✓" if event.get("ok") else "✗"
+        line = f"{mark} {sanitize(event['name'])} ({event.get('duration_ms', 0):.0f} ms)"
+        if not event.get("ok"):
+            first = (event.get("output") or "").strip().splitlines()
+            if first:
+                line += f": {sanitize(first[0])}"
+        return line
+    if kind == "notice":
+        file = event.get("file")
+        prefix = f"streamcli: {sanitize(file)}: " if file else "streamcli: "
+        return prefix + sanitize(event["message"])
+    if kind == "error":
+        return f"streamcli: error: {sanitize(event['message'])}"
+    return None
+
+
+def _summary(arguments: object, limit: int = 80) -> str:
+    """A short, one-line rendering of tool arguments."""
+    try:
+        text = orjson.dumps(arguments).decode()
+    except TypeError:
+        text = repr(arguments)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,67 @@
+"""streamcli recordings: the `--json` event stream saved to a file, read back lazily."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+import orjson
+
+from streamcli import events
+from streamcli.errors import BadInput
+from streamcli.events import Event
+
+_ORJSON_POSITION = re.compile(r": line \d+ column (\d+) \(char \d+\)$")
+
+
+def json_problem(exc: orjson.JSONDecodeError) -> str:
+    """orjson's message, with its position given as a column of the line."""
+    message = _ORJSON_POSITION.sub(r" at column \1", str(exc))
+    return f"not valid JSON ({message})"
+
+
+class LineProblems:
+    """Bad lines: strict mode stops with exit 2; lenient mode skips them with a notice."""
+
+    def __init__(self, name: str, lenient: bool) -> None:
+        self.name = name
+        self.lenient = lenient
+
+    def __call__(self, lineno: int, why: str, t: float) -> Event:
+        """Return the notice for a skipped line, or raise when strict."""
+        where = f"{self.name}: line {lineno}"
+        if not self.lenient:
+            raise BadInput(f"{where}: {why} (--lenient skips bad lines)")
+        return events.notice(t, f"{where} skipped: {why}")
+
+
+def read_recording(
+    batches: Iterable[list[bytes]], problems: LineProblems
+) -> Iterator[list[Event]]:
+    """Decode and check each line of a recording; yields one list per batch of lines."""
+    loads = orjson.loads
+    problem = events.problem
+    lineno = 0
+    t = 0.0
+    for lines in batches:
+        out: list[Event] = []
+        for raw in lines:
+            lineno += 1
+            try:
+                event = loads(raw)
+            except orjson.JSONDecodeError as exc:
+                if raw.isspace() or not raw:
+                    continue
+                why = json_problem(exc)
+            else:
+                why = problem(event)
+                if why is None:
+                    t = event["t"]
+                    out.append(event)
+                    continue
+            if out and not problems.lenient:
+                yield out  # everything before the bad line is played first
+                out = []
+            out.append(problems(lineno, why, t))
+        if out:
+            yield out

@@ -1,0 +1,84 @@
+"""Playback timing: when each recorded event is due.
+
+Gaps are capped by the idle limit first, then divided by the speed, and every event is
+scheduled against one monotonic epoch, so rounding never accumulates into drift.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+
+from streamcli.events import Event
+
+
+class Schedule:
+    """Maps recorded times (`t`) to monotonic deadlines."""
+
+    def __init__(
+        self,
+        speed: float = 1.0,
+        idle_limit: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.speed = speed
+        self.idle_limit = idle_limit
+        self._clock = clock
+        self._epoch: float | None = None
+        self._previous = 0.0  # the recorded time of the previous event
+        self._elapsed = 0.0  # recorded time after the idle limit, before the speed
+
+    @property
+    def instant(self) -> bool:
+        """Speed 0: no delays at all."""
+        return self.speed == 0
+
+    def deadline(self, t: float) -> float:
+        """The monotonic time at which an event recorded at `t` is due."""
+        if self._epoch is None:
+            self._epoch = self._clock()
+        gap = t - self._previous
+        if not math.isfinite(gap) or gap < 0:
+            gap = 0.0
+        else:
+            self._previous = t
+        if self.idle_limit is not None:
+            gap = min(gap, self.idle_limit)
+        self._elapsed += gap
+        if self.instant:
+            return self._epoch
+        return self._epoch + self._elapsed / self.speed
+
+
+def timed_batches(
+    batches: Iterable[list[Event]],
+    schedule: Schedule,
+    stopped: threading.Event,
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[list[Event]]:
+    """Release `batches` of events when they are due; stop early when `stopped` is set.
+
+    Events that are already due travel together; the source waits (interruptibly) only
+    for an event that lies in the future.
+    """
+    for batch in batches:
+        if stopped.is_set():
+            return
+        if schedule.instant:
+            yield batch
+            continue
+        due_now: list[Event] = []
+        for event in batch:
+            due = schedule.deadline(event["t"])
+            if due > clock():
+                if due_now:
+                    yield due_now
+                    due_now = []
+                wait = due - clock()
+                if wait > 0 and stopped.wait(wait):
+                    return
+            due_now.append(event)
+        if due_now:
+            yield due_now
