@@ -6,7 +6,7 @@ start fast.
 
 import enum
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -22,9 +22,7 @@ app = typer.Typer(
 )
 
 # Output options shared by every subcommand that streams.
-JsonOption = Annotated[
-    bool, typer.Option("--json", help="Write JSON lines, one event per line.")
-]
+JsonOption = Annotated[bool, typer.Option("--json", help="Write JSON lines, one event per line.")]
 PlainOption = Annotated[
     bool, typer.Option("--plain", help="Plain text output, even on a terminal.")
 ]
@@ -33,7 +31,7 @@ RawOption = Annotated[
     typer.Option("--raw", help="Write text to a terminal without sanitizing control characters."),
 ]
 RecordOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option(
         "--record", metavar="FILE", dir_okay=False, help="Also save the events as JSON lines."
     ),
@@ -78,10 +76,8 @@ def replay(
         float, typer.Option(min=0, help="Playback speed multiplier; 0 plays without delays.")
     ] = 1.0,
     idle_limit: Annotated[
-        Optional[float],
-        typer.Option(
-            "--idle-limit", min=0, metavar="SECONDS", help="Cap every pause at SECONDS."
-        ),
+        float | None,
+        typer.Option("--idle-limit", min=0, metavar="SECONDS", help="Cap every pause at SECONDS."),
     ] = None,
     lenient: Annotated[
         bool, typer.Option("--lenient", help="Skip malformed lines with a notice.")
@@ -90,7 +86,10 @@ def replay(
         ReplayFormat, typer.Option("--format", help="The input format (auto: recognise it).")
     ] = ReplayFormat.auto,
     chunk_size: Annotated[
-        int, typer.Option("--chunk-size", min=1, metavar="N", help="Plain text: N characters per chunk.")
+        int,
+        typer.Option(
+            "--chunk-size", min=1, metavar="N", help="Plain text: N characters per chunk."
+        ),
     ] = 3,
     delay: Annotated[
         float, typer.Option("--delay", min=0, metavar="MS", help="Plain text: MS between chunks.")

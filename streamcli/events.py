@@ -42,6 +42,7 @@ REQUIRED_FIELDS: dict[str, tuple[tuple[str, frozenset[type]], ...]] = {
 
 EVENT_TYPES = frozenset(REQUIRED_FIELDS)
 
+
 class StreamClock:
     """Seconds since the stream began, on the monotonic clock (never decreasing)."""
 
@@ -107,9 +108,7 @@ def tool_start(t: float, id: str, name: str, arguments: dict[str, Any]) -> Event
     return {"type": "tool_start", "t": t, "id": id, "name": name, "arguments": arguments}
 
 
-def tool_end(
-    t: float, id: str, name: str, ok: bool, output: str, duration_ms: float
-) -> Event:
+def tool_end(t: float, id: str, name: str, ok: bool, output: str, duration_ms: float) -> Event:
     return {
         "type": "tool_end",
         "t": t,

@@ -41,7 +41,7 @@ def run_stream(
         taps: list[Sink] = []
         if record is not None:
             try:
-                file = stack.enter_context(open(record, "wb"))  # noqa: SIM115
+                file = stack.enter_context(open(record, "wb"))
             except OSError as exc:
                 error = BadInput(f"cannot write the recording {record}: {exc.strerror or exc}")
                 return Pipeline(FailedSource(source.name, error), sink, stderr=env.stderr).run()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from streamcli.env import Environment
 from streamcli.sinks.base import Sink
@@ -16,6 +17,9 @@ class OutputOptions:
     plain: bool = False
     raw: bool = False
     unsafe: bool = False
+    # How `line` events say which file they came from: not at all, a `==> file <==`
+    # header when the file changes (as tail does), or a `file: ` prefix on every line.
+    line_labels: Literal["none", "header", "prefix"] = "none"
 
 
 def choose_sink(env: Environment, options: OutputOptions, *, terminal_output: bool = False) -> Sink:
@@ -41,4 +45,5 @@ def choose_sink(env: Environment, options: OutputOptions, *, terminal_output: bo
         env.stderr,
         sanitize_output=env.stdout_isatty and not options.raw,
         terminal=env.stdout_isatty,
+        line_labels=options.line_labels,
     )

@@ -23,6 +23,7 @@ class TextSink(Sink):
         *,
         sanitize_output: bool,
         terminal: bool,
+        line_labels: str = "none",
     ) -> None:
         self.output = Output(stdout)
         self._stderr = stderr
@@ -31,6 +32,8 @@ class TextSink(Sink):
         self._reasoning_sanitizer = Sanitizer()
         self._in_reasoning = False
         self._ends_with_newline = True
+        self._line_labels = line_labels
+        self._last_file: str | None = None
 
     def write(self, events: list[Event]) -> None:
         parts: list[str] = []
@@ -39,6 +42,8 @@ class TextSink(Sink):
             if kind == "text":
                 parts.append(event["text"])
             elif kind == "line":
+                if self._line_labels != "none":
+                    self._label(event["file"], parts)
                 parts.append(event["text"])
                 parts.append("\n")
             else:
@@ -46,6 +51,14 @@ class TextSink(Sink):
                 parts = []
                 self._side_channel(event)
         self._write_stdout(parts)
+
+    def _label(self, file: str, parts: list[str]) -> None:
+        """Say which file a line comes from: a header when it changes, or a prefix."""
+        if self._line_labels == "prefix":
+            parts.append(f"{file}: ")
+        elif file != self._last_file:
+            parts.append(f"==> {file} <==\n" if self._last_file is None else f"\n==> {file} <==\n")
+        self._last_file = file
 
     def close(self) -> None:
         held = self._text_sanitizer.flush() if self._text_sanitizer else ""

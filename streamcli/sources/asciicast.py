@@ -68,8 +68,7 @@ def read_asciicast(
     width, height = _size(header)
     if not all(isinstance(n, int) and not isinstance(n, bool) for n in (width, height)):
         raise BadInput(f"{problems.name}: line 1: the asciicast header has no valid size")
-    yield [events.start(0.0, "replay", format=f"asciicast-v{version}", width=width,
-                        height=height)]
+    yield [events.start(0.0, "replay", format=f"asciicast-v{version}", width=width, height=height)]
     relative = version == 3
     t = 0.0
     exit_status: int | None = None

@@ -35,9 +35,7 @@ class LineProblems:
         return events.notice(t, f"{where} skipped: {why}")
 
 
-def read_recording(
-    batches: Iterable[list[bytes]], problems: LineProblems
-) -> Iterator[list[Event]]:
+def read_recording(batches: Iterable[list[bytes]], problems: LineProblems) -> Iterator[list[Event]]:
     """Decode and check each line of a recording; yields one list per batch of lines."""
     loads = orjson.loads
     problem = events.problem
