@@ -48,5 +48,9 @@ def run_stream(
             from streamcli.sinks.jsonl import JsonlSink
 
             taps.append(JsonlSink(file))
+        if options.stats:
+            from streamcli.stats import StatsTap
+
+            taps.append(StatsTap(env.stderr))
         return Pipeline(source, sink, taps, stderr=env.stderr).run()
     return errors.FAILURE  # pragma: no cover - unreachable

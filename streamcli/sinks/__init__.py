@@ -17,6 +17,7 @@ class OutputOptions:
     plain: bool = False
     raw: bool = False
     unsafe: bool = False
+    stats: bool = False  # a summary line on stderr at the end (`--stats`)
     # How `line` events say which file they came from: not at all, a `==> file <==`
     # header when the file changes (as tail does), or a `file: ` prefix on every line.
     line_labels: Literal["none", "header", "prefix"] = "none"

@@ -1,0 +1,92 @@
+"""Stream statistics: time to first token, output tokens, tokens per second.
+
+`StreamStats` watches the events of one stream; `StatsTap` prints its summary once on
+stderr when the stream ends (`--stats`). Server token counts (`end.usage`) are preferred;
+without them the number of `text` chunks is reported, and the unit says so.
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from streamcli.events import Event
+from streamcli.sinks.base import Sink
+
+
+class StreamStats:
+    def __init__(self) -> None:
+        self.start_t: float | None = None
+        self.first_output_t: float | None = None
+        self.last_t: float = 0.0
+        self.chunks = 0
+        self.server_tokens: int | None = None
+        self.server_ttft_ms: float | None = None
+
+    def observe(self, events: list[Event]) -> None:
+        for event in events:
+            kind = event.get("type")
+            t = event.get("t", self.last_t)
+            if kind == "text" or kind == "reasoning":
+                self.chunks += 1
+                if self.first_output_t is None:
+                    self.first_output_t = t
+            elif kind == "start":
+                self.start_t = t
+            elif kind == "end":
+                usage = event.get("usage") or {}
+                if isinstance(usage.get("output_tokens"), int):
+                    self.server_tokens = usage["output_tokens"]
+                if isinstance(event.get("ttft_ms"), (int, float)):
+                    self.server_ttft_ms = event["ttft_ms"]
+            if isinstance(t, (int, float)) and t > self.last_t:
+                self.last_t = t
+
+    @property
+    def ttft_ms(self) -> float | None:
+        if self.server_ttft_ms is not None:
+            return self.server_ttft_ms
+        if self.first_output_t is None:
+            return None
+        return (self.first_output_t - (self.start_t or 0.0)) * 1000
+
+    @property
+    def tokens(self) -> tuple[int, str]:
+        """The output count and its unit: server tokens when known, else chunks."""
+        if self.server_tokens is not None:
+            return self.server_tokens, "tokens"
+        return self.chunks, "chunks"
+
+    @property
+    def per_second(self) -> float | None:
+        """Output units per second, from the first output to the last event."""
+        if self.first_output_t is None:
+            return None
+        span = self.last_t - self.first_output_t
+        count, _ = self.tokens
+        return count / span if span > 0 else None
+
+    def summary(self) -> str:
+        count, unit = self.tokens
+        parts = []
+        ttft = self.ttft_ms
+        parts.append(f"first token {ttft:.0f} ms" if ttft is not None else "no output")
+        parts.append(f"{count} {unit}")
+        rate = self.per_second
+        if rate is not None:
+            parts.append(f"{rate:.1f} {unit}/s")
+        return ", ".join(parts)
+
+
+class StatsTap(Sink):
+    """Prints the stream's statistics on stderr once, at the end (`--stats`)."""
+
+    def __init__(self, stderr: TextIO) -> None:
+        self.stats = StreamStats()
+        self._stderr = stderr
+
+    def write(self, events: list[Event]) -> None:
+        self.stats.observe(events)
+
+    def close(self) -> None:
+        self._stderr.write(f"streamcli: {self.stats.summary()}\n")
+        self._stderr.flush()
