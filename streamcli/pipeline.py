@@ -245,7 +245,10 @@ class Pipeline:
         self._close_sinks(sinks)
 
     def _close_sinks(self, sinks: Sequence[Sink] | None = None) -> None:
-        for sink in sinks if sinks is not None else [*self.taps, self.sink]:
+        """Close the sink first (it may own the screen), then the taps."""
+        for sink in sorted(
+            [*self.taps, self.sink] if sinks is None else sinks, key=lambda s: s is not self.sink
+        ):
             with contextlib.suppress(BrokenPipeError):
                 sink.close()
 
