@@ -73,6 +73,6 @@ def test_invalid_utf8_decoded_with_replacement_is_safe(data):
 @given(st.text(alphabet=st.sampled_from("ab\r\n\x1b[]\u202e\x9b\t")), st.data())
 def test_chunked_sanitizing_equals_whole(text, data):
     cuts = sorted(data.draw(st.lists(st.integers(0, len(text)), max_size=8)))
-    pieces = [text[i:j] for i, j in zip([0, *cuts], [*cuts, len(text)])]
+    pieces = [text[i:j] for i, j in zip([0, *cuts], [*cuts, len(text)], strict=True)]
     sanitizer = Sanitizer()
     assert "".join(sanitizer.feed(p) for p in pieces) + sanitizer.flush() == sanitize(text)

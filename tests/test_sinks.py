@@ -36,7 +36,7 @@ class ListSource(Source):
 
 def chunked(text: str, cuts: list[int]) -> list[str]:
     cuts = sorted(c for c in cuts if 0 < c < len(text))
-    return [text[i:j] for i, j in zip([0, *cuts], [*cuts, len(text)]) if i < j]
+    return [text[i:j] for i, j in zip([0, *cuts], [*cuts, len(text)], strict=True) if i < j]
 
 
 def stream_events(chunks: list[str], group: int) -> list[list[dict]]:
