@@ -22,9 +22,9 @@ class LineReader:
 
     def first_line(self) -> bytes:
         """The first line (without consuming it), for recognising the format."""
-        while b"\\n" not in self._buffer and not self._eof:
+        while b"\n" not in self._buffer and not self._eof:
             self._fill()
-        return self._buffer.split(b"\\n", 1)[0]
+        return self._buffer.split(b"\n", 1)[0]
 
     def batches(self) -> Iterator[list[bytes]]:
         """Complete lines, without their newlines, in batches as they become available."""
