@@ -4,8 +4,10 @@ A source's batches are produced in a worker thread and handed over through a bou
 queue (back-pressure, not unbounded memory). The main thread collects them and writes a
 *frame* when one is due: at once for the first batch after a quiet period (leading edge),
 otherwise when the frame interval has passed, whether or not more arrives (trailing edge).
-Between frames, arriving events are only appended to a list. On the end of the stream,
-an error, Ctrl-C, SIGTERM or SIGHUP, everything that arrived is written before exiting.
+Between frames, arriving events are only appended to a list; in a flood, a frame is also
+written once that list holds `MAX_PENDING_EVENTS`, so memory stays bounded. On the end of
+the stream, an error, Ctrl-C, SIGTERM or SIGHUP, everything that arrived is written before
+exiting.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from streamcli.events import Event
 from streamcli.sinks.base import Sink
 
 MAX_FRAME_INTERVAL = 0.25
-QUEUE_BATCHES = 64
+QUEUE_BATCHES = 16  # batches in flight between the source thread and the pump
+MAX_PENDING_EVENTS = 8192  # a flood is written in frames of this many events at most
 
 
 class Source:
@@ -179,7 +182,7 @@ class Pipeline:
             self._pending.extend(item)  # type: ignore[arg-type]
             self._note(item)  # type: ignore[arg-type]
             now = clock()
-            if frame.due(now):
+            if frame.due(now) or len(self._pending) >= MAX_PENDING_EVENTS:
                 self._flush(now)
 
     def _timeout(self) -> float | None:

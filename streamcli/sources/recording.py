@@ -40,9 +40,10 @@ def read_recording(batches: Iterable[list[bytes]], problems: LineProblems) -> It
     loads = orjson.loads
     problem = events.problem
     lineno = 0
-    t = 0.0
+    t = 0.0  # of the last good event, for the notice about a bad line
     for lines in batches:
         out: list[Event] = []
+        append = out.append
         for raw in lines:
             lineno += 1
             try:
@@ -52,14 +53,33 @@ def read_recording(batches: Iterable[list[bytes]], problems: LineProblems) -> It
                     continue
                 why = json_problem(exc)
             else:
+                if _plain_text_event(event):  # the common case, checked inline
+                    append(event)
+                    continue
                 why = problem(event)
                 if why is None:
-                    t = event["t"]
-                    out.append(event)
+                    append(event)
                     continue
-            if out and not problems.lenient:
-                yield out  # everything before the bad line is played first
-                out = []
-            out.append(problems(lineno, why, t))
+            if out:
+                t = out[-1]["t"]
+                if not problems.lenient:
+                    yield out  # everything before the bad line is played first
+                    out = []
+                    append = out.append
+            append(problems(lineno, why, t))
         if out:
+            t = out[-1]["t"]
             yield out
+
+
+def _plain_text_event(event: object) -> bool:
+    """A valid `text` event with a float `t` (most of any recording), cheaply."""
+    try:
+        return (
+            event["type"] == "text"  # type: ignore[index]
+            and event["text"].__class__ is str  # type: ignore[index]
+            and event["t"].__class__ is float  # type: ignore[index]
+            and event["t"] >= 0  # type: ignore[index]
+        )
+    except (KeyError, TypeError, IndexError):
+        return False
