@@ -243,7 +243,7 @@ class Pipeline:
         if not self._received_any:
             batch.insert(0, events.start(0.0, self.source.name))
         for sink in sinks:
-            with contextlib.suppress(BrokenPipeError):
+            with _reader_may_be_gone():
                 sink.write(batch)
         self._close_sinks(sinks)
 
@@ -252,7 +252,7 @@ class Pipeline:
         for sink in sorted(
             [*self.taps, self.sink] if sinks is None else sinks, key=lambda s: s is not self.sink
         ):
-            with contextlib.suppress(BrokenPipeError):
+            with _reader_may_be_gone():
                 sink.close()
 
     def _interrupted(self, status: int) -> int:
@@ -288,10 +288,7 @@ class Pipeline:
             extra["retryable"] = exc.retryable
         t = self._t()
         closing = [events.error(t, exc.kind, exc.message, **extra), events.end(t, "error")]
-        try:
-            self._finish(closing, [*self.taps, self.sink])
-        except BrokenPipeError:
-            _silence_stdout()
+        self._finish(closing, [*self.taps, self.sink])
         if not self.sink.shows_errors and self._stderr is not None:
             from streamcli.sanitize import sanitize
 
@@ -336,6 +333,15 @@ def _exit_on_second_signal(status: int) -> Iterator[None]:
     finally:
         for signum, old in previous.items():
             signal.signal(signum, old)
+
+
+@contextlib.contextmanager
+def _reader_may_be_gone() -> Iterator[None]:
+    """Writing the last frames: a reader that went away is no error."""
+    try:
+        yield
+    except BrokenPipeError:
+        _silence_stdout()
 
 
 def _silence_stdout() -> None:
