@@ -203,9 +203,19 @@ class Pipeline:
             return
         self._pending = []
         for tap in self.taps:
-            tap.write(batch)
+            self._write_tap(tap, batch)
         self.sink.write(batch)
         self.frame.painted(now, self._clock() - now)
+
+    def _write_tap(self, tap: Sink, batch: list[Event]) -> None:
+        """A tap that cannot be written (disk full) is dropped; the stream goes on."""
+        try:
+            tap.write(batch)
+        except OSError as exc:
+            self.taps.remove(tap)
+            if self._stderr is not None:
+                self._stderr.write(f"streamcli: error: cannot write the recording: {exc}\n")
+                self._stderr.flush()
 
     def _note(self, batch: list[Event]) -> None:
         """Keep what the pipeline must know to end the stream itself."""

@@ -6,7 +6,6 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from streamcli import errors
 from streamcli.env import Environment
 from streamcli.errors import BadInput, StreamcliError
 from streamcli.events import Event
@@ -37,20 +36,24 @@ def run_stream(
 ) -> int:
     """Pump `source` to the chosen sink (and to `record`); return the exit status."""
     sink = choose_sink(env, options, terminal_output=terminal_output)
-    with contextlib.ExitStack() as stack:
-        taps: list[Sink] = []
-        if record is not None:
-            try:
-                file = stack.enter_context(open(record, "wb"))
-            except OSError as exc:
-                error = BadInput(f"cannot write the recording {record}: {exc.strerror or exc}")
-                return Pipeline(FailedSource(source.name, error), sink, stderr=env.stderr).run()
-            from streamcli.sinks.jsonl import JsonlSink
+    taps: list[Sink] = []
+    recording = None
+    if record is not None:
+        try:
+            recording = open(record, "wb")  # noqa: SIM115 - closed below, errors ignored
+        except OSError as exc:
+            error = BadInput(f"cannot write the recording {record}: {exc.strerror or exc}")
+            return Pipeline(FailedSource(source.name, error), sink, stderr=env.stderr).run()
+        from streamcli.sinks.jsonl import JsonlSink
 
-            taps.append(JsonlSink(file))
-        if options.stats:
-            from streamcli.stats import StatsTap
+        taps.append(JsonlSink(recording))
+    if options.stats:
+        from streamcli.stats import StatsTap
 
-            taps.append(StatsTap(env.stderr))
+        taps.append(StatsTap(env.stderr))
+    try:
         return Pipeline(source, sink, taps, stderr=env.stderr).run()
-    return errors.FAILURE  # pragma: no cover - unreachable
+    finally:
+        if recording is not None:
+            with contextlib.suppress(OSError):  # already reported by the pipeline
+                recording.close()

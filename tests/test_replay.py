@@ -264,3 +264,11 @@ def test_json_reader_gone_mid_stream_keeps_the_recording(tmp_path):
     lines = record.read_bytes().splitlines()
     assert all(orjson.loads(line) for line in lines)  # only complete lines
     assert orjson.loads(lines[-1])["type"] == "end"
+
+
+def test_a_recording_that_cannot_be_written_does_not_stop_the_stream(recording):
+    result = run_cli("replay", "--speed", "0", "--record", "/dev/full", str(recording(STREAM)))
+    assert result.returncode == 0
+    assert result.stdout.startswith(b"Hello")
+    assert "cannot write the recording" in result.stderr.decode()
+    assert b"Traceback" not in result.stderr
