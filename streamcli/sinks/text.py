@@ -68,15 +68,14 @@ class TextSink(Sink):
         self._end_reasoning()
 
     def _write_stdout(self, parts: list[str], sanitized: bool = False) -> None:
-        if not parts or parts == [""]:
+        text = "".join(parts)
+        if text and self._text_sanitizer is not None and not sanitized:
+            text = self._text_sanitizer.feed(text)
+        if not text:
             return
         self._end_reasoning()
-        text = "".join(parts)
-        if self._text_sanitizer is not None and not sanitized:
-            text = self._text_sanitizer.feed(text)
-        if text:
-            self._ends_with_newline = text.endswith("\n")
-            self.output.write(text.encode("utf-8", "replace"))
+        self._ends_with_newline = text.endswith("\n")
+        self.output.write(text.encode("utf-8", "replace"))
 
     def _side_channel(self, event: Event) -> None:
         """Events that are not the answer go to stderr, one short line each."""
