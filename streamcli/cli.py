@@ -127,6 +127,93 @@ def replay(
     raise typer.Exit(status)
 
 
+@app.command()
+def tail(
+    files: Annotated[
+        list[str],
+        typer.Argument(metavar="FILE...", help="Files to follow by name; - for stdin."),
+    ],
+    lines: Annotated[
+        str,
+        typer.Option(
+            "--lines", "-n", metavar="N", help="Start with the last N lines; +N: from line N."
+        ),
+    ] = "10",
+    no_follow: Annotated[
+        bool, typer.Option("--no-follow", help="Print the lines and exit instead of following.")
+    ] = False,
+    follow: Annotated[
+        bool,
+        typer.Option("--follow", "-f", "-F", help="Follow by name through rotation (the default)."),
+    ] = True,
+    grep: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--grep", "-g", metavar="REGEX", help="Only lines matching REGEX (repeatable: any)."
+        ),
+    ] = None,
+    invert: Annotated[
+        bool, typer.Option("--invert", help="Only lines matching no --grep pattern.")
+    ] = False,
+    ignore_case: Annotated[
+        bool, typer.Option("--ignore-case", "-i", help="--grep ignores case.")
+    ] = False,
+    pid: Annotated[
+        int | None,
+        typer.Option("--pid", min=1, metavar="PID", help="Stop when process PID has ended."),
+    ] = None,
+    poll: Annotated[
+        bool, typer.Option("--poll", help="Poll for changes instead of kernel notifications.")
+    ] = False,
+    poll_interval: Annotated[
+        float,
+        typer.Option(
+            "--poll-interval", min=0.001, metavar="SECONDS", help="How often --poll looks."
+        ),
+    ] = 0.25,
+    prefix: Annotated[
+        bool, typer.Option("--prefix", help="Start every line with its file's name.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No ==> file <== headers for several files.")
+    ] = False,
+    json_output: JsonOption = False,
+    plain: PlainOption = False,
+    raw: RawOption = False,
+    record: RecordOption = None,
+) -> NoReturn:
+    """Follow log files like tail -F: through rotation and truncation, losing nothing."""
+    from streamcli.env import Environment
+    from streamcli.errors import BadInput, StreamcliError
+    from streamcli.run import FailedSource, run_stream
+    from streamcli.sinks import OutputOptions
+    from streamcli.sources.tail import StartAt, TailOptions, TailSource
+
+    try:
+        start_at = StartAt.parse(lines)
+    except BadInput as exc:
+        raise typer.BadParameter(exc.message, param_hint="'-n' / '--lines'") from None
+    env = Environment.from_process()
+    options = TailOptions(
+        files=files,
+        start_at=start_at,
+        follow=not no_follow,
+        grep=grep or [],
+        invert=invert,
+        ignore_case=ignore_case,
+        pid=pid,
+        poll=poll,
+        poll_interval=poll_interval,
+    )
+    try:
+        source = TailSource(options, stdin_fd=env.stdin.fileno(), stdout_fd=env.stdout.fileno())
+    except StreamcliError as exc:
+        source = FailedSource("tail", exc)
+    labels = "prefix" if prefix else "header" if len(files) > 1 and not quiet else "none"
+    output = OutputOptions(json=json_output, plain=plain, raw=raw, line_labels=labels)
+    raise typer.Exit(run_stream(source, env, output, record=record))
+
+
 def main() -> None:
     """The `streamcli` console script."""
     app(prog_name="streamcli")

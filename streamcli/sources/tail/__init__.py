@@ -1,0 +1,14 @@
+"""`streamcli tail`: follow log files like `tail -F`, without losing lines on rotation.
+
+- `source`: the `TailSource` that drives everything below;
+- `follower`: one file followed by name (the `stat` state machine), `openfile` its open
+  descriptors, `position` where reading starts (`-n`);
+- `stream`: stdin; `process`: `--pid`;
+- `splitter`: bytes to lines; `line_events`: lines to `line` events (`--grep`, JSON);
+- `wakeup`, `inotify`, `kqueue`: what wakes the follower up.
+"""
+
+from streamcli.sources.tail.position import StartAt
+from streamcli.sources.tail.source import TailOptions, TailSource
+
+__all__ = ["StartAt", "TailOptions", "TailSource"]

@@ -1,0 +1,75 @@
+"""Lines to `line` events: the `--grep` filter, and the parsed object of a JSON line.
+
+This runs for every line, so the common case (plain lines, no filter) is one list
+comprehension; lines that start with ``{`` or carry extra fields take a second pass.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+import orjson
+
+from streamcli.errors import BadInput
+from streamcli.events import Event
+from streamcli.sources.tail.splitter import Split
+
+
+class LineEvents:
+    """Turns the lines of one read into `line` events stamped with one `t`."""
+
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        patterns: Sequence[str] = (),
+        *,
+        invert: bool = False,
+        ignore_case: bool = False,
+    ) -> None:
+        self._clock = clock
+        self._search = _compile(patterns, ignore_case) if patterns else None
+        self._invert = invert
+
+    def __call__(self, split: Split, file: str) -> list[Event]:
+        lines = split.lines
+        search = self._search
+        if search is not None:
+            keep_matches = not self._invert
+            lines = [s for s in lines if (search(s) is not None) is keep_matches]
+        t = self._clock()
+        # The fields of `events.line`, spelled out here: a call per line costs 10% of a read.
+        batch = [{"type": "line", "t": t, "text": s, "file": file} for s in lines]
+        if split.maybe_json or split.flagged:
+            for event in batch:
+                text = event["text"]
+                if type(text) is not str:  # a `Line` with extra fields
+                    event["text"] = str(text)
+                    event.update(text.extra)
+                elif text[:1] == "{" and text[-1:] == "}":
+                    _attach_json(event, text)
+        return batch
+
+
+def _attach_json(event: Event, text: str) -> None:
+    """A structured log line: keep the parsed object as the event's `json` field."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return
+    if type(value) is dict:
+        event["json"] = value
+
+
+def _compile(patterns: Sequence[str], ignore_case: bool) -> Callable[[str], object]:
+    """One regular expression matching any of `patterns`."""
+    flags = re.IGNORECASE if ignore_case else 0
+    searches = []
+    for pattern in patterns:
+        try:
+            searches.append(re.compile(pattern, flags).search)
+        except re.error as exc:
+            raise BadInput(f"invalid --grep pattern {pattern!r}: {exc}") from None
+    if len(searches) == 1:
+        return searches[0]
+    return lambda text: any(search(text) for search in searches) or None

@@ -1,0 +1,196 @@
+"""`streamcli tail`: the source that reads and follows the named files and stdin."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from streamcli import events
+from streamcli.errors import BadInput
+from streamcli.events import Event, StreamClock
+from streamcli.pipeline import Source
+from streamcli.sources.tail.follower import Follower
+from streamcli.sources.tail.line_events import LineEvents
+from streamcli.sources.tail.position import StartAt
+from streamcli.sources.tail.process import ProcessWatch
+from streamcli.sources.tail.stream import StreamInput
+from streamcli.sources.tail.wakeup import POLL_INTERVAL, FileWatch, Waker, choose_waker
+
+
+@dataclass
+class TailOptions:
+    files: Sequence[str]
+    start_at: StartAt = field(default_factory=StartAt)
+    follow: bool = True
+    grep: Sequence[str] = ()
+    invert: bool = False
+    ignore_case: bool = False
+    pid: int | None = None
+    poll: bool = False
+    poll_interval: float = POLL_INTERVAL
+
+
+class TailSource(Source):
+    """Lines from files (followed by name, through rotation) and stdin, as events."""
+
+    name = "tail"
+
+    def __init__(
+        self, options: TailOptions, stdin_fd: int | None = None, stdout_fd: int | None = None
+    ) -> None:
+        self.options = options
+        self._clock = StreamClock()
+        self._line_events = LineEvents(
+            self._clock, options.grep, invert=options.invert, ignore_case=options.ignore_case
+        )
+        self._stdin_fd = stdin_fd
+        self._stdout_fd = stdout_fd if _is_pipe(stdout_fd) else None
+        self._stopped = threading.Event()
+        if options.follow:
+            self._waker = choose_waker(options.poll, options.poll_interval)
+        else:
+            self._waker = Waker()
+        self.mode = self._waker.mode
+        self._followers: list[Follower] = []
+        self._streams: list[StreamInput] = []
+        self._process: ProcessWatch | None = None
+
+    def close(self) -> None:
+        self._stopped.set()
+        self._waker.wake()
+
+    def batches(self) -> Iterator[list[Event]]:
+        yield [events.start(self._clock(), "tail", files=list(self.options.files))]
+        try:
+            yield from self._run()
+        finally:
+            self._release()
+
+    # -- the stream ----------------------------------------------------------
+
+    def _run(self) -> Iterator[list[Event]]:
+        options = self.options
+        follow = options.follow
+        now = time.monotonic()
+        for path in options.files:
+            if path == "-":
+                if self._stdin_fd is not None and not self._streams:
+                    self._streams.append(
+                        StreamInput(
+                            self._stdin_fd,
+                            "-",
+                            options.start_at,
+                            self._line_events,
+                            now,
+                            follow=follow,
+                        )
+                    )
+                continue
+            follower = Follower(path, self._line_events, self._clock)
+            self._followers.append(follower)
+            yield from follower.start(options.start_at, now, follow=follow)
+            if not follow:
+                yield from follower.finish()
+        if follow and options.pid is not None:
+            self._process = ProcessWatch(options.pid)
+        if self._waker.problem:
+            yield [events.notice(self._clock(), self._waker.problem)]
+
+        while not self._stopped.is_set():
+            now = time.monotonic()
+            if follow:
+                for follower in self._followers:
+                    yield from follower.check(now)
+            for stream in self._streams:
+                yield from stream.check(now)
+            if self._finished():
+                break
+            if self._process is not None and not self._process.alive():
+                yield from self._last_look()
+                break
+            if follow and (self._watch() or self._more_pending()):
+                continue  # look again before sleeping
+            ready = self._waker.wait(
+                self._timeout(now),
+                readable=self._readable(),
+                hangup=[self._stdout_fd] if self._stdout_fd is not None else [],
+            )
+            if self._stdout_fd in ready:  # the reader of our output went away
+                yield [events.end(self._clock(), "interrupted")]
+                return
+            now = time.monotonic()
+            for stream in self._streams:
+                if stream.fd in ready:
+                    yield from stream.read(now)
+        if self._stopped.is_set():
+            return  # interrupted: the pipeline ends the stream
+        for follower in self._followers:
+            yield from follower.finish()
+        failures = [f.failure for f in self._followers if f.failure and not follow]
+        if failures:
+            raise BadInput("; ".join(failures))
+        yield [events.end(self._clock(), "eof")]
+
+    def _finished(self) -> bool:
+        """Nothing more can come: every stream ended, and no file is followed."""
+        streams_done = all(stream.ended for stream in self._streams)
+        return streams_done and (not self.options.follow or not self._followers)
+
+    def _last_look(self) -> Iterator[list[Event]]:
+        """The process ended: read what it wrote last."""
+        now = time.monotonic()
+        for follower in self._followers:
+            yield from follower.check(now)
+
+    def _watch(self) -> bool:
+        files = [
+            FileWatch(opened.fd, opened.dev, opened.ino)
+            for follower in self._followers
+            for opened in follower.watched_files()
+            if opened.fd is not None
+        ]
+        directories = {follower.watched_directory() for follower in self._followers}
+        return self._waker.watch(files, sorted(directories))
+
+    def _more_pending(self) -> bool:
+        return any(follower.more_pending() for follower in self._followers)
+
+    def _timeout(self, now: float) -> float:
+        deadlines = [f.deadline() for f in self._followers] + [s.deadline() for s in self._streams]
+        timeout = min((d - now for d in deadlines if d is not None), default=self._waker.interval)
+        if self._process is not None and self._process.interval is not None:
+            timeout = min(timeout, self._process.interval)
+        return max(timeout, 0.0)
+
+    def _readable(self) -> list[int]:
+        fds = [stream.fd for stream in self._streams if not stream.ended]
+        if self._process is not None and self._process.fd is not None:
+            fds.append(self._process.fd)
+        return fds
+
+    def _release(self) -> None:
+        for follower in self._followers:
+            with contextlib.suppress(OSError):
+                for _ in follower.finish():
+                    pass
+        for stream in self._streams:
+            stream.close()
+        if self._process is not None:
+            self._process.close()
+        self._waker.close()
+
+
+def _is_pipe(fd: int | None) -> bool:
+    """Whether `fd` is a pipe or socket (whose reader may go away while we are idle)."""
+    if fd is None:
+        return False
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)

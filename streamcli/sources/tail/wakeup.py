@@ -1,0 +1,117 @@
+"""Waking the follower up: when a file or directory may have changed, or an input is ready.
+
+A waker never says *what* changed: the follower looks (`stat`) after every wake-up. The
+backends differ only in how soon they wake up after a change:
+
+- `InotifyWaker` (Linux, `inotify.py`) and `KqueueWaker` (macOS and BSD, `kqueue.py`) wake
+  up when the kernel reports a change, and at least every `BACKSTOP` seconds in case an
+  event was missed (queue overflow, network filesystems);
+- `Waker` itself polls: it wakes up every `interval` seconds (`--poll`, or where
+  neither exists).
+
+Every waker also watches file descriptors (stdin, a process descriptor for `--pid`, the
+pipe to stdout) and can be woken from another thread (`wake`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import sys
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+BACKSTOP = 1.0
+POLL_INTERVAL = 0.25
+
+
+class FileWatch(NamedTuple):
+    """An open file to watch: its descriptor and identity."""
+
+    fd: int
+    dev: int
+    ino: int
+
+
+class Waker:
+    """Polling: sleeps `interval` seconds at most. Subclasses add kernel notifications."""
+
+    mode = "polling"
+
+    def __init__(self, interval: float = POLL_INTERVAL) -> None:
+        self.interval = interval
+        self.problem: str | None = None  # a notice to show once (e.g. fell back to polling)
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+
+    def watch(self, files: Iterable[FileWatch], directories: Iterable[str]) -> bool:
+        """Watch exactly these; True when a watch was added (look once more before sleeping:
+        a change made before the watch existed was not reported)."""
+        return False
+
+    def wait(
+        self, timeout: float, readable: Sequence[int] = (), hangup: Sequence[int] = ()
+    ) -> set[int]:
+        """Sleep until something happens or `timeout` passes; return the descriptors of
+        `readable` that can be read and of `hangup` that were closed at the other end."""
+        poller = select.poll()
+        poller.register(self._wake_r, select.POLLIN)
+        native = self._native_fd()
+        if native is not None:
+            poller.register(native, select.POLLIN)
+        for fd in readable:
+            poller.register(fd, select.POLLIN)
+        for fd in hangup:
+            poller.register(fd, 0)  # errors and hang-ups are always reported
+        timeout = min(timeout, self.interval)
+        ready: set[int] = set()
+        for fd, _ in poller.poll(max(timeout, 0.0) * 1000):
+            if fd == self._wake_r:
+                _drain(fd)
+            elif fd == native:
+                self._drain_native()
+            else:
+                ready.add(fd)
+        return ready
+
+    def wake(self) -> None:
+        """Make `wait` return now (from any thread)."""
+        with contextlib.suppress(BlockingIOError, OSError):
+            os.write(self._wake_w, b"x")
+
+    def close(self) -> None:
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def _native_fd(self) -> int | None:
+        return None
+
+    def _drain_native(self) -> None:
+        pass
+
+
+def choose_waker(poll: bool, interval: float = POLL_INTERVAL) -> Waker:
+    """The best waker this system has (or polling, when asked for)."""
+    if not poll and sys.platform.startswith("linux"):
+        from streamcli.sources.tail.inotify import InotifyWaker
+
+        try:
+            return InotifyWaker(fallback_interval=interval)
+        except OSError as exc:
+            waker = Waker(interval)
+            waker.problem = f"inotify cannot be used ({exc.strerror or exc}); polling instead"
+            return waker
+    if not poll and hasattr(select, "kqueue"):
+        from streamcli.sources.tail.kqueue import KqueueWaker
+
+        return KqueueWaker()
+    return Waker(interval)
+
+
+def _drain(fd: int) -> None:
+    with contextlib.suppress(BlockingIOError, OSError):
+        while os.read(fd, 4096):
+            pass
