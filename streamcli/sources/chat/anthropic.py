@@ -1,0 +1,167 @@
+"""Anthropic's Messages API: ``POST {base}/v1/messages`` with ``stream: true`` (SSE).
+
+Events: ``message_start`` (input tokens), then per content block ``content_block_start``,
+``content_block_delta`` (``text_delta``, ``thinking_delta``, ``input_json_delta``…) and
+``content_block_stop``, then ``message_delta`` (stop reason, cumulative usage) and
+``message_stop``. ``ping`` and unknown event types are ignored; ``error`` ends the reply.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from streamcli.events import Event
+from streamcli.sources.chat.provider import Call, Decoder, Provider, ServerReported, server_message
+from streamcli.sources.chat.request import ChatRequest
+
+API_VERSION = "2023-06-01"
+DEFAULT_MAX_TOKENS = 8192
+REASONS = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool_calls",
+    "pause_turn": "stop",
+    "refusal": "stop",
+}
+RETRYABLE_ERRORS = frozenset({"overloaded_error", "api_error", "rate_limit_error"})
+
+
+class AnthropicDecoder(Decoder):
+    def message(self, data: Any, event: str, t: float) -> list[Event]:
+        if not isinstance(data, dict):
+            return []
+        kind = data.get("type") or event
+        out: list[Event] = []
+        if kind == "content_block_delta":
+            delta = data.get("delta")
+            if isinstance(delta, dict):
+                self._delta(out, t, data.get("index"), delta)
+        elif kind == "content_block_start":
+            block = data.get("content_block")
+            if isinstance(block, dict):
+                self._block(out, t, data.get("index"), block)
+        elif kind == "message_start":
+            message = data.get("message")
+            usage = message.get("usage") if isinstance(message, dict) else None
+            if isinstance(usage, dict):
+                self._usage(usage.get("input_tokens"), None)
+        elif kind == "message_delta":
+            delta = data.get("delta")
+            if isinstance(delta, dict) and delta.get("stop_reason"):
+                self._finish(delta["stop_reason"], REASONS)
+            usage = data.get("usage")
+            if isinstance(usage, dict):  # cumulative counts: the last one wins
+                self._usage(usage.get("input_tokens"), usage.get("output_tokens"))
+        elif kind == "message_stop":
+            self.finished = self.complete = True
+        elif kind == "error":
+            raise _reported(data)
+        return out  # ping, content_block_stop and unknown types carry nothing to show
+
+    def _delta(self, out: list[Event], t: float, index: Any, delta: dict[str, Any]) -> None:
+        kind = delta.get("type")
+        if kind == "text_delta":
+            self._text(out, t, delta.get("text"))
+        elif kind == "thinking_delta":
+            self._reasoning(out, t, delta.get("thinking"))
+        elif kind == "input_json_delta":
+            self.tool_calls.piece(
+                index if type(index) is int else None, None, None, delta.get("partial_json")
+            )
+            self.outputs += 1
+
+    def _block(self, out: list[Event], t: float, index: Any, block: dict[str, Any]) -> None:
+        kind = block.get("type")
+        if kind == "text":
+            self._text(out, t, block.get("text"))
+        elif kind == "thinking":
+            self._reasoning(out, t, block.get("thinking"))
+        elif kind == "tool_use":
+            self.tool_calls.piece(
+                index if type(index) is int else None, block.get("id"), block.get("name")
+            )
+            self.outputs += 1
+
+    def whole(self, data: Any, t: float) -> list[Event]:
+        if not isinstance(data, dict) or data.get("type") == "error":
+            raise _reported(data)
+        out: list[Event] = []
+        for index, block in enumerate(data.get("content") or []):
+            if not isinstance(block, dict):
+                continue
+            if block.get("type") == "tool_use":
+                self.tool_calls.whole(block.get("id"), str(block.get("name")), block.get("input"))
+                self.outputs += 1
+            else:
+                self._block(out, t, index, block)
+        self._finish(data.get("stop_reason") or "end_turn", REASONS)
+        usage = data.get("usage")
+        if isinstance(usage, dict):
+            self._usage(usage.get("input_tokens"), usage.get("output_tokens"))
+        self.complete = True
+        return out
+
+
+def _reported(data: Any) -> ServerReported:
+    error = data.get("error") if isinstance(data, dict) else None
+    kind = error.get("type") if isinstance(error, dict) else None
+    return ServerReported(
+        server_message(data) or "unknown error", retryable=kind in RETRYABLE_ERRORS
+    )
+
+
+class Anthropic(Provider):
+    name = "anthropic"
+    label = "Anthropic"
+    wire = "sse"
+    key_env = "ANTHROPIC_API_KEY"
+    base_env = "ANTHROPIC_BASE_URL"
+    default_base = "https://api.anthropic.com"
+    connect_hint = "check the network, the proxy settings (HTTPS_PROXY) and ANTHROPIC_BASE_URL"
+
+    @classmethod
+    def normalize_base(cls, base_url: str) -> str:
+        base = super().normalize_base(base_url)
+        return base[: -len("/v1")] if base.endswith("/v1") else base
+
+    @property
+    def key_required(self) -> bool:
+        return self.base_url == self.default_base
+
+    def headers(self, accept: str) -> dict[str, str]:
+        headers = {"accept": accept, "anthropic-version": API_VERSION}
+        if self.key:
+            headers["x-api-key"] = self.key
+        return headers
+
+    def chat_call(self, request: ChatRequest) -> Call:
+        body: dict[str, Any] = {
+            "model": request.model,
+            "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
+            "messages": request.conversation,
+            "stream": request.stream,
+        }
+        if request.system:
+            body["system"] = request.system
+        if request.temperature is not None:
+            body["temperature"] = request.temperature
+        accept = "text/event-stream" if request.stream else "application/json"
+        return Call("POST", f"{self.base_url}/v1/messages", self.headers(accept), body)
+
+    def models_call(self) -> Call:
+        return Call(
+            "GET", f"{self.base_url}/v1/models?limit=1000", self.headers("application/json")
+        )
+
+    def model_names(self, body: Any) -> list[str]:
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            return []
+        return [m["id"] for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)]
+
+    def decoder(self) -> Decoder:
+        return AnthropicDecoder()
+
+
+PROVIDER = Anthropic

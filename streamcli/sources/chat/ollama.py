@@ -1,0 +1,122 @@
+"""Ollama's native chat API: ``POST /api/chat``, answered with NDJSON.
+
+Each line is a JSON object with ``message.content`` (and ``message.thinking``); the last
+has ``done: true``, ``done_reason`` and the token counts (absent when zero). An error after
+the stream began is one ``{"error": …}`` line and no final object.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from streamcli.events import Event
+from streamcli.sources.chat.provider import Call, Decoder, Provider, ServerReported
+from streamcli.sources.chat.request import ChatRequest
+
+REASONS = {"stop": "stop", "length": "length", "load": "stop", "unload": "stop"}
+DEFAULT_PORT = 11434
+
+
+class OllamaDecoder(Decoder):
+    def message(self, data: Any, event: str, t: float) -> list[Event]:
+        if not isinstance(data, dict):
+            return []
+        error = data.get("error")
+        if error:
+            raise ServerReported(error if isinstance(error, str) else str(error))
+        out: list[Event] = []
+        message = data.get("message")
+        if isinstance(message, dict):
+            self._reasoning(out, t, message.get("thinking"))
+            self._text(out, t, message.get("content"))
+            tool_calls = message.get("tool_calls")
+            if isinstance(tool_calls, list):
+                for call in tool_calls:
+                    function = call.get("function") if isinstance(call, dict) else None
+                    if isinstance(function, dict):
+                        self.tool_calls.whole(
+                            call.get("id"),
+                            str(function.get("name") or ""),
+                            function.get("arguments"),
+                        )
+                        self.outputs += 1
+        else:  # /api/generate's shape
+            self._reasoning(out, t, data.get("thinking"))
+            self._text(out, t, data.get("response"))
+        if data.get("done") is True:
+            self._finish(data.get("done_reason") or "stop", REASONS)
+            if self.tool_calls and self.reason == "stop":
+                self.reason = "tool_calls"
+            self._usage(data.get("prompt_eval_count"), data.get("eval_count"))
+            self.complete = True
+        return out
+
+    def whole(self, data: Any, t: float) -> list[Event]:
+        out = self.message(data, "message", t)
+        if not self.finished:
+            raise ServerReported("the answer has no final object (done: true)", kind="protocol")
+        return out
+
+
+class Ollama(Provider):
+    name = "ollama"
+    label = "Ollama"
+    wire = "ndjson"
+    key_env = "OLLAMA_API_KEY"
+    base_env = "OLLAMA_HOST"
+    default_base = f"http://localhost:{DEFAULT_PORT}"
+    connect_hint = (
+        "is Ollama running? Start it with `ollama serve`, or set OLLAMA_HOST or --base-url"
+    )
+
+    @classmethod
+    def normalize_base(cls, base_url: str) -> str:
+        """OLLAMA_HOST may be `host`, `host:port` or a URL; the port defaults to 11434."""
+        base = super().normalize_base(base_url)
+        parts = urlsplit(base)
+        if parts.port is None and parts.scheme == "http" and not parts.path.strip("/"):
+            base = f"{parts.scheme}://{parts.hostname}:{DEFAULT_PORT}"
+        return base
+
+    def headers(self) -> dict[str, str]:
+        headers = {"accept": "application/x-ndjson, application/json"}
+        if self.key:
+            headers["authorization"] = f"Bearer {self.key}"
+        return headers
+
+    def chat_call(self, request: ChatRequest) -> Call:
+        body: dict[str, Any] = {
+            "model": request.model,
+            "messages": request.messages,
+            "stream": request.stream,
+        }
+        options: dict[str, Any] = {}
+        if request.temperature is not None:
+            options["temperature"] = request.temperature
+        if request.max_tokens is not None:
+            options["num_predict"] = request.max_tokens
+        if options:
+            body["options"] = options
+        return Call("POST", f"{self.base_url}/api/chat", self.headers(), body)
+
+    def models_call(self) -> Call:
+        return Call("GET", f"{self.base_url}/api/tags", self.headers())
+
+    def model_names(self, body: Any) -> list[str]:
+        models = body.get("models") if isinstance(body, dict) else None
+        if not isinstance(models, list):
+            return []
+        names = []
+        for model in models:
+            if isinstance(model, dict):
+                name = model.get("name") or model.get("model")
+                if isinstance(name, str):
+                    names.append(name)
+        return names
+
+    def decoder(self) -> Decoder:
+        return OllamaDecoder()
+
+
+PROVIDER = Ollama

@@ -1,0 +1,145 @@
+"""OpenAI-compatible chat completions (OpenAI, vLLM, llama.cpp, LM Studio, Ollama's /v1…).
+
+``POST {base}/chat/completions`` with ``stream: true`` answers with SSE: one
+``chat.completion.chunk`` per event, a usage-only chunk with empty ``choices`` (asked for
+with ``stream_options.include_usage``), then ``data: [DONE]``. ``reasoning_content``
+(DeepSeek) and ``reasoning`` (vLLM, Ollama, OpenRouter) deltas become `reasoning` events.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from streamcli.events import Event
+from streamcli.sources.chat.provider import Call, Decoder, Provider, ServerReported, server_message
+from streamcli.sources.chat.request import ChatRequest
+
+REASONS = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
+    "content_filter": "stop",
+}
+
+
+class OpenAIDecoder(Decoder):
+    def message(self, data: Any, event: str, t: float) -> list[Event]:
+        if event == "error" or (isinstance(data, dict) and data.get("error")):
+            raise _reported(data)
+        out: list[Event] = []
+        if not isinstance(data, dict):
+            return out
+        choices = data.get("choices")
+        if choices:
+            choice = choices[0]
+            if isinstance(choice, dict):
+                delta = choice.get("delta")
+                if isinstance(delta, dict):
+                    self._delta(out, t, delta)
+                if choice.get("finish_reason"):
+                    self._finish(choice["finish_reason"], REASONS)
+        usage = data.get("usage")
+        if isinstance(usage, dict):
+            self._usage(usage.get("prompt_tokens"), usage.get("completion_tokens"))
+        return out
+
+    def _delta(self, out: list[Event], t: float, delta: dict[str, Any]) -> None:
+        self._reasoning(out, t, delta.get("reasoning_content") or delta.get("reasoning"))
+        self._text(out, t, delta.get("content"))
+        self._text(out, t, delta.get("refusal"))
+        tool_calls = delta.get("tool_calls")
+        if isinstance(tool_calls, list):
+            for piece in tool_calls:
+                if isinstance(piece, dict):
+                    function = piece.get("function") or {}
+                    index = piece.get("index")
+                    self.tool_calls.piece(
+                        index if type(index) is int else None,
+                        piece.get("id"),
+                        function.get("name"),
+                        function.get("arguments"),
+                    )
+                    self.outputs += 1
+
+    def whole(self, data: Any, t: float) -> list[Event]:
+        if isinstance(data, dict) and data.get("error"):
+            raise _reported(data)
+        out: list[Event] = []
+        choices = data.get("choices") if isinstance(data, dict) else None
+        if not choices or not isinstance(choices[0], dict):
+            raise ServerReported("the answer has no choices", kind="protocol")
+        choice = choices[0]
+        message = choice.get("message") or {}
+        if isinstance(message, dict):
+            self._delta(out, t, message)
+        self._finish(choice.get("finish_reason") or "stop", REASONS)
+        usage = data.get("usage")
+        if isinstance(usage, dict):
+            self._usage(usage.get("prompt_tokens"), usage.get("completion_tokens"))
+        self.complete = True
+        return out
+
+
+def _reported(data: Any) -> ServerReported:
+    message = server_message(data) or "unknown error"
+    error = data.get("error") if isinstance(data, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    retryable = isinstance(code, int) and (code == 429 or code >= 500)
+    return ServerReported(message, retryable=retryable)
+
+
+class OpenAI(Provider):
+    name = "openai"
+    label = "OpenAI-compatible server"
+    wire = "sse"
+    key_env = "OPENAI_API_KEY"
+    base_env = "OPENAI_BASE_URL"
+    default_base = "https://api.openai.com/v1"
+    connect_hint = "is the server running? Check --base-url or OPENAI_BASE_URL"
+
+    @property
+    def official(self) -> bool:
+        return urlsplit(self.base_url).hostname == "api.openai.com"
+
+    @property
+    def key_required(self) -> bool:
+        return self.official
+
+    def headers(self, accept: str) -> dict[str, str]:
+        headers = {"accept": accept}
+        if self.key:
+            headers["authorization"] = f"Bearer {self.key}"
+        return headers
+
+    def chat_call(self, request: ChatRequest) -> Call:
+        body: dict[str, Any] = {
+            "model": request.model,
+            "messages": request.messages,
+            "stream": request.stream,
+        }
+        if request.stream:
+            body["stream_options"] = {"include_usage": True}
+        if request.temperature is not None:
+            body["temperature"] = request.temperature
+        if request.max_tokens is not None:
+            # OpenAI's newer models refuse `max_tokens`; other servers know only it.
+            body["max_completion_tokens" if self.official else "max_tokens"] = request.max_tokens
+        accept = "text/event-stream" if request.stream else "application/json"
+        return Call("POST", f"{self.base_url}/chat/completions", self.headers(accept), body)
+
+    def models_call(self) -> Call:
+        return Call("GET", f"{self.base_url}/models", self.headers("application/json"))
+
+    def model_names(self, body: Any) -> list[str]:
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            return []
+        return [m["id"] for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)]
+
+    def decoder(self) -> Decoder:
+        return OpenAIDecoder()
+
+
+PROVIDER = OpenAI
