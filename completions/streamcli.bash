@@ -6,7 +6,23 @@ _streamcli() {
         case "${COMP_WORDS[i]}" in -*) ;; *) command="${COMP_WORDS[i]}"; break ;; esac
     done
     case "$command" in
-    "") COMPREPLY=($(compgen -W "--version -h --help replay" -- "$cur")) ;;
+    "") COMPREPLY=($(compgen -W "--version -h --help chat replay tail" -- "$cur")) ;;
+    chat)
+        case "$prev" in
+        -s|--system) COMPREPLY=(); return ;;
+        -m|--model) COMPREPLY=(); return ;;
+        -p|--provider) COMPREPLY=($(compgen -W "ollama openai anthropic" -- "$cur")); return ;;
+        --base-url) COMPREPLY=(); return ;;
+        --temperature) COMPREPLY=(); return ;;
+        --max-tokens) COMPREPLY=(); return ;;
+        --timeout) COMPREPLY=(); return ;;
+        --first-token-timeout) COMPREPLY=(); return ;;
+        --retries) COMPREPLY=(); return ;;
+        --key-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --record) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        esac
+        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-s --system -m --model -p --provider --base-url --temperature --max-tokens --no-stream --timeout --first-token-timeout --retries --key-file --stats --json --plain --raw --record -h --help" -- "$cur")); else COMPREPLY=(); fi
+        ;;
     replay)
         case "$prev" in
         --speed) COMPREPLY=(); return ;;
@@ -17,6 +33,16 @@ _streamcli() {
         --record) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         esac
         if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "--speed --idle-limit --lenient --format --chunk-size --delay --unsafe --json --plain --raw --record -h --help" -- "$cur")); else COMPREPLY=($(compgen -f -- "$cur")); fi
+        ;;
+    tail)
+        case "$prev" in
+        -n|--lines) COMPREPLY=(); return ;;
+        -g|--grep) COMPREPLY=(); return ;;
+        --pid) COMPREPLY=(); return ;;
+        --poll-interval) COMPREPLY=(); return ;;
+        --record) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        esac
+        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-n --lines --no-follow -f -F --follow -g --grep --invert -i --ignore-case --pid --poll --poll-interval --prefix -q --quiet --json --plain --raw --record -h --help" -- "$cur")); else COMPREPLY=($(compgen -f -- "$cur")); fi
         ;;
     esac
 }

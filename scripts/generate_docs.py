@@ -37,6 +37,12 @@ ENVIRONMENT = [
     ("FORCE_COLOR", "Any non-empty value turns colour on, even into a pipe (append-only)."),
     ("TERM", "dumb or unknown: plain text output, no cursor movement."),
     ("COLUMNS, LINES", "Override the terminal size."),
+    ("STREAMCLI_PROVIDER", "chat: the provider (ollama, openai or anthropic)."),
+    ("STREAMCLI_MODEL", "chat: the model."),
+    ("OLLAMA_HOST", "chat: Ollama's address (default http://localhost:11434)."),
+    ("OPENAI_API_KEY, OPENAI_BASE_URL", "chat: the key and base URL of an OpenAI-compatible API."),
+    ("ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL", "chat: Anthropic's key and base URL."),
+    ("XDG_CONFIG_HOME", "Where the configuration file is: $XDG_CONFIG_HOME/streamcli/config.toml."),
 ]
 
 

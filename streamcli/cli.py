@@ -18,6 +18,10 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,  # locals may hold API keys
+    # Plain help: Typer's rich help imports rich.markdown and Pygments, which `--help`
+    # does not need (start-up time).
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -36,6 +40,12 @@ RecordOption = Annotated[
         "--record", metavar="FILE", dir_okay=False, help="Also save the events as JSON lines."
     ),
 ]
+StatsOption = Annotated[
+    bool,
+    typer.Option(
+        "--stats", help="At the end, one line on stderr: time to first token, tokens, tokens/s."
+    ),
+]
 
 
 class ReplayFormat(str, enum.Enum):
@@ -43,6 +53,12 @@ class ReplayFormat(str, enum.Enum):
     events = "events"
     asciicast = "asciicast"
     text = "text"
+
+
+class ChatProvider(str, enum.Enum):
+    ollama = "ollama"
+    openai = "openai"
+    anthropic = "anthropic"
 
 
 def _version(value: bool) -> None:
@@ -61,6 +77,121 @@ def _main(
     ] = False,
 ) -> None:
     """Watch streams in a terminal and pipe them onward."""
+
+
+@app.command()
+def chat(
+    prompt: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="PROMPT",
+            help="The question (words are joined). Text piped on stdin is sent before it.",
+            show_default=False,
+        ),
+    ] = None,
+    system: Annotated[
+        str | None, typer.Option("--system", "-s", metavar="TEXT", help="The system prompt.")
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model", "-m", metavar="NAME", help="The model (default: the server's only one)."
+        ),
+    ] = None,
+    provider: Annotated[
+        ChatProvider | None,
+        typer.Option(
+            "--provider", "-p", help="The API to speak (default: guessed from the environment)."
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url",
+            metavar="URL",
+            help="The server (default: OLLAMA_HOST, OPENAI_BASE_URL or ANTHROPIC_BASE_URL).",
+        ),
+    ] = None,
+    temperature: Annotated[
+        float | None,
+        typer.Option(min=0, metavar="NUMBER", help="Sampling temperature (0: deterministic)."),
+    ] = None,
+    max_tokens: Annotated[
+        int | None,
+        typer.Option("--max-tokens", min=1, metavar="N", help="Stop the answer after N tokens."),
+    ] = None,
+    no_stream: Annotated[
+        bool, typer.Option("--no-stream", help="Ask for the whole answer at once.")
+    ] = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            min=0.001,
+            metavar="SECONDS",
+            help="End an answer that sends nothing new for SECONDS (default 60).",
+        ),
+    ] = None,
+    first_token_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--first-token-timeout",
+            min=0.001,
+            metavar="SECONDS",
+            help="Give up when the answer has not started after SECONDS (default 300).",
+        ),
+    ] = None,
+    retries: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=10,
+            metavar="N",
+            help="Retries of a failed request before the first token (default 2).",
+        ),
+    ] = None,
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--key-file",
+            metavar="FILE",
+            dir_okay=False,
+            help="Read the API key from FILE (readable by you alone).",
+        ),
+    ] = None,
+    stats: StatsOption = False,
+    json_output: JsonOption = False,
+    plain: PlainOption = False,
+    raw: RawOption = False,
+    record: RecordOption = None,
+) -> NoReturn:
+    """Ask a model (Ollama, OpenAI-compatible or Anthropic) and stream its answer."""
+    from streamcli.env import Environment
+    from streamcli.errors import StreamcliError
+    from streamcli.run import FailedSource, run_stream
+    from streamcli.sinks import OutputOptions
+    from streamcli.sources.chat.command import ChatFlags, open_chat_command
+
+    env = Environment.from_process()
+    flags = ChatFlags(
+        provider=provider.value if provider else None,
+        model=model,
+        base_url=base_url,
+        system=system,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        timeout=timeout,
+        first_token_timeout=first_token_timeout,
+        retries=retries,
+        key_file=key_file,
+        stream=not no_stream,
+    )
+    try:
+        source = open_chat_command(flags, prompt or [], env)
+    except StreamcliError as exc:
+        source = FailedSource("chat", exc)
+    output = OutputOptions(json=json_output, plain=plain, raw=raw, stats=stats)
+    raise typer.Exit(run_stream(source, env, output, record=record))
 
 
 @app.command()

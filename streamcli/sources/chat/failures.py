@@ -28,9 +28,11 @@ class ChatError(StreamcliError):
         status: int | None = None,
         retryable: bool | None = None,
         retry_after: float | None = None,
+        brief: str | None = None,
     ) -> None:
         super().__init__(message, kind=kind, status=status, retryable=retryable)
         self.retry_after = retry_after
+        self.brief = brief or message  # a short form, for "retrying" notices
 
 
 def one_line(text: str, limit: int = MAX_SERVER_MESSAGE) -> str:
@@ -57,6 +59,7 @@ def connect_failure(exc: Exception, url: str, hint: str, connect_timeout: float)
             f"connecting to {url} timed out after {connect_timeout:g} s: {hint}",
             kind="connect_timeout",
             retryable=True,
+            brief=f"connecting to {url} timed out",
         )
     if any(isinstance(c, ssl.SSLError) for c in chain) or "SSL" in str(exc):
         reason = next((c for c in chain if isinstance(c, ssl.SSLError)), exc)
@@ -79,11 +82,13 @@ def connect_failure(exc: Exception, url: str, hint: str, connect_timeout: float)
             f"cannot connect to {url}: connection refused; {hint}",
             kind="connection_refused",
             retryable=True,
+            brief=f"connection to {url} refused",
         )
     return ChatError(
         f"cannot connect to {url}: {one_line(str(exc), 120) or type(exc).__name__}; {hint}",
         kind="connection",
         retryable=True,
+        brief=f"cannot connect to {url}",
     )
 
 
@@ -130,5 +135,10 @@ def status_failure(
     else:
         message, kind = f"{url} answered HTTP {status}: {detail}", "http"
     return ChatError(
-        message, kind=kind, status=status, retryable=retryable, retry_after=retry_after
+        message,
+        kind=kind,
+        status=status,
+        retryable=retryable,
+        retry_after=retry_after,
+        brief=f"HTTP {status} from {url}" + (f" ({detail})" if len(detail) <= 60 else ""),
     )

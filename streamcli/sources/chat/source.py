@@ -131,7 +131,7 @@ class ChatSource(Source):
                     raise
                 tries += 1
                 note = (
-                    f"{exc.message}; retrying in {wait:.1f} s "
+                    f"{exc.brief}; retrying in {wait:.1f} s "
                     f"(attempt {tries + 1} of {self.limits.retries + 1})"
                 )
                 yield [events.notice(self._clock(), self._redact(note))]
@@ -154,6 +154,7 @@ class ChatSource(Source):
                 f"{call.url} closed the connection without answering ({exc})",
                 kind="connection",
                 retryable=True,
+                brief=f"{call.url} closed the connection without answering",
             ) from None
         except (httpx.TransportError, OSError) as exc:
             raise self._connect_failure(exc, call) from None
@@ -282,7 +283,12 @@ class ChatSource(Source):
                 f"the stream from {url} ended without its final event {got}; "
                 "the answer is incomplete (truncated)"
             )
-        return ChatError(message, kind="truncated", retryable=not decoder.outputs)
+        return ChatError(
+            message,
+            kind="truncated",
+            retryable=not decoder.outputs,
+            brief=f"the connection to {url} ended {got}",
+        )
 
     def _reported(self, exc: Exception, decoder: Decoder, url: str) -> ChatError:
         if isinstance(exc, ServerReported):

@@ -1,0 +1,33 @@
+"""From `streamcli chat`'s flags and environment to a ready `ChatSource`."""
+
+from __future__ import annotations
+
+from streamcli.config import load_config
+from streamcli.env import Environment
+from streamcli.errors import BadInput
+from streamcli.sources.chat.request import join_prompt
+from streamcli.sources.chat.settings import ChatFlags, open_chat, resolve
+from streamcli.sources.chat.source import ChatSource
+
+__all__ = ["ChatFlags", "open_chat_command", "read_piped"]
+
+
+def read_piped(env: Environment) -> str | None:
+    """What was piped on stdin (None when stdin is a terminal)."""
+    if env.stdin_isatty:
+        return None
+    try:
+        data = env.stdin.read()
+    except (OSError, ValueError):  # closed or not readable: nothing was piped
+        return None
+    text = data.decode("utf-8", "replace")
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def open_chat_command(flags: ChatFlags, words: list[str], env: Environment) -> ChatSource:
+    """Settle the settings, read the prompt, and open the source (or raise `BadInput`)."""
+    settings = resolve(flags, env.environ, load_config(env.environ))
+    prompt = join_prompt(words, read_piped(env))
+    if not prompt.strip():
+        raise BadInput('nothing to ask: give a prompt (streamcli chat "…") or pipe text on stdin')
+    return open_chat(settings, prompt)
