@@ -31,6 +31,7 @@ from streamcli.sources.tail.splitter import Split
 
 VANISHED_GRACE = 0.5
 ROTATED_GRACE = 10.0
+MAX_ROTATED = 8  # old files kept at once (a log rotated in a tight loop)
 PARTIAL_HOLD = 0.5
 UNLIMITED = 1 << 62
 
@@ -189,7 +190,7 @@ class Follower:
         except OSError as exc:
             if current is not None:  # replaced by a file we cannot read
                 yield from self._read(current, now)
-                self._retire(current)
+                yield from self._retire(current)
             yield from self._report(exc)
             return
         yield from self._switch(opened, now)
@@ -213,7 +214,7 @@ class Follower:
             suspended.close()
         if current is not None:
             yield from self._read(current, now)  # drain what the old file still holds
-            self._retire(current)
+            yield from self._retire(current)
         message = "has been replaced; following the new file"
         if self._denied:
             message = "has become accessible; following it"
@@ -244,9 +245,14 @@ class Follower:
                 self._denied = False
                 yield [self._notice("has become accessible again")]
 
-    def _retire(self, old: OpenFile) -> None:
+    def _retire(self, old: OpenFile) -> Iterator[list[Event]]:
+        """Keep reading `old` for a while: its writer may not have reopened the log yet."""
         self.rotated.append(old)
         self.current = None
+        if len(self.rotated) > MAX_ROTATED:
+            oldest = self.rotated.pop(0)
+            yield from self._flush(oldest)
+            oldest.close()
 
     def _report(self, exc: OSError) -> Iterator[list[Event]]:
         """Say once that the name cannot be followed right now, and why."""
