@@ -32,7 +32,7 @@ _streamcli() {
         --delay) COMPREPLY=(); return ;;
         --record) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         esac
-        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "--speed --idle-limit --lenient --format --chunk-size --delay --unsafe --json --plain --raw --record -h --help" -- "$cur")); else COMPREPLY=($(compgen -f -- "$cur")); fi
+        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "--speed --idle-limit --lenient --format --chunk-size --delay --unsafe --json --plain --raw --record --stats --hide-reasoning --no-cursor -h --help" -- "$cur")); else COMPREPLY=($(compgen -f -- "$cur")); fi
         ;;
     tail)
         case "$prev" in

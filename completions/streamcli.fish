@@ -16,7 +16,7 @@ complete -c streamcli -n '__fish_seen_subcommand_from chat' -l timeout -r -d 'En
 complete -c streamcli -n '__fish_seen_subcommand_from chat' -l first-token-timeout -r -d 'Give up when the answer has not started after SECONDS (default 300).'
 complete -c streamcli -n '__fish_seen_subcommand_from chat' -l retries -r -d 'Retries of a failed request before the first token (default 2).'
 complete -c streamcli -n '__fish_seen_subcommand_from chat' -l key-file -r -F -d 'Read the API key from FILE (readable by you alone).'
-complete -c streamcli -n '__fish_seen_subcommand_from chat' -l stats -d 'At the end, one line on stderr: time to first token, tokens, tokens/s.'
+complete -c streamcli -n '__fish_seen_subcommand_from chat' -l stats -d 'Time to first token, tokens, tokens/s: live on a terminal, one line on stderr at the end.'
 complete -c streamcli -n '__fish_seen_subcommand_from chat' -l json -d 'Write JSON lines, one event per line.'
 complete -c streamcli -n '__fish_seen_subcommand_from chat' -l plain -d 'Plain text output, even on a terminal.'
 complete -c streamcli -n '__fish_seen_subcommand_from chat' -l raw -d 'Write text to a terminal without sanitizing control characters.'
@@ -33,6 +33,9 @@ complete -c streamcli -n '__fish_seen_subcommand_from replay' -l json -d 'Write 
 complete -c streamcli -n '__fish_seen_subcommand_from replay' -l plain -d 'Plain text output, even on a terminal.'
 complete -c streamcli -n '__fish_seen_subcommand_from replay' -l raw -d 'Write text to a terminal without sanitizing control characters.'
 complete -c streamcli -n '__fish_seen_subcommand_from replay' -l record -r -F -d 'Also save the events as JSON lines.'
+complete -c streamcli -n '__fish_seen_subcommand_from replay' -l stats -d 'Time to first token, tokens, tokens/s: live on a terminal, one line on stderr at the end.'
+complete -c streamcli -n '__fish_seen_subcommand_from replay' -l hide-reasoning -d 'Terminal: do not show the model\'s reasoning.'
+complete -c streamcli -n '__fish_seen_subcommand_from replay' -l no-cursor -d 'Terminal: no cursor glyph after the live text.'
 complete -c streamcli -n '__fish_seen_subcommand_from replay' -s h -l help -d 'Show the help and exit.'
 complete -c streamcli -n '__fish_seen_subcommand_from replay' -F
 complete -c streamcli -n '__fish_seen_subcommand_from tail' -s n -l lines -r -d 'Start with the last N lines; +N: from line N.'

@@ -43,8 +43,16 @@ RecordOption = Annotated[
 StatsOption = Annotated[
     bool,
     typer.Option(
-        "--stats", help="At the end, one line on stderr: time to first token, tokens, tokens/s."
+        "--stats",
+        help="Time to first token, tokens, tokens/s: live on a terminal, one line on stderr "
+        "at the end.",
     ),
+]
+HideReasoningOption = Annotated[
+    bool, typer.Option("--hide-reasoning", help="Terminal: do not show the model's reasoning.")
+]
+NoCursorOption = Annotated[
+    bool, typer.Option("--no-cursor", help="Terminal: no cursor glyph after the live text.")
 ]
 
 
@@ -233,6 +241,9 @@ def replay(
     plain: PlainOption = False,
     raw: RawOption = False,
     record: RecordOption = None,
+    stats: StatsOption = False,
+    hide_reasoning: HideReasoningOption = False,
+    no_cursor: NoCursorOption = False,
 ) -> NoReturn:
     """Play a recorded stream back with its timing."""
     from streamcli.env import Environment
@@ -247,7 +258,15 @@ def replay(
         source = open_replay(file, env.stdin, options)
     except StreamcliError as exc:
         source = FailedSource("replay", exc)
-    output = OutputOptions(json=json_output, plain=plain, raw=raw, unsafe=unsafe)
+    output = OutputOptions(
+        json=json_output,
+        plain=plain,
+        raw=raw,
+        unsafe=unsafe,
+        stats=stats,
+        hide_reasoning=hide_reasoning,
+        no_cursor=no_cursor,
+    )
     status = run_stream(
         source,
         env,

@@ -17,7 +17,9 @@ class OutputOptions:
     plain: bool = False
     raw: bool = False
     unsafe: bool = False
-    stats: bool = False  # a summary line on stderr at the end (`--stats`)
+    stats: bool = False  # a summary line on stderr at the end (`--stats`), live on a terminal
+    hide_reasoning: bool = False  # terminal: do not show `reasoning` events
+    no_cursor: bool = False  # terminal: no streaming cursor glyph after the live text
     # How `line` events say which file they came from: not at all, a `==> file <==`
     # header when the file changes (as tail does), or a `file: ` prefix on every line.
     line_labels: Literal["none", "header", "prefix"] = "none"
@@ -39,6 +41,23 @@ def choose_sink(env: Environment, options: OutputOptions, *, terminal_output: bo
         return PassthroughSink(
             env.stdout, env.stderr, safe=not options.unsafe, restore_terminal=env.stdout_isatty
         )
+    mode = terminal_mode(env, options)
+    if mode is not None:
+        from streamcli.sinks.ansi_lines import color_system_for
+        from streamcli.sinks.terminal import TerminalSink
+
+        return TerminalSink(
+            env.stdout,
+            size=env.terminal_size,
+            live=mode == "live",
+            color_system=color_system_for(env.environ),
+            no_color=env.no_color,
+            hide_reasoning=options.hide_reasoning,
+            cursor_glyph=not options.no_cursor,
+            status_line=options.stats,
+            raw=options.raw,
+            line_labels=options.line_labels,
+        )
     from streamcli.sinks.text import TextSink
 
     return TextSink(
@@ -48,3 +67,15 @@ def choose_sink(env: Environment, options: OutputOptions, *, terminal_output: bo
         terminal=env.stdout_isatty,
         line_labels=options.line_labels,
     )
+
+
+def terminal_mode(env: Environment, options: OutputOptions) -> Literal["live", "append"] | None:
+    """Whether the terminal sink renders, and how: live on an interactive terminal,
+    append-only (finished blocks, colour, no cursor movement) when FORCE_COLOR asks for
+    colour in a pipe or TTY_INTERACTIVE=0; None for plain text (`--plain`, TERM=dumb, a
+    pipe or a file)."""
+    if options.plain or env.dumb_terminal:
+        return None
+    if env.stdout_isatty:
+        return "append" if env.environ.get("TTY_INTERACTIVE") == "0" else "live"
+    return "append" if env.force_color else None

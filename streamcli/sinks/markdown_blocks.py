@@ -1,0 +1,134 @@
+"""Streaming Markdown in O(n): finished top-level blocks are cut off, one live tail remains.
+
+A Markdown document is a sequence of top-level blocks (paragraphs, headings, lists,
+tables, code fences…). Text appended at the end can only change the last block, so every
+block before it is final: `BlockSplitter` hands those out once, in order, and keeps only
+the last block's source as the live `tail`, which is all that is parsed again on the next
+frame. Block boundaries are decided on complete lines only: a half-received last line can
+still change what the lines before it belong to (``> quote`` followed by ``-`` starts a
+list, followed by ``-x`` it continues the quote).
+
+`SafeMarkdown` is rich's Markdown renderable with the same parser configuration as the
+splitter, raw HTML shown as text (rich drops it silently otherwise), and link and image
+URLs shown instead of hidden in terminal hyperlinks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import ClassVar
+
+from markdown_it import MarkdownIt
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.markdown import ImageItem, Markdown, MarkdownElement
+from rich.text import Text
+
+
+def make_parser() -> MarkdownIt:
+    """rich's Markdown dialect (CommonMark, tables, strikethrough) with raw HTML as text."""
+    return MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One finished top-level block: its source (with the blank lines after it) and type."""
+
+    source: str
+    type: str  # the markdown-it token type: paragraph_open, fence, hr, table_open, …
+
+
+class BlockSplitter:
+    """Cuts streamed Markdown into finished blocks and a live tail.
+
+    Invariants (tested): the concatenation of every block's source plus the final tail
+    is exactly the text fed in, and text once handed out is never handed out again.
+    """
+
+    def __init__(self, parser: MarkdownIt | None = None) -> None:
+        self._parser = parser or make_parser()
+        self.tail = ""
+        self.committed = 0  # characters handed out as finished blocks so far
+
+    def feed(self, text: str) -> list[Block]:
+        """Append `text`; return the blocks that became final, in order."""
+        if not text:
+            return []
+        self.tail += text
+        complete = self.tail.rfind("\n") + 1
+        if complete == 0:
+            return []
+        starts = self._block_starts(self.tail[:complete])
+        if len(starts) < 2:
+            return []
+        return self._cut(starts)
+
+    def finish(self) -> list[Block]:
+        """The end of the stream: every remaining block is final."""
+        if not self.tail:
+            return []
+        starts = self._block_starts(self.tail)
+        if not starts:  # nothing but blank lines or link definitions
+            starts = [(0, "")]
+        starts.append((_line_count(self.tail), ""))
+        return self._cut(starts)
+
+    def _block_starts(self, source: str) -> list[tuple[int, str]]:
+        """(first line, type) of each top-level block of `source`."""
+        return [
+            (token.map[0], token.type)
+            for token in self._parser.parse(source)
+            if token.level == 0 and token.map is not None and token.nesting >= 0
+        ]
+
+    def _cut(self, starts: list[tuple[int, str]]) -> list[Block]:
+        """Hand out the blocks before the last start; the tail keeps the rest."""
+        blocks: list[Block] = []
+        offset = 0
+        line = 0
+        for (_, kind), (next_line, _) in pairwise(starts):
+            end = _line_offset(self.tail, next_line, offset, line)
+            blocks.append(Block(self.tail[offset:end], kind))
+            offset, line = end, next_line
+        self.committed += offset
+        self.tail = self.tail[offset:]
+        return blocks
+
+
+def _line_offset(text: str, line: int, offset: int = 0, at_line: int = 0) -> int:
+    """The index where line number `line` of `text` starts (counting from `offset`)."""
+    for _ in range(line - at_line):
+        found = text.find("\n", offset)
+        if found < 0:
+            return len(text)
+        offset = found + 1
+    return offset
+
+
+def _line_count(text: str) -> int:
+    return text.count("\n") + (0 if text.endswith("\n") else 1)
+
+
+class _ImageWithUrl(ImageItem):
+    """An image shown as its alt text and its URL (never a hidden terminal hyperlink)."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        title = self.text or Text(self.destination.strip("/").rsplit("/", 1)[-1])
+        yield Text.assemble("🌆 ", title, f" ({self.destination})", end="")
+
+
+class SafeMarkdown(Markdown):
+    """rich's Markdown for untrusted text: no hyperlinks, raw HTML shown as written."""
+
+    elements: ClassVar[dict[str, type[MarkdownElement]]] = {
+        **Markdown.elements,
+        "image": _ImageWithUrl,
+    }
+    _parser: ClassVar[MarkdownIt | None] = None
+
+    def __init__(self, markup: str, code_theme: str = "monokai") -> None:
+        super().__init__("", code_theme=code_theme, hyperlinks=False)
+        if SafeMarkdown._parser is None:
+            SafeMarkdown._parser = make_parser()
+        self.markup = markup
+        self.parsed = SafeMarkdown._parser.parse(markup)

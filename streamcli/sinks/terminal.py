@@ -1,0 +1,558 @@
+"""The live terminal: Markdown as it arrives, spinners for tool calls, an optional status line.
+
+Finished Markdown blocks are printed once into the scrollback and never redrawn; only the
+last, unfinished block lives in a small region at the bottom of the screen, redrawn per
+frame (see `live_region`), together with one spinner line per running tool, a "waiting
+for model…" spinner until the first token and the `--stats` line. A block taller than
+the screen shows its bottom part while it is live and is printed whole when it is done.
+Spinner ticks redraw the region from cached lines and never render Markdown again.
+
+Not interactive (`FORCE_COLOR` into a pipe), the same sink runs in append mode: finished
+blocks are printed as they complete, in colour, and the cursor never moves up.
+
+Every piece of untrusted text is sanitized before it is rendered, nothing is ever parsed
+as rich markup, and links show their URL. `close` always leaves the cursor visible and no
+spinner or half-drawn region behind.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import BinaryIO, NamedTuple
+
+import orjson
+from rich.style import Style
+from rich.text import Text
+
+from streamcli.events import Event
+from streamcli.logline import LineFormatter
+from streamcli.sanitize import Sanitizer, sanitize
+from streamcli.sinks import spinner
+from streamcli.sinks.ansi_lines import BLANK, PLAIN, Line, Renderer, raw_line
+from streamcli.sinks.base import Output, Sink
+from streamcli.sinks.live_region import LiveRegion
+from streamcli.sinks.markdown_blocks import Block, BlockSplitter
+from streamcli.stats import StreamStats
+
+CURSOR_GLYPH = "▋"
+
+_DIM = Style(dim=True)
+_REASONING = Style(dim=True, italic=True)
+_SPINNER = Style(color="cyan")
+_NAME = Style(bold=True)
+_OK = Style(color="green", bold=True)
+_FAILED = Style(color="red", bold=True)
+_NOTICE = Style(color="yellow")
+_ERROR_LABEL = Style(color="red", bold=True)
+_ERROR = Style(color="red")
+
+_TABLE_DELIMITER = re.compile(r"^ {0,3}\|?[ \t:|-]*-[ \t:|-]*$")
+_SUMMARY_LIMIT = 200
+
+# What kind of content a row belongs to, for the blank lines between them.
+_MARKDOWN, _REASONING_KIND, _TOOL, _LINE, _NOTICE_KIND = (
+    "markdown",
+    "reasoning",
+    "tool",
+    "line",
+    "notice",
+)
+
+
+class _Tool(NamedTuple):
+    name: str
+    summary: str
+    started: float
+
+
+class TerminalSink(Sink):
+    shows_errors = True
+
+    def __init__(
+        self,
+        stdout: BinaryIO,
+        *,
+        size: Callable[[], tuple[int, int]],
+        live: bool = True,
+        color_system: str = "truecolor",
+        no_color: bool = False,
+        hide_reasoning: bool = False,
+        cursor_glyph: bool = True,
+        status_line: bool = False,
+        raw: bool = False,
+        line_labels: str = "none",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.output = Output(stdout)
+        self._size = size
+        self._width, self._rows = _usable(size())
+        self._clock = clock
+        self._epoch = self._last_paint = clock()
+        self._live = live
+        self._raw = raw
+        self._hide_reasoning = hide_reasoning
+        self._cursor_glyph = cursor_glyph and live
+        self._stats = StreamStats() if status_line and live else None
+        self.renderer = Renderer(
+            self._width, self._rows, color_system=color_system, no_color=no_color
+        )
+        self._screen = LiveRegion(live=live)
+        self._line_format = LineFormatter(labels=line_labels, raw=raw)
+
+        self._blocks = BlockSplitter()
+        self._text_parts: list[str] = []
+        self._text_sanitizer = Sanitizer()
+        self._reasoning_parts: list[str] = []
+        self._reasoning_sanitizer = Sanitizer()
+        self._reasoning_tail = ""  # the unfinished last line of the reasoning
+        self._streaming: str | None = None  # "text" or "reasoning": what is arriving now
+        self._raw_midline = False
+
+        self._final: list[Line] = []  # rows printed for good in the frame being built
+        self._last_kind: str | None = None  # the kind of the last row printed for good
+        self._gap_after_block = True  # a blank row after the last block (not after a rule)
+        self._tools: dict[str, _Tool] = {}
+        self._waiting: str | None = None
+        self._waiting_since = self._epoch
+        self._skipped = 0
+        self._tail_cache: tuple[str, int, bool, list[Line]] | None = None
+        self._reasoning_cache: tuple[str, int, list[Line]] | None = None
+        self._closed = False
+
+    # -- the Sink interface --------------------------------------------------
+
+    def write(self, events: list[Event]) -> None:
+        if self._closed:
+            return
+        self._check_size()
+        if self._stats is not None:
+            self._stats.observe(events)
+        skip = self._lines_to_skip(events) if self._live else 0
+        for event in events:
+            kind = event.get("type")
+            if kind == "text":
+                self._on_text(event)
+            elif kind == "line":
+                if skip:
+                    skip -= 1
+                    self._skipped += 1
+                    continue
+                self._on_line(event)
+            elif kind == "reasoning":
+                self._on_reasoning(event)
+            elif kind == "tool_start":
+                self._on_tool_start(event)
+            elif kind == "tool_end":
+                self._on_tool_end(event)
+            elif kind == "notice":
+                self._on_notice(event)
+            elif kind == "error":
+                self._on_error(event)
+            elif kind == "end":
+                self._on_end(event)
+            elif kind == "start":
+                self._on_start(event)
+        self._paint()
+
+    def next_tick(self) -> float | None:
+        if self._closed or not self._live:
+            return None
+        if not (self._tools or self._waiting or self._stats is not None):
+            return None
+        return spinner.next_frame(self._epoch, self._last_paint)
+
+    def tick(self) -> None:
+        if self._closed:
+            return
+        self._check_size()
+        self._paint()
+
+    def close(self) -> None:
+        """Print everything that is left, erase spinners and status, show the cursor."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._end_stream()
+            self._stop_tools()
+            self._waiting = None
+            self._stats = None
+            self._paint(region=False)
+        finally:
+            restore = self._screen.restore()
+            if restore:
+                self.output.write(restore.encode())
+
+    # -- events --------------------------------------------------------------
+
+    def _on_start(self, event: Event) -> None:
+        source = event.get("source")
+        if source == "tail" or self._last_kind is not None or self._streaming:
+            return
+        chat_like = source in ("chat", "bench") or "model" in event
+        self._waiting = "waiting for model…" if chat_like else "waiting…"
+        self._waiting_since = self._clock()
+
+    def _on_text(self, event: Event) -> None:
+        text = event.get("text")
+        if not isinstance(text, str) or not text:
+            return
+        if self._streaming != "text":
+            self._end_stream()
+            self._streaming = "text"
+        self._waiting = None
+        self._text_parts.append(text)
+
+    def _on_reasoning(self, event: Event) -> None:
+        text = event.get("text")
+        if not isinstance(text, str) or not text:
+            return
+        if self._hide_reasoning:
+            if self._waiting is not None:
+                self._waiting = "thinking…"
+            return
+        if self._streaming != "reasoning":
+            self._end_stream()
+            self._streaming = "reasoning"
+        self._waiting = None
+        self._reasoning_parts.append(text)
+
+    def _on_line(self, event: Event) -> None:
+        self._end_stream()
+        self._waiting = None
+        if self._skipped:
+            marker = f"… {self._skipped:,} lines skipped to keep up …"
+            self._commit(_LINE, self.renderer.lines(Text(marker, style=_DIM)))
+            self._skipped = 0
+            self._line_format.forget_file()
+        rows: list[Line] = []
+        for item in self._line_format.format(event):
+            if isinstance(item, str):
+                rows.append(raw_line(item))
+            else:
+                rows.extend(self.renderer.lines(item))
+        self._commit(_LINE, rows)
+
+    def _on_tool_start(self, event: Event) -> None:
+        self._end_stream()
+        self._waiting = None
+        name = sanitize(str(event.get("name", "?")))
+        summary = sanitize(_arguments_summary(event.get("arguments")))
+        self._tools[str(event.get("id", name))] = _Tool(name, summary, self._clock())
+        if not self._live:  # no spinner: say that it started
+            line = Text.assemble(("→ ", _DIM), (name, _NAME), " ", (summary, _DIM))
+            self._commit(_TOOL, self.renderer.lines(line))
+
+    def _on_tool_end(self, event: Event) -> None:
+        self._end_stream()
+        tool = self._tools.pop(str(event.get("id", "")), None)
+        name = sanitize(str(event.get("name") or (tool.name if tool else "?")))
+        ms = event.get("duration_ms")
+        if not isinstance(ms, (int, float)) or isinstance(ms, bool):
+            ms = (self._clock() - tool.started) * 1000 if tool else 0.0
+        ok = event.get("ok") is True
+        line = Text.assemble(
+            ("✓ " if ok else "✗ ", _OK if ok else _FAILED),
+            (name, _NAME),
+            (f" {spinner.duration(ms)}", _DIM),
+        )
+        output = event.get("output")
+        if not ok and isinstance(output, str) and output.strip():
+            line.append(": " + sanitize(output.strip().splitlines()[0]), _ERROR)
+        self._commit(_TOOL, self.renderer.lines(line))
+
+    def _on_notice(self, event: Event) -> None:
+        self._end_stream()
+        file = event.get("file")
+        where = f"{sanitize(file)}: " if isinstance(file, str) else ""
+        line = Text.assemble(
+            ("streamcli: ", _DIM), (where + sanitize(str(event.get("message", ""))), _NOTICE)
+        )
+        self._commit(_NOTICE_KIND, self.renderer.lines(line))
+
+    def _on_error(self, event: Event) -> None:
+        self._end_stream()
+        self._waiting = None
+        line = Text.assemble(
+            ("streamcli: ", _DIM),
+            ("error: ", _ERROR_LABEL),
+            (sanitize(str(event.get("message", ""))), _ERROR),
+        )
+        self._commit(_NOTICE_KIND, self.renderer.lines(line))
+
+    def _on_end(self, event: Event) -> None:
+        self._end_stream()
+        self._waiting = None
+        self._stop_tools()
+        reason = event.get("reason")
+        note = {
+            "length": "(the answer was cut off: the output limit was reached)",
+            "interrupted": "(interrupted)",
+        }.get(reason if isinstance(reason, str) else "")
+        if note:
+            self._commit(_NOTICE_KIND, self.renderer.lines(Text(note, style=_DIM)))
+
+    def _stop_tools(self) -> None:
+        """Tools still running when the stream ends: say they were stopped."""
+        now = self._clock()
+        for tool in self._tools.values():
+            line = Text.assemble(
+                ("■ ", _FAILED),
+                (tool.name, _NAME),
+                (f" stopped after {spinner.seconds(now - tool.started)}", _DIM),
+            )
+            self._commit(_TOOL, self.renderer.lines(line))
+        self._tools.clear()
+
+    # -- streamed text ---------------------------------------------------------
+
+    def _end_stream(self) -> None:
+        """Whatever is streaming (text or reasoning) is complete: print all of it."""
+        if self._streaming == "text":
+            self._settle_text(final=True)
+        elif self._streaming == "reasoning":
+            self._settle_reasoning(final=True)
+        self._streaming = None
+
+    def _settle_text(self, final: bool = False) -> None:
+        """Move arrived text into the splitter and print the blocks that are finished."""
+        if self._text_parts:
+            joined = "".join(self._text_parts)
+            self._text_parts.clear()
+            if self._raw:
+                self._commit_raw(joined)
+            else:
+                self._commit_blocks(self._blocks.feed(self._text_sanitizer.feed(joined)))
+        if final:
+            if self._raw:
+                if self._raw_midline:
+                    self._final.append(raw_line(""))
+                    self._raw_midline = False
+            else:
+                held = self._blocks.feed(self._text_sanitizer.flush())
+                self._commit_blocks(held + self._blocks.finish())
+                self._tail_cache = None
+
+    def _commit_blocks(self, blocks: list[Block]) -> None:
+        for block in blocks:
+            lines = self._cached_render(block.source) or self.renderer.markdown(block.source)
+            if lines:
+                self._commit(_MARKDOWN, lines)
+                self._gap_after_block = block.type != "hr"
+
+    def _cached_render(self, source: str) -> list[Line] | None:
+        """The live tail's rendering, when the block that just finished is that tail."""
+        cache = self._tail_cache
+        if cache is None or cache[1] != self._width or cache[2]:
+            return None
+        if cache[0].rstrip() != source.rstrip():
+            return None
+        return cache[3]
+
+    def _commit_raw(self, text: str) -> None:
+        """`--raw`: text untouched, as rows and a last fragment without its newline."""
+        if self._last_kind not in (None, _MARKDOWN) and self._needs_gap(self._last_kind, _MARKDOWN):
+            self._final.append(BLANK)
+        rows = text.split("\n")
+        for row in rows[:-1]:
+            self._final.append(raw_line(row))
+        if rows[-1]:
+            self._final.append(raw_line(rows[-1], newline=False))
+        self._raw_midline = bool(rows[-1])
+        self._last_kind = _MARKDOWN
+
+    def _settle_reasoning(self, final: bool = False) -> None:
+        if self._reasoning_parts:
+            joined = "".join(self._reasoning_parts)
+            self._reasoning_parts.clear()
+            self._reasoning_tail += self._reasoning_sanitizer.feed(joined)
+        if final:
+            self._reasoning_tail += self._reasoning_sanitizer.flush()
+            done, self._reasoning_tail = self._reasoning_tail, ""
+        else:
+            cut = self._reasoning_tail.rfind("\n")
+            if cut < 0:
+                return
+            done = self._reasoning_tail[:cut]
+            self._reasoning_tail = self._reasoning_tail[cut + 1 :]
+        if done:
+            self._commit(_REASONING_KIND, self.renderer.lines(Text(done, style=_REASONING)))
+
+    # -- frames ----------------------------------------------------------------
+
+    def _commit(self, kind: str, lines: list[Line]) -> None:
+        """Print `lines` for good, after a blank row where the content changes kind."""
+        if self._raw_midline:
+            self._final.append(raw_line(""))
+            self._raw_midline = False
+        if self._needs_gap(self._last_kind, kind):
+            self._final.append(BLANK)
+        self._final.extend(lines)
+        self._last_kind = kind
+
+    def _needs_gap(self, above: str | None, kind: str) -> bool:
+        if above is None:
+            return False
+        if above == kind:
+            return kind == _MARKDOWN and self._gap_after_block
+        return _MARKDOWN in (above, kind) or _REASONING_KIND in (above, kind)
+
+    def _paint(self, region: bool = True) -> None:
+        """One frame: print what became final, redraw the region, in one write."""
+        self._settle_text()
+        self._settle_reasoning()
+        rows = self._region() if region and not self._raw_midline else []
+        data = self._screen.frame(self._final, rows, self._width)
+        self._final = []
+        self._last_paint = self._clock()
+        if data:
+            self.output.write(data.encode("utf-8", "replace"))
+
+    def _region(self) -> list[Line]:
+        """The live rows: the unfinished block, spinners, the status line."""
+        if not self._live:
+            return []
+        now = self._clock()
+        below: list[Line] = []  # everything under the live text
+        above = self._last_kind
+        live_kind, live = self._live_rows()
+        if live:
+            above = live_kind
+        spinners = [self._tool_row(tool, now) for tool in self._tools.values()]
+        if self._waiting is not None:
+            spinners.append(self._waiting_row(now))
+        if spinners:
+            if self._needs_gap(above, _TOOL):
+                below.append(BLANK)
+            below.extend(spinners)
+        if self._stats is not None:
+            if live or below or self._last_kind is not None:
+                below.append(BLANK)
+            below.append(self._status_row(now))
+        if not live:
+            return below
+        gap = [BLANK] if self._needs_gap(self._last_kind, live_kind) else []
+        room = max(1, self._rows - 1 - len(below) - len(gap))
+        if len(live) > room:
+            live = live[-room:]  # a tall block shows its bottom part while it is live
+        return [*gap, *live, *below]
+
+    def _live_rows(self) -> tuple[str, list[Line]]:
+        if self._streaming == "text" and not self._raw:
+            tail = self._blocks.tail
+            if not tail.strip():
+                return _MARKDOWN, []
+            lines = self._tail_rows(tail)
+            if self._cursor_glyph:
+                lines = _with_glyph(lines, self._width)
+            return _MARKDOWN, lines
+        if self._streaming == "reasoning" and self._reasoning_tail:
+            tail = self._reasoning_tail
+            cache = self._reasoning_cache
+            if cache is None or cache[0] != tail or cache[1] != self._width:
+                lines = self.renderer.lines(Text(tail, style=_REASONING))
+                self._reasoning_cache = cache = (tail, self._width, lines)
+            return _REASONING_KIND, cache[2]
+        return _MARKDOWN, []
+
+    def _tail_rows(self, tail: str) -> list[Line]:
+        """The live block rendered (cached: ticks and repeated frames never re-render)."""
+        cache = self._tail_cache
+        if cache is not None and cache[1] == self._width and cache[0] == tail:
+            return cache[3]
+        source, trimmed = _trim_tall(tail, self._rows)
+        lines = self.renderer.markdown(source)
+        self._tail_cache = (tail, self._width, trimmed, lines)
+        return lines
+
+    def _tool_row(self, tool: _Tool, now: float) -> Line:
+        elapsed = now - tool.started
+        text = Text.assemble(
+            (spinner.frame(elapsed), _SPINNER),
+            " ",
+            (tool.name, _NAME),
+            (f" {spinner.seconds(elapsed)} ", _DIM),
+            (tool.summary, _DIM),
+        )
+        return self._one_row(text)
+
+    def _waiting_row(self, now: float) -> Line:
+        elapsed = now - self._waiting_since
+        text = Text.assemble(
+            (spinner.frame(elapsed), _SPINNER),
+            (f" {self._waiting} {spinner.seconds(elapsed)}", _DIM),
+        )
+        return self._one_row(text)
+
+    def _status_row(self, now: float) -> Line:
+        assert self._stats is not None
+        text = f"{self._stats.summary()} · {spinner.seconds(now - self._epoch)}"
+        return self._one_row(Text(text, style=_DIM))
+
+    def _one_row(self, text: Text) -> Line:
+        text.no_wrap = True
+        text.overflow = "ellipsis"
+        lines = self.renderer.lines(text)
+        return lines[0] if lines else BLANK
+
+    # -- floods and sizes ------------------------------------------------------
+
+    def _lines_to_skip(self, events: list[Event]) -> int:
+        """How many of this frame's oldest log lines to skip so the newest screenful shows."""
+        count = 0
+        for event in events:
+            if event.get("type") == "line":
+                count += 1
+        room = max(1, self._rows - 3 - len(self._tools) - (2 if self._stats else 0))
+        return count - room if count > room else 0
+
+    def _check_size(self) -> None:
+        """Apply a new terminal size (SIGWINCH) from this frame on."""
+        size = _usable(self._size())
+        if size != (self._width, self._rows):
+            self._width, self._rows = size
+            self.renderer.resize(*size)
+
+
+def _usable(size: tuple[int, int]) -> tuple[int, int]:
+    columns, rows = size
+    return max(columns, 10), max(rows, 3)
+
+
+def _with_glyph(lines: list[Line], width: int) -> list[Line]:
+    """`lines` with the streaming cursor after the last character."""
+    glyph = (CURSOR_GLYPH, PLAIN)
+    for index in range(len(lines) - 1, -1, -1):
+        line = lines[index]
+        if line.cells > 0:
+            if line.cells < width:
+                marked = Line((*line.runs, glyph), line.cells + 1, line.fill)
+                return [*lines[:index], marked, *lines[index + 1 :]]
+            return [*lines[: index + 1], Line((glyph,), 1), *lines[index + 1 :]]
+    return [*lines, Line((glyph,), 1)]
+
+
+def _trim_tall(tail: str, rows: int) -> tuple[str, bool]:
+    """For a block far taller than the screen, only its head and last lines are rendered.
+
+    The region shows only the bottom of such a block anyway; keeping the first line (two
+    for a table: header and delimiter) keeps its kind, so the cost of a frame stays
+    bounded by the screen, not by the block.
+    """
+    if tail.count("\n") <= 2 * rows:
+        return tail, False
+    lines = tail.split("\n")
+    head = 2 if len(lines) > 1 and _TABLE_DELIMITER.match(lines[1]) else 1
+    return "\n".join(lines[:head] + lines[-rows:]), True
+
+
+def _arguments_summary(arguments: object) -> str:
+    """Tool arguments on one short line."""
+    try:
+        text = orjson.dumps(arguments).decode()
+    except TypeError:
+        text = repr(arguments)
+    text = " ".join(text.split())
+    return text if len(text) <= _SUMMARY_LIMIT else text[: _SUMMARY_LIMIT - 1] + "…"
