@@ -58,7 +58,7 @@ class LineSplitter:
                 self._dropped += len(data)
                 return _NOTHING
             self._dropped += end
-            lines.append(self._make(self._held, cut=self._dropped))
+            lines.append(self._make(self._held, cut=self._dropped) or "")
             self._held, self._dropped = b"", 0
             data = data[end + 1 :]
         buffer = self._held + data if self._held else data
@@ -89,9 +89,14 @@ class LineSplitter:
         """
         if not self.holding:
             return _NOTHING
-        line = self._make(self._held, partial=True, cut=self._dropped)
+        held = self._held
+        if held[-1:] == b"\r" and not self._dropped:
+            held = held[:-1]  # most likely the first half of a CRLF
+        line = self._make(held, partial=True, cut=self._dropped)
         self._held, self._dropped = b"", 0
         self._continues = not final
+        if line is None:
+            return _NOTHING
         return Split([line], line[:1] == "{", True)
 
     def reset(self) -> None:
@@ -118,15 +123,22 @@ class LineSplitter:
                 raw = raw[:keep]
             elif raw[-1:] == b"\r":
                 raw = raw[:-1]
-            lines.append(self._make(raw, cut=cut))
+            line = self._make(raw, cut=cut)
+            if line is not None:
+                lines.append(line)
         return lines
 
-    def _make(self, raw: bytes, *, partial: bool = False, cut: int = 0) -> str:
-        """Decode one line and attach the fields its event needs, if any."""
+    def _make(self, raw: bytes, *, partial: bool = False, cut: int = 0) -> str | None:
+        """Decode one line and attach the fields its event needs, if any.
+
+        None for the empty rest of a line already shown as partial: only its end came.
+        """
         extra: dict[str, Any] = {}
         if self._continues:
-            extra["continued"] = True
             self._continues = False
+            if not raw and not cut:
+                return None
+            extra["continued"] = True
         if partial:
             extra["partial"] = True
         if cut:
