@@ -157,6 +157,8 @@ class FakeServer:
     def stop(self) -> None:
         self._stopping.set()
         with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
+        with contextlib.suppress(OSError):
             self._listener.close()
         with self._lock:
             connections = list(self._connections)
