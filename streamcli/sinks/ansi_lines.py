@@ -101,7 +101,7 @@ def transition(current: Sgr, wanted: Sgr) -> str:
         codes.append(wanted.fg or "39")
     if wanted.bg != current.bg:
         codes.append(wanted.bg or "49")
-    return "\x1b[" + ";".join(codes) + "m"
+    return "\x1b[" + ";".join(codes) + "m" if codes else ""
 
 
 def _colors(style: Sgr) -> tuple[str, ...]:

@@ -15,14 +15,14 @@ URLs shown instead of hidden in terminal hyperlinks.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import ClassVar
 
 from markdown_it import MarkdownIt
-from rich.console import Console, ConsoleOptions, RenderResult
-from rich.markdown import ImageItem, Markdown, MarkdownElement
-from rich.text import Text
+from markdown_it.token import Token
+from rich.markdown import Markdown
 
 
 def make_parser() -> MarkdownIt:
@@ -109,21 +109,11 @@ def _line_count(text: str) -> int:
     return text.count("\n") + (0 if text.endswith("\n") else 1)
 
 
-class _ImageWithUrl(ImageItem):
-    """An image shown as its alt text and its URL (never a hidden terminal hyperlink)."""
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        title = self.text or Text(self.destination.strip("/").rsplit("/", 1)[-1])
-        yield Text.assemble("🌆 ", title, f" ({self.destination})", end="")
-
-
 class SafeMarkdown(Markdown):
-    """rich's Markdown for untrusted text: no hyperlinks, raw HTML shown as written."""
+    """rich's Markdown for untrusted text: no hyperlinks, raw HTML shown as written, and
+    images as their alt text and URL in the flow of their paragraph (rich would print
+    them before the paragraph around them, as a link whose address is hidden)."""
 
-    elements: ClassVar[dict[str, type[MarkdownElement]]] = {
-        **Markdown.elements,
-        "image": _ImageWithUrl,
-    }
     _parser: ClassVar[MarkdownIt | None] = None
 
     def __init__(self, markup: str, code_theme: str = "monokai") -> None:
@@ -132,3 +122,12 @@ class SafeMarkdown(Markdown):
             SafeMarkdown._parser = make_parser()
         self.markup = markup
         self.parsed = SafeMarkdown._parser.parse(markup)
+
+    def _flatten_tokens(self, tokens: Iterable[Token]) -> Iterable[Token]:
+        for token in super()._flatten_tokens(tokens):
+            if token.type == "image":
+                source = str(token.attrs.get("src", ""))
+                title = token.content or source.strip("/").rsplit("/", 1)[-1]
+                yield Token("text", "", 0, content=f"🌆 {title} ({source})")
+            else:
+                yield token

@@ -15,7 +15,7 @@ def frame(elapsed: float) -> str:
 
 def next_frame(epoch: float, now: float) -> float:
     """The time of the first frame boundary after `now`, counting from `epoch`."""
-    steps = math.floor((now - epoch) / INTERVAL) + 1
+    steps = math.floor((now - epoch) / INTERVAL + 1e-6) + 1  # a tick on a boundary moves on
     return epoch + steps * INTERVAL
 
 
