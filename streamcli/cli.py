@@ -280,9 +280,13 @@ def replay(
 @app.command()
 def tail(
     files: Annotated[
-        list[str],
-        typer.Argument(metavar="FILE...", help="Files to follow by name; - for stdin."),
-    ],
+        list[str] | None,
+        typer.Argument(
+            metavar="FILE",
+            show_default=False,
+            help="Files to follow by name; - (the default) for stdin.",
+        ),
+    ] = None,
     lines: Annotated[
         str,
         typer.Option(
@@ -344,6 +348,7 @@ def tail(
     except BadInput as exc:
         raise typer.BadParameter(exc.message, param_hint="'-n' / '--lines'") from None
     env = Environment.from_process()
+    files = files or ["-"]
     options = TailOptions(
         files=files,
         start_at=start_at,
