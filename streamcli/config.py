@@ -51,6 +51,7 @@ TABLES: dict[str, dict[str, tuple[type, ...]]] = {
     name: {"base_url": (str,), "model": (str,), "key_file": (str,)}
     for name in ("ollama", "openai", "anthropic")
 }
+TABLES["local"] = {"model": (str,)}  # a GGUF file's path
 _TYPE_NAMES = {(str,): "a string", _NUMBER: "a number", (int,): "an integer"}
 
 

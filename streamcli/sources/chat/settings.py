@@ -2,7 +2,8 @@
 
 The provider is `--provider`, else STREAMCLI_PROVIDER, else the config file's `provider`,
 else guessed from the keys in the environment (OPENAI_API_KEY or OPENAI_BASE_URL →
-openai, ANTHROPIC_API_KEY → anthropic), else ollama. Top-level `model` and `base_url` in
+openai, ANTHROPIC_API_KEY → anthropic), else ollama — or, when Ollama cannot be reached,
+the local model (`fallback.py`). Top-level `model` and `base_url` in
 the config apply to the config's own provider; each `[provider]` table applies to its own.
 """
 
@@ -35,6 +36,7 @@ class ChatFlags:
     retries: int | None = None
     key_file: Path | None = None
     stream: bool = True
+    seed: int | None = None
 
 
 @dataclass
@@ -47,6 +49,7 @@ class ChatSettings:
     max_tokens: int | None = None
     stream: bool = True
     key_source: str | None = field(default=None)  # where the key came from, for messages
+    seed: int | None = None
 
 
 def choose_provider(flag: str | None, environ: Mapping[str, str], config: Config) -> str:
@@ -106,19 +109,26 @@ def resolve(flags: ChatFlags, environ: Mapping[str, str], config: Config) -> Cha
         max_tokens=_pick(flags.max_tokens, config.get("max_tokens")),
         stream=flags.stream,
         key_source=key_source,
+        seed=flags.seed,
     )
 
 
-def open_chat(settings: ChatSettings, prompt: str) -> ChatSource:
-    """The source that asks `settings.provider` for an answer to `prompt`."""
-    request = ChatRequest.from_prompt(
+def chat_request(settings: ChatSettings, prompt: str) -> ChatRequest:
+    """What is asked: `prompt` with the settings' system prompt, model and sampling."""
+    return ChatRequest.from_prompt(
         prompt,
         settings.system,
         model=settings.model,
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
         stream=settings.stream,
+        seed=settings.seed,
     )
+
+
+def open_chat(settings: ChatSettings, prompt: str) -> ChatSource:
+    """The source that asks `settings.provider` for an answer to `prompt`."""
+    request = chat_request(settings, prompt)
     return ChatSource(settings.provider, request, settings.limits, key_source=settings.key_source)
 
 
