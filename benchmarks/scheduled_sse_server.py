@@ -1,0 +1,97 @@
+"""An OpenAI-style SSE server with an exact schedule, that logs when it wrote each chunk.
+
+    python benchmarks/scheduled_sse_server.py --ttft 0.2 --gap 0.02 --chunks 20
+
+Prints ``PORT <n>`` when it listens. Every answer: the role chunk at once, content chunk k
+at ``ttft + k * gap`` seconds after the request arrived (an absolute schedule, so lateness
+does not add up), then finish, usage and ``[DONE]``. One thread, asyncio: the time of each
+write is taken just before the write system call, so it is the truth a client's
+timestamps are compared with (same CLOCK_MONOTONIC across processes on Linux). When stdin
+closes it prints one JSON line per request (``id``, ``received``, ``writes``) and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+
+import orjson
+
+ROLE = {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}
+
+
+def sse(payload: object) -> bytes:
+    return b"data: " + orjson.dumps(payload) + b"\n\n"
+
+
+def chunked(data: bytes) -> bytes:
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+class Server:
+    def __init__(self, ttft: float, gap: float, chunks: int) -> None:
+        self.ttft = ttft
+        self.gap = gap
+        self.chunks = chunks
+        self.log: list[dict] = []
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                received = time.monotonic()
+                headers = dict(
+                    line.split(":", 1) for line in head.decode("latin-1").split("\r\n")[1:] if line
+                )
+                headers = {k.strip().lower(): v.strip() for k, v in headers.items()}
+                await reader.readexactly(int(headers.get("content-length", "0")))
+                await self.answer(writer, headers.get("x-request-id", ""), received)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def answer(self, writer: asyncio.StreamWriter, request_id: str, received: float) -> None:
+        writes: list[float] = []
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+            b"transfer-encoding: chunked\r\n\r\n" + chunked(sse(ROLE))
+        )
+        for k in range(self.chunks):
+            due = received + self.ttft + k * self.gap
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            data = chunked(sse({"choices": [{"index": 0, "delta": {"content": f"w{k} "}}]}))
+            writes.append(time.monotonic())
+            writer.write(data)
+        tail = sse({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        tail += sse(
+            {"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": self.chunks}}
+        )
+        writer.write(chunked(tail + b"data: [DONE]\n\n") + b"0\r\n\r\n")
+        await writer.drain()
+        self.log.append({"id": request_id, "received": received, "writes": writes})
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ttft", type=float, default=0.2)
+    parser.add_argument("--gap", type=float, default=0.02)
+    parser.add_argument("--chunks", type=int, default=20)
+    args = parser.parse_args()
+    server = Server(args.ttft, args.gap, args.chunks)
+    listener = await asyncio.start_server(server.handle, "127.0.0.1", 0, backlog=1024)
+    print("PORT", listener.sockets[0].getsockname()[1], flush=True)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, sys.stdin.read)  # until stdin closes
+    listener.close()
+    for item in server.log:
+        sys.stdout.write(orjson.dumps(item).decode() + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

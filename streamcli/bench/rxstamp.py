@@ -1,0 +1,179 @@
+"""Plain TCP with the kernel's receive timestamps (Linux `SO_TIMESTAMPNS`).
+
+A timestamp taken when the event loop gets round to a read is late by whatever the
+process was doing when the bytes arrived, or by how long the scheduler kept it off the
+CPU: on a loaded two-core machine, milliseconds. The kernel stamps every packet as it
+arrives, and `recvmsg` hands that stamp over with the bytes, so a busy or descheduled
+client still measures the server. The stamp is on CLOCK_REALTIME; it is moved to the
+monotonic clock at the moment of the read (both clocks are slewed alike, so only a clock
+step in between could shift it). A stamp that is missing or implausible (after the read,
+or before the previous read's) is replaced by the nearest plausible time.
+
+Where this is not available (TLS, other systems), `transport` timestamps in
+`data_received` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import platform
+import socket
+import struct
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+SO_TIMESTAMPNS = 35  # the asm-generic value; other architectures number it differently
+_GENERIC = {"x86_64", "amd64", "i386", "i686", "aarch64", "arm64", "armv7l", "riscv64", "s390x"}
+_CMSG_SPACE = socket.CMSG_SPACE(16) if hasattr(socket, "CMSG_SPACE") else 0
+READ_SIZE = 256 * 1024
+
+
+class Receiver(Protocol):
+    """What the transport delivers to."""
+
+    def connection_made(self, transport: Any) -> None: ...
+
+    def received_at(self, t: float, data: bytes) -> None: ...
+
+    def eof_received(self) -> bool | None: ...
+
+    def connection_lost(self, exc: Exception | None) -> None: ...
+
+
+def supported() -> bool:
+    """Whether kernel receive timestamps can be asked for here."""
+    return sys.platform == "linux" and platform.machine().lower() in _GENERIC and _CMSG_SPACE > 0
+
+
+async def open_connection(
+    host: str,
+    port: int,
+    receiver: Receiver,
+    clock: Callable[[], float],
+) -> StampedTransport:
+    """Connect to `host:port` (each resolved address in turn) with timestamps on."""
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    last_error: OSError | None = None
+    for family, kind, proto, _, address in infos:
+        sock = socket.socket(family, kind, proto)
+        sock.setblocking(False)
+        try:
+            await loop.sock_connect(sock, address)
+        except OSError as exc:
+            sock.close()
+            last_error = exc
+            continue
+        except BaseException:
+            sock.close()
+            raise
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        return StampedTransport(loop, sock, receiver, clock)
+    raise last_error or OSError(f"cannot resolve {host}")
+
+
+class StampedTransport:
+    """The transport side of one connection: reads with stamps, buffered writes."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        sock: socket.socket,
+        receiver: Receiver,
+        clock: Callable[[], float],
+    ) -> None:
+        self._loop = loop
+        self._sock = sock
+        self._fd = sock.fileno()
+        self._receiver = receiver
+        self._clock = clock
+        self._last = 0.0
+        self._pending = bytearray()
+        self._closed = False
+        self.stamped_reads = 0  # reads whose time came from the kernel
+        receiver.connection_made(self)
+        loop.add_reader(self._fd, self._readable)
+
+    def write(self, data: bytes) -> None:
+        if self._closed:
+            return
+        if self._pending:
+            self._pending += data
+            return
+        try:
+            sent = self._sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError as exc:
+            self._lose(exc)
+            return
+        if sent < len(data):
+            self._pending += data[sent:]
+            self._loop.add_writer(self._fd, self._writable)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._loop.remove_reader(self._fd)
+            self._loop.remove_writer(self._fd)
+            self._sock.close()
+
+    def is_closing(self) -> bool:
+        return self._closed
+
+    def _writable(self) -> None:
+        try:
+            sent = self._sock.send(self._pending)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._lose(exc)
+            return
+        del self._pending[:sent]
+        if not self._pending:
+            self._loop.remove_writer(self._fd)
+
+    def _readable(self) -> None:
+        try:
+            data, ancillary, _, _ = self._sock.recvmsg(READ_SIZE, _CMSG_SPACE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._lose(exc)
+            return
+        now = self._clock()
+        t = self._stamp(ancillary, now)
+        if data:
+            self._receiver.received_at(t, data)
+            return
+        self._loop.remove_reader(self._fd)
+        self._receiver.eof_received()
+        self._lose(None)
+
+    def _stamp(self, ancillary: list[tuple[int, int, bytes]], now: float) -> float:
+        """The kernel's arrival time on `clock`, kept between the last read and now."""
+        t = now
+        for level, kind, payload in ancillary:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                t = _timespec(payload) - (time.time() - now)
+                self.stamped_reads += 1
+        t = min(max(t, self._last), now)
+        self._last = t
+        return t
+
+    def _lose(self, exc: Exception | None) -> None:
+        if self._closed:
+            return
+        self.close()
+        with contextlib.suppress(Exception):
+            self._receiver.connection_lost(exc)
+
+
+def _timespec(payload: bytes) -> float:
+    """A `struct timespec` (64-bit fields, or 32-bit ones on older 32-bit systems)."""
+    seconds, nanoseconds = struct.unpack_from("qq" if len(payload) >= 16 else "ii", payload)
+    return seconds + nanoseconds * 1e-9

@@ -1,0 +1,388 @@
+"""A small asyncio HTTP/1.1 client that timestamps every read the moment it arrives.
+
+Measuring many streams in one event loop has one trap: while the loop parses one
+stream's chunk, the others' bytes wait in their sockets, and a timestamp taken after
+parsing is late by however much parsing came first (at 64 streams, milliseconds). Here the
+protocol's `data_received` only notes the clock and keeps the bytes; all parsing (h11 for
+HTTP framing, then the caller's `ResponseHandler`) runs afterwards in slices of at most
+`PARSE_BUDGET` seconds per turn of the loop, so a timestamp is late by one slice at most.
+
+Over plain HTTP on Linux the time of a read is better still: the kernel's arrival time
+of the bytes (`rxstamp`), which no amount of work or scheduling delay in this process
+can shift. Connections are kept alive and reused (`Pool`), as benchmark clients do;
+connecting is timed separately from the request. TLS uses the same settings as
+`streamcli chat` (httpx's defaults: certifi or SSL_CERT_FILE). Proxies are not used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+from collections import deque
+from collections.abc import Callable
+from typing import NamedTuple, Protocol
+from urllib.parse import urlsplit
+
+import h11
+
+from streamcli import __version__
+from streamcli.bench import rxstamp
+
+PARSE_BUDGET = 0.0002  # seconds of parsing per loop turn, at most (one read may exceed it)
+MAX_HEADER_BYTES = 64 * 1024
+
+
+class TransportError(Exception):
+    """The request could not be made or its response could not be read."""
+
+    def __init__(self, message: str, kind: str = "connection") -> None:
+        super().__init__(message)
+        self.message = message
+        self.kind = kind
+
+
+class ResponseHandler:
+    """Receives one response as it is parsed; `t` is when its bytes were read.
+
+    A method may raise to end the request (the connection is then closed).
+    """
+
+    def head(self, t: float, status: int, headers: dict[str, str]) -> None: ...
+
+    def data(self, t: float, data: bytes) -> None: ...
+
+    def end(self, t: float) -> None: ...
+
+
+class Origin(NamedTuple):
+    scheme: str
+    host: str
+    port: int
+
+
+def split_url(url: str) -> tuple[Origin, str]:
+    """The origin to connect to and the request target of `url`."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TransportError(f"not an http(s) URL: {url}", kind="usage")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return Origin(parts.scheme, parts.hostname, port), target
+
+
+class Times(Protocol):
+    """Where a request's timestamps go (clock seconds)."""
+
+    started: float  # the request began (a connection was looked for)
+    connected: float  # a connection was ready
+    sent: float  # the request was written
+    reused: bool  # the connection was kept alive from an earlier request
+
+
+class _Parser:
+    """Runs the connections' parsing in budgeted slices, one per loop turn."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, clock: Callable[[], float]) -> None:
+        self._loop = loop
+        self._clock = clock
+        self._pending: deque[_Connection] = deque()
+        self._scheduled = False
+
+    def notify(self, connection: _Connection) -> None:
+        if not connection.queued:
+            connection.queued = True
+            self._pending.append(connection)
+            if not self._scheduled:
+                self._scheduled = True
+                self._loop.call_soon(self._run)
+
+    def _run(self) -> None:
+        self._scheduled = False
+        pending = self._pending
+        clock = self._clock
+        deadline = clock() + PARSE_BUDGET
+        while pending:
+            connection = pending.popleft()
+            connection.process_one()
+            if connection.reads:
+                pending.append(connection)
+            else:
+                connection.queued = False
+            if clock() >= deadline:
+                break
+        if pending and not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon(self._run)
+
+
+class _Connection(asyncio.Protocol):
+    """One HTTP/1.1 connection: timestamped reads in, h11 events to the current exchange."""
+
+    def __init__(self, origin: Origin, clock: Callable[[], float], parser: _Parser) -> None:
+        self.origin = origin
+        self.clock = clock
+        self.parser = parser
+        self.transport: asyncio.Transport | rxstamp.StampedTransport | None = None
+        self.reads: deque[tuple[float, bytes]] = deque()
+        self.queued = False
+        self.lost = False
+        self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEADER_BYTES)
+        self.exchange: _Exchange | None = None
+        self.last_read = 0.0
+
+    # -- asyncio.Protocol: keep these cheap -----------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.received_at(self.clock(), data)
+
+    def received_at(self, t: float, data: bytes) -> None:
+        """Bytes read at `t` (from `rxstamp`, with the kernel's arrival time)."""
+        self.last_read = t
+        self.reads.append((t, data))
+        self.parser.notify(self)
+
+    def eof_received(self) -> bool:
+        self._eof()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._eof()
+
+    def _eof(self) -> None:
+        if not self.lost:
+            self.lost = True
+            self.reads.append((self.clock(), b""))
+            self.parser.notify(self)
+
+    # -- parsing ---------------------------------------------------------------
+
+    def process_one(self) -> None:
+        """Parse the oldest read and hand what it completes to the exchange."""
+        t, data = self.reads.popleft()
+        exchange = self.exchange
+        if exchange is None or exchange.finished:
+            return  # bytes after a response, or the end of an idle connection
+        try:
+            self.h11.receive_data(data)
+            while True:
+                event = self.h11.next_event()
+                if event is h11.NEED_DATA or event is h11.PAUSED:
+                    break
+                if isinstance(event, h11.Response):
+                    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in event.headers}
+                    exchange.handler.head(t, event.status_code, headers)
+                elif isinstance(event, h11.Data):
+                    exchange.handler.data(t, bytes(event.data))
+                elif isinstance(event, h11.EndOfMessage):
+                    exchange.handler.end(t)
+                    exchange.finish(None)
+                    break
+                elif isinstance(event, h11.ConnectionClosed):
+                    raise TransportError("the server closed the connection mid-response")
+        except h11.RemoteProtocolError as exc:
+            exchange.finish(TransportError(f"bad HTTP from the server: {exc}", "protocol"))
+        except TransportError as exc:
+            exchange.finish(exc)
+        except Exception as exc:  # the handler refused the response
+            exchange.finish(exc)
+
+    def reusable(self) -> bool:
+        return not self.lost and self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
+class _Exchange:
+    def __init__(self, handler: ResponseHandler, loop: asyncio.AbstractEventLoop) -> None:
+        self.handler = handler
+        self.done: asyncio.Future[None] = loop.create_future()
+        self.finished = False
+
+    def finish(self, error: BaseException | None) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        if error is None:
+            self.done.set_result(None)
+        else:
+            self.done.set_exception(error)
+
+
+class Pool:
+    """Keep-alive connections per origin, and the requests made over them."""
+
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        *,
+        connect_timeout: float = 10.0,
+        kernel_timestamps: bool = True,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        self.clock = clock
+        self.connect_timeout = connect_timeout
+        self._loop = loop or asyncio.get_running_loop()
+        self._parser = _Parser(self._loop, clock)
+        self._idle: dict[Origin, list[_Connection]] = {}
+        self._open: set[_Connection] = set()
+        self._ssl: ssl.SSLContext | None = None
+        self.kernel_timestamps = kernel_timestamps and rxstamp.supported()
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        handler: ResponseHandler,
+        times: Times,
+        *,
+        timeout: float,
+    ) -> None:
+        """Make one request; `handler` sees the response, `times` gets its timestamps.
+
+        `timeout` is the longest silence allowed (no byte received) once it is sent.
+        """
+        origin, target = split_url(url)
+        times.started = self.clock()
+        connection = self._take_idle(origin)
+        times.reused = connection is not None
+        if connection is None:
+            connection = await self._connect(origin)
+        times.connected = self.clock()
+        exchange = connection.exchange = _Exchange(handler, self._loop)
+        data = self._encode(connection, origin, method, target, headers, body)
+        times.sent = connection.last_read = self.clock()
+        assert connection.transport is not None
+        connection.transport.write(data)
+        try:
+            await self._wait(connection, exchange, timeout)
+        except BaseException:
+            self._discard(connection)
+            raise
+        if connection.reusable():
+            connection.h11.start_next_cycle()
+            connection.exchange = None
+            self._idle.setdefault(origin, []).append(connection)
+        else:
+            self._discard(connection)
+
+    async def close(self) -> None:
+        for connection in list(self._open):
+            self._discard(connection)
+        self._idle.clear()
+        await asyncio.sleep(0)  # let the transports close
+
+    # -- helpers ---------------------------------------------------------------
+
+    async def _wait(self, connection: _Connection, exchange: _Exchange, timeout: float) -> None:
+        """Wait for the exchange to finish; fail after `timeout` seconds without a read."""
+        while True:
+            remaining = connection.last_read + timeout - self.clock()
+            if remaining <= 0:
+                exchange.finish(
+                    TransportError(f"nothing received for {timeout:g} s (--timeout)", "timeout")
+                )
+            try:
+                await asyncio.wait_for(asyncio.shield(exchange.done), max(remaining, 0))
+                return
+            except asyncio.TimeoutError:
+                if exchange.done.done():
+                    exchange.done.result()
+                    return
+
+    def _encode(
+        self,
+        connection: _Connection,
+        origin: Origin,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        body: bytes | None,
+    ) -> bytes:
+        default_port = 443 if origin.scheme == "https" else 80
+        host = origin.host if origin.port == default_port else f"{origin.host}:{origin.port}"
+        if ":" in origin.host and not origin.host.startswith("["):
+            host = f"[{origin.host}]" + ("" if origin.port == default_port else f":{origin.port}")
+        fields = {
+            "host": host,
+            "user-agent": f"streamcli/{__version__}",
+            "accept-encoding": "identity",
+            **{name.lower(): value for name, value in headers.items()},
+        }
+        fields["content-length"] = str(len(body or b""))
+        request = h11.Request(method=method, target=target, headers=list(fields.items()))
+        conn = connection.h11
+        parts = [conn.send(request)]
+        if body:
+            parts.append(conn.send(h11.Data(data=body)))
+        parts.append(conn.send(h11.EndOfMessage()))
+        return b"".join(part for part in parts if part)
+
+    def _take_idle(self, origin: Origin) -> _Connection | None:
+        idle = self._idle.get(origin)
+        while idle:
+            connection = idle.pop()
+            if not connection.lost and not connection.reads:
+                return connection
+            self._discard(connection)
+        return None
+
+    async def _connect(self, origin: Origin) -> _Connection:
+        def factory() -> _Connection:
+            return _Connection(origin, self.clock, self._parser)
+
+        context = self._ssl_context() if origin.scheme == "https" else None
+        try:
+            if context is None and self.kernel_timestamps:
+                connection = factory()
+                await asyncio.wait_for(
+                    rxstamp.open_connection(origin.host, origin.port, connection, self.clock),
+                    self.connect_timeout,
+                )
+            else:
+                _, connection = await asyncio.wait_for(
+                    self._loop.create_connection(
+                        factory,
+                        origin.host,
+                        origin.port,
+                        ssl=context,
+                        server_hostname=origin.host if context else None,
+                    ),
+                    self.connect_timeout,
+                )
+        except asyncio.TimeoutError:
+            raise TransportError(
+                f"connecting to {origin.host}:{origin.port} timed out after "
+                f"{self.connect_timeout:g} s",
+                "connect_timeout",
+            ) from None
+        except ssl.SSLError as exc:
+            raise TransportError(f"TLS with {origin.host} failed: {exc}", "tls") from None
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise TransportError(
+                f"cannot connect to {origin.host}:{origin.port}: {reason}", "connection"
+            ) from None
+        self._open.add(connection)
+        return connection
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        if self._ssl is None:
+            import httpx
+
+            self._ssl = httpx.create_ssl_context()
+            with contextlib.suppress(NotImplementedError):
+                self._ssl.set_alpn_protocols(["http/1.1"])
+        return self._ssl
+
+    def _discard(self, connection: _Connection) -> None:
+        self._open.discard(connection)
+        connection.exchange = None
+        connection.close()
