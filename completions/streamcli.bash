@@ -11,17 +11,18 @@ _streamcli() {
         case "$prev" in
         -s|--system) COMPREPLY=(); return ;;
         -m|--model) COMPREPLY=(); return ;;
-        -p|--provider) COMPREPLY=($(compgen -W "ollama openai anthropic" -- "$cur")); return ;;
+        -p|--provider) COMPREPLY=($(compgen -W "ollama openai anthropic local" -- "$cur")); return ;;
         --base-url) COMPREPLY=(); return ;;
         --temperature) COMPREPLY=(); return ;;
         --max-tokens) COMPREPLY=(); return ;;
+        --seed) COMPREPLY=(); return ;;
         --timeout) COMPREPLY=(); return ;;
         --first-token-timeout) COMPREPLY=(); return ;;
         --retries) COMPREPLY=(); return ;;
         --key-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --record) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         esac
-        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-s --system -m --model -p --provider --base-url --temperature --max-tokens --no-stream --timeout --first-token-timeout --retries --key-file --stats --json --plain --raw --record -h --help" -- "$cur")); else COMPREPLY=(); fi
+        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-s --system -m --model -p --provider --base-url --temperature --max-tokens --seed --no-stream --timeout --first-token-timeout --retries --key-file --stats --json --plain --raw --record -h --help" -- "$cur")); else COMPREPLY=(); fi
         ;;
     replay)
         case "$prev" in

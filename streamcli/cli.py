@@ -67,6 +67,7 @@ class ChatProvider(str, enum.Enum):
     ollama = "ollama"
     openai = "openai"
     anthropic = "anthropic"
+    local = "local"
 
 
 def _version(value: bool) -> None:
@@ -103,13 +104,20 @@ def chat(
     model: Annotated[
         str | None,
         typer.Option(
-            "--model", "-m", metavar="NAME", help="The model (default: the server's only one)."
+            "--model",
+            "-m",
+            metavar="NAME",
+            help="The model (default: the server's only one); local: a GGUF file "
+            "(default: the bundled Gemma 3 270M).",
         ),
     ] = None,
     provider: Annotated[
         ChatProvider | None,
         typer.Option(
-            "--provider", "-p", help="The API to speak (default: guessed from the environment)."
+            "--provider",
+            "-p",
+            help="The API to speak, or local: a GGUF model in this process (default: guessed "
+            "from the environment).",
         ),
     ] = None,
     base_url: Annotated[
@@ -127,6 +135,15 @@ def chat(
     max_tokens: Annotated[
         int | None,
         typer.Option("--max-tokens", min=1, metavar="N", help="Stop the answer after N tokens."),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            min=0,
+            metavar="N",
+            help="Sampling seed: the same answer again (local, Ollama, OpenAI-compatible).",
+        ),
     ] = None,
     no_stream: Annotated[
         bool, typer.Option("--no-stream", help="Ask for the whole answer at once.")
@@ -173,7 +190,7 @@ def chat(
     raw: RawOption = False,
     record: RecordOption = None,
 ) -> NoReturn:
-    """Ask a model (Ollama, OpenAI-compatible or Anthropic) and stream its answer."""
+    """Ask a model (Ollama, OpenAI-compatible, Anthropic or local) and stream its answer."""
     from streamcli.env import Environment
     from streamcli.errors import StreamcliError
     from streamcli.run import FailedSource, run_stream
@@ -193,11 +210,14 @@ def chat(
         retries=retries,
         key_file=key_file,
         stream=not no_stream,
+        seed=seed,
     )
     try:
         source = open_chat_command(flags, prompt or [], env)
     except StreamcliError as exc:
         source = FailedSource("chat", exc)
+    except KeyboardInterrupt:  # while a local model was being prepared or loaded
+        raise typer.Exit(130) from None
     output = OutputOptions(json=json_output, plain=plain, raw=raw, stats=stats)
     raise typer.Exit(run_stream(source, env, output, record=record))
 
