@@ -1,10 +1,10 @@
 """The HTTP client of a chat: explicit timeouts, and requests another thread can cut off.
 
-`Http.send` returns once the response headers arrived (the body is read by a
-`BodyReader`). `Http.abort` may be called from any thread: it shuts the socket of the
-request in flight down, which wakes a blocked read and tells the server the client left
-(so a local model stops generating). Connections are not kept alive: a CLI makes one or
-two requests, and a fresh connection is one `abort` can always reach.
+`Http.send` returns once the response headers arrived (an `Exchange` calls it in its own
+thread and reads the body). `Http.abort` may be called from any thread: it shuts the
+socket of the request in flight down, which wakes a blocked read and tells the server the
+client left (so a local model stops generating). Connections are not kept alive: a CLI
+makes one or two requests, and a fresh connection is one `abort` can always reach.
 """
 
 from __future__ import annotations
@@ -43,23 +43,19 @@ class Http:
         self._network: Any = None  # httpcore's stream of the request in flight
         self._lock = threading.Lock()
 
-    def send(self, call: Call, *, read_timeout: float | None = None) -> httpx.Response:
+    def send(self, call: Call) -> httpx.Response:
         """Send `call`; return when the response headers arrived (the body is not read)."""
         headers = dict(call.headers)
         content = None
         if call.body is not None:
             content = orjson.dumps(call.body)
             headers["content-type"] = "application/json"
-        extensions: dict[str, Any] = {"trace": self._trace}
-        if read_timeout is not None:
-            extensions["timeout"] = {
-                "connect": self.connect_timeout,
-                "read": read_timeout,
-                "write": WRITE_TIMEOUT,
-                "pool": self.connect_timeout,
-            }
         request = self._client.build_request(
-            call.method, call.url, headers=headers, content=content, extensions=extensions
+            call.method,
+            call.url,
+            headers=headers,
+            content=content,
+            extensions={"trace": self._trace},
         )
         with self._lock:
             self._network = None

@@ -9,7 +9,6 @@ thread) cuts the connection, so the server stops generating.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,10 +22,10 @@ from streamcli.errors import BadInput, StreamcliError
 from streamcli.events import Event
 from streamcli.pipeline import Source
 from streamcli.sources.chat import failures, retry
+from streamcli.sources.chat.exchange import Exchange
 from streamcli.sources.chat.failures import ChatError
 from streamcli.sources.chat.http import Http
 from streamcli.sources.chat.provider import Call, Decoder, Provider, ServerReported, server_message
-from streamcli.sources.chat.reader import BodyReader
 from streamcli.sources.chat.redact import Redactor, fingerprint
 from streamcli.sources.chat.reply import Malformed, open_reply
 from streamcli.sources.chat.request import ChatRequest
@@ -37,6 +36,7 @@ if TYPE_CHECKING:
 
 ERROR_BODY_LIMIT = 64 * 1024
 ERROR_BODY_TIMEOUT = 10.0
+MODEL_LIST_LIMIT = 8 * 1024 * 1024
 LIST_TIMEOUT = 15.0
 _OUTPUT_TYPES = frozenset({"text", "reasoning"})
 
@@ -68,7 +68,7 @@ class ChatSource(Source):
         self._redact = redactor or Redactor([provider.key])
         self._stopped = threading.Event()
         self._http: Http | None = None
-        self._reader: BodyReader | None = None
+        self._exchange: Exchange | None = None
         self._shown = False  # an output event went out: no more retries
         self._clock = events.StreamClock()
 
@@ -77,6 +77,8 @@ class ChatSource(Source):
     def batches(self) -> Iterator[list[Event]]:
         try:
             yield from self._converse()
+        except _Stopped:
+            return
         except StreamcliError as exc:
             if self._stopped.is_set():
                 return
@@ -94,8 +96,8 @@ class ChatSource(Source):
         self._stopped.set()
         if self._http is not None:
             self._http.abort()
-        if self._reader is not None:
-            self._reader.wake()
+        if self._exchange is not None:
+            self._exchange.wake()
 
     # -- the conversation -----------------------------------------------------
 
@@ -140,15 +142,19 @@ class ChatSource(Source):
 
     # -- one request ----------------------------------------------------------
 
-    def _send(self, http: Http, call: Call, read_timeout: float | None = None) -> httpx.Response:
+    def _open(
+        self, http: Http, call: Call, wait: float, listing: bool = False
+    ) -> tuple[Exchange, httpx.Response]:
+        """Send `call` and wait up to `wait` seconds for the response headers."""
         import httpx
 
+        exchange = self._exchange = Exchange(http, call)
         try:
-            return http.send(call, read_timeout=read_timeout)
+            response = exchange.headers(wait)
         except httpx.TimeoutException as exc:
             if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
                 raise self._connect_failure(exc, call) from None
-            raise self._no_answer(call) from None
+            raise self._no_answer(call, listing) from None
         except httpx.RemoteProtocolError as exc:
             raise ChatError(
                 f"{call.url} closed the connection without answering ({exc})",
@@ -158,13 +164,21 @@ class ChatSource(Source):
             ) from None
         except (httpx.TransportError, OSError) as exc:
             raise self._connect_failure(exc, call) from None
+        if response is None:
+            exchange.close()
+            if self._stopped.is_set():
+                raise _Stopped
+            raise self._no_answer(call, listing)
+        return exchange, response
 
     def _connect_failure(self, exc: Exception, call: Call) -> ChatError:
         return failures.connect_failure(
             exc, call.url, self.provider.connect_hint, self.limits.connect_timeout
         )
 
-    def _no_answer(self, call: Call) -> ChatError:
+    def _no_answer(self, call: Call, listing: bool = False) -> ChatError:
+        if listing:
+            return ChatError(f"no answer from {call.url} within {LIST_TIMEOUT:g} s", kind="timeout")
         return ChatError(
             f"no answer from {call.url} within {self.limits.first_token_timeout:g} s "
             "(--first-token-timeout); is the model still loading?",
@@ -175,27 +189,23 @@ class ChatSource(Source):
     def _attempt(self, http: Http, request: ChatRequest) -> Iterator[list[Event]]:
         call = self.provider.chat_call(request)
         watchdog = Watchdog(self.limits.first_token_timeout, self.limits.timeout)
-        response = self._send(http, call)
+        exchange, response = self._open(http, call, watchdog.remaining())
         try:
             if response.status_code >= 300:
-                raise self._http_failure(http, response, call, request.model)
+                raise self._http_failure(http, exchange, call, request.model)
             decoder = self.provider.decoder()
             reply = open_reply(response.headers.get("content-type"), self.provider.wire, decoder)
-            reader = self._reader = BodyReader(response)
-            yield from self._read(reader, reply, decoder, watchdog, call.url)
+            yield from self._read(exchange, reply, decoder, watchdog, call.url)
         finally:
-            self._reader = None
-            if not response.is_closed:
-                http.abort()
-            with contextlib.suppress(Exception):
-                response.close()
+            exchange.close()
+            self._exchange = None
 
     def _read(
-        self, reader: BodyReader, reply: Any, decoder: Decoder, watchdog: Watchdog, url: str
+        self, exchange: Exchange, reply: Any, decoder: Decoder, watchdog: Watchdog, url: str
     ) -> Iterator[list[Event]]:
         clock = self._clock
         while True:
-            got = reader.take(watchdog.remaining())
+            got = exchange.take(watchdog.remaining())
             if self._stopped.is_set():
                 return
             if got is None:
@@ -208,10 +218,10 @@ class ChatSource(Source):
                 for chunk in chunks:
                     reply.feed(chunk, t, out)
                 if ended:
-                    if reader.error is None or not decoder.finished:
+                    if exchange.error is None or not decoder.finished:
                         reply.close(t, out)
                     if not decoder.finished:
-                        raise self._cut_off(decoder, reader, url)
+                        raise self._cut_off(decoder, exchange, url)
             except (ServerReported, Malformed) as exc:
                 yield from self._emit(out)
                 raise self._reported(exc, decoder, url) from None
@@ -274,9 +284,9 @@ class ChatSource(Source):
             retryable=False,
         )
 
-    def _cut_off(self, decoder: Decoder, reader: BodyReader, url: str) -> ChatError:
+    def _cut_off(self, decoder: Decoder, exchange: Exchange, url: str) -> ChatError:
         got = f"after {decoder.chars} characters" if decoder.outputs else "before any answer"
-        if reader.error is not None:
+        if exchange.error is not None:
             message = f"the connection to {url} dropped {got}; the answer is incomplete"
         else:
             message = (
@@ -303,10 +313,12 @@ class ChatSource(Source):
     # -- HTTP errors and models ------------------------------------------------
 
     def _http_failure(
-        self, http: Http, response: httpx.Response, call: Call, model: str | None
+        self, http: Http, exchange: Exchange, call: Call, model: str | None
     ) -> ChatError:
+        response = exchange.response
+        assert response is not None
         status = response.status_code
-        body = _error_body(response)
+        body = _small_body(exchange, ERROR_BODY_LIMIT, ERROR_BODY_TIMEOUT)
         detail = failures.one_line(server_message(body) or response.reason_phrase or "no detail")
         provider = self.provider
         if status in (401, 403):
@@ -326,14 +338,17 @@ class ChatSource(Source):
         )
 
     def _not_found(self, http: Http, call: Call, model: str, detail: str) -> ChatError:
-        names = self._model_names(http)
-        base_hint = f"check the base URL (--base-url or {self.provider.base_env})"
+        try:
+            names: list[str] | None = self._list_models(http)
+        except ChatError:
+            names = None
+        base_hint = f"the base URL (--base-url or {self.provider.base_env})"
         if names is None:
             message = (
-                f"{call.url} answered HTTP 404 ({detail}): check the model name and {base_hint[6:]}"
+                f"{call.url} answered HTTP 404 ({detail}): check the model name and {base_hint}"
             )
         elif _known(model, names):
-            message = f"{call.url} answered HTTP 404 ({detail}): {base_hint}"
+            message = f"{call.url} answered HTTP 404 ({detail}): check {base_hint}"
         else:
             available = failures.listing(names) if names else "none"
             message = (
@@ -342,32 +357,23 @@ class ChatSource(Source):
             )
         return ChatError(message, kind="not_found", status=404, retryable=False)
 
-    def _model_names(self, http: Http) -> list[str] | None:
-        """The server's models, or None when it cannot list them."""
+    def _list_models(self, http: Http) -> list[str]:
+        """The server's models (raises `ChatError` when it cannot list them)."""
         call = self.provider.models_call()
+        exchange, response = self._open(http, call, LIST_TIMEOUT, listing=True)
         try:
-            response = self._send(http, call, read_timeout=LIST_TIMEOUT)
-        except ChatError:
-            return None
-        try:
-            if response.status_code != 200:
-                return None
-            body = _error_body(response, limit=8 * 1024 * 1024)
+            if response.status_code >= 300:
+                raise self._http_failure(http, exchange, call, None)
+            body = _small_body(exchange, MODEL_LIST_LIMIT, LIST_TIMEOUT)
             return self.provider.model_names(body)
         finally:
-            response.close()
+            exchange.close()
+            self._exchange = None
 
     def _choose_model(self, http: Http) -> Iterator[list[Event]]:
         """No model was given: use the server's only one, or say which exist."""
         provider = self.provider
-        call = provider.models_call()
-        response = self._send(http, call, read_timeout=LIST_TIMEOUT)
-        try:
-            if response.status_code >= 300:
-                raise self._http_failure(http, response, call, None)
-            names = provider.model_names(_error_body(response, limit=8 * 1024 * 1024))
-        finally:
-            response.close()
+        names = self._list_models(http)
         if len(names) == 1:
             return names[0]
         where = f"{provider.label} at {provider.base_url}"
@@ -381,18 +387,21 @@ class ChatSource(Source):
         yield []  # pragma: no cover - makes this a generator
 
 
+class _Stopped(Exception):
+    """The source was closed while waiting."""
+
+
 def _known(model: str, names: list[str]) -> bool:
     return model in names or f"{model}:latest" in names
 
 
-def _error_body(response: httpx.Response, limit: int = ERROR_BODY_LIMIT) -> Any:
+def _small_body(exchange: Exchange, limit: int, timeout: float) -> Any:
     """The body of a small answer (an error or a list), parsed as JSON when it is JSON."""
-    reader = BodyReader(response)
-    deadline = time.monotonic() + ERROR_BODY_TIMEOUT
+    deadline = time.monotonic() + timeout
     parts: list[bytes] = []
     size = 0
     while size < limit:
-        got = reader.take(max(0.0, deadline - time.monotonic()))
+        got = exchange.take(max(0.0, deadline - time.monotonic()))
         if got is None:
             break
         chunks, ended = got

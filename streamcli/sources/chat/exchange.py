@@ -1,0 +1,98 @@
+"""One HTTP exchange in its own thread: the request is sent, then the body read.
+
+The thread does nothing but wait on the network; whoever consumes the reply waits with a
+deadline (the stall watchdog's), for the headers and then for the body, and takes
+everything that arrived since it last looked. So a burst of many small HTTP chunks is
+parsed and handed on as one batch, a slow stream's chunks are handed on one by one at
+once, and a server that never answers cannot block the consumer past its deadline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import TYPE_CHECKING
+
+from streamcli.sources.chat.http import Http
+from streamcli.sources.chat.provider import Call
+
+if TYPE_CHECKING:
+    import httpx
+
+
+class Exchange:
+    def __init__(self, http: Http, call: Call) -> None:
+        self._http = http
+        self._call = call
+        self._cond = threading.Condition(threading.Lock())
+        self.response: httpx.Response | None = None
+        self.failure: Exception | None = None  # the request failed before any answer
+        self.error: Exception | None = None  # the body ended early (dropped connection)
+        self._chunks: list[bytes] = []
+        self._ended = False
+        self._woken = False
+        self._thread = threading.Thread(target=self._run, name="streamcli-http", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        cond = self._cond
+        try:
+            response = self._http.send(self._call)
+        except Exception as exc:  # handed to the consumer, which explains it
+            with cond:
+                self.failure = exc
+                self._ended = True
+                cond.notify_all()
+            return
+        with cond:
+            self.response = response
+            cond.notify_all()
+        try:
+            for chunk in response.iter_bytes():
+                with cond:
+                    self._chunks.append(chunk)
+                    cond.notify()
+        except Exception as exc:
+            self.error = exc
+        finally:
+            with cond:
+                self._ended = True
+                cond.notify_all()
+
+    def headers(self, timeout: float) -> httpx.Response | None:
+        """The response once its headers arrived; None after `timeout` seconds (or when
+        woken); raises the exception that stopped the request."""
+        with self._cond:
+            self._cond.wait_for(
+                lambda: self.response is not None or self.failure is not None or self._woken,
+                timeout,
+            )
+            if self.failure is not None:
+                raise self.failure
+            return self.response
+
+    def take(self, timeout: float) -> tuple[list[bytes], bool] | None:
+        """Every body chunk that arrived and whether the body is over; None after
+        `timeout` seconds without either (or when woken)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._chunks or self._ended or self._woken, timeout)
+            if not self._chunks and not self._ended:
+                return None
+            chunks, self._chunks = self._chunks, []
+            return chunks, self._ended
+
+    def wake(self) -> None:
+        """Make a waiting `headers` or `take` return now (the stream is being stopped)."""
+        with self._cond:
+            self._woken = True
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """Done with it: cut the connection if the body is still coming, release it."""
+        with self._cond:
+            ended = self._ended
+        if not ended:
+            self._http.abort()
+        if self.response is not None:
+            with contextlib.suppress(Exception):
+                self.response.close()
