@@ -70,6 +70,25 @@ class ChatProvider(str, enum.Enum):
     local = "local"
 
 
+class BenchSink(str, enum.Enum):
+    terminal = "terminal"
+    text = "text"
+    jsonl = "jsonl"
+    all = "all"
+
+
+class BenchContent(str, enum.Enum):
+    text = "text"
+    markdown = "markdown"
+    log = "log"
+
+
+class BenchProvider(str, enum.Enum):
+    ollama = "ollama"
+    openai = "openai"
+    anthropic = "anthropic"
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"streamcli {__version__}")
@@ -387,6 +406,131 @@ def tail(
     labels = "prefix" if prefix else "header" if len(files) > 1 and not quiet else "none"
     output = OutputOptions(json=json_output, plain=plain, raw=raw, line_labels=labels)
     raise typer.Exit(run_stream(source, env, output, record=record))
+
+
+@app.command()
+def bench(
+    sink: Annotated[
+        BenchSink | None,
+        typer.Option(help="Pipeline: the sink to measure (default: all).", show_default=False),
+    ] = None,
+    chunks: Annotated[
+        int | None,
+        typer.Option(min=1, metavar="N", help="Pipeline: chunks to send (default 100000)."),
+    ] = None,
+    chunk_size: Annotated[
+        str | None,
+        typer.Option(
+            "--chunk-size", metavar="BYTES", help="Pipeline: bytes per chunk, or MIN-MAX (16)."
+        ),
+    ] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            min=0.001,
+            metavar="R",
+            help="Pipeline: chunks/s (default: flood). Endpoint: requests/s, Poisson arrivals.",
+        ),
+    ] = None,
+    content: Annotated[
+        BenchContent | None,
+        typer.Option(help="Pipeline: what the chunks hold (default: text).", show_default=False),
+    ] = None,
+    seed: Annotated[
+        int, typer.Option(metavar="N", help="Seed for chunk sizes, content and arrivals.")
+    ] = 0,
+    url: Annotated[
+        str | None,
+        typer.Option("--url", "--base-url", metavar="URL", help="Endpoint: the server's base URL."),
+    ] = None,
+    provider: Annotated[
+        BenchProvider | None,
+        typer.Option("--provider", "-p", help="Endpoint: the API to speak.", show_default=False),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", "-m", metavar="NAME", help="Endpoint: the model."),
+    ] = None,
+    requests: Annotated[
+        int | None,
+        typer.Option(min=1, metavar="N", help="Endpoint: requests to measure (default 20)."),
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            metavar="C",
+            help="Endpoint: requests in flight (closed loop, default 1); with --rate, a cap.",
+        ),
+    ] = None,
+    warmup: Annotated[
+        int | None,
+        typer.Option(min=0, metavar="K", help="Endpoint: K requests first, not counted."),
+    ] = None,
+    prompt: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="Endpoint: the prompt of every request.")
+    ] = None,
+    prompt_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--prompt-file", metavar="FILE", dir_okay=False, help="Endpoint: read the prompt."
+        ),
+    ] = None,
+    max_tokens: Annotated[
+        int | None,
+        typer.Option("--max-tokens", min=1, metavar="N", help="Endpoint: tokens per answer (256)."),
+    ] = None,
+    slo: Annotated[
+        str | None,
+        typer.Option(metavar="ttft=MS,tpot=MS,e2e=MS", help="Endpoint: objectives for goodput."),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0.001, metavar="SECONDS", help="Endpoint: fail a request silent this long (120)."
+        ),
+    ] = None,
+    save: Annotated[
+        Path | None,
+        typer.Option(
+            "--save", metavar="FILE", dir_okay=False, help="Save the raw results as JSON lines."
+        ),
+    ] = None,
+    compare: Annotated[
+        tuple[str, str] | None,
+        typer.Option(
+            "--compare", metavar="A B", help="Show two files saved with --save side by side."
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+) -> NoReturn:
+    """Measure chunk throughput: of streamcli's pipeline, or of a live LLM endpoint."""
+    from streamcli.bench.command import BenchFlags, run_bench
+    from streamcli.env import Environment
+
+    flags = BenchFlags(
+        sink=sink.value if sink else None,
+        chunks=chunks,
+        chunk_size=chunk_size,
+        rate=rate,
+        content=content.value if content else None,
+        seed=seed,
+        url=url,
+        provider=provider.value if provider else None,
+        model=model,
+        requests=requests,
+        concurrency=concurrency,
+        warmup=warmup,
+        prompt=prompt,
+        prompt_file=prompt_file,
+        max_tokens=max_tokens,
+        slo=slo,
+        timeout=timeout,
+        json=json_output,
+        save=save,
+        compare=compare,
+    )
+    raise typer.Exit(run_bench(flags, Environment.from_process()))
 
 
 def main() -> None:

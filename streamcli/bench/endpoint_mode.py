@@ -114,6 +114,7 @@ class EndpointRun:
     origin: float  # clock time of the run's start: saved times are relative to it
     records: list[RequestRecord] = field(default_factory=list)
     status: int = errors.OK  # 130/143 when interrupted
+    timestamps: str = "read"  # how reads were timed: "kernel", "read" or "mixed"
 
     def header(self) -> dict[str, Any]:
         """The first line of a saved run: what was measured, and how."""
@@ -177,6 +178,7 @@ async def _run(
             run.status = stopped[0]
         finally:
             await pool.close()
+            run.timestamps = pool.timestamps
     return run
 
 
@@ -322,6 +324,7 @@ def summarize(records: list[RequestRecord], slo: Slo | None = None) -> dict[str,
     ms = 1000.0
     summary: dict[str, Any] = {
         "type": "bench_summary",
+        "t": round(window[1] - window[0], 6) if window else 0.0,
         "mode": "endpoint",
         "requests": len(counted),
         "completed": len(ok),

@@ -36,7 +36,7 @@ class Receiver(Protocol):
 
     def connection_made(self, transport: Any) -> None: ...
 
-    def received_at(self, t: float, data: bytes) -> None: ...
+    def received_at(self, t: float, data: bytes, kernel: bool = False) -> None: ...
 
     def eof_received(self) -> bool | None: ...
 
@@ -94,7 +94,6 @@ class StampedTransport:
         self._last = 0.0
         self._pending = bytearray()
         self._closed = False
-        self.stamped_reads = 0  # reads whose time came from the kernel
         receiver.connection_made(self)
         loop.add_reader(self._fd, self._readable)
 
@@ -146,24 +145,25 @@ class StampedTransport:
             self._lose(exc)
             return
         now = self._clock()
-        t = self._stamp(ancillary, now)
+        t, kernel = self._stamp(ancillary, now)
         if data:
-            self._receiver.received_at(t, data)
+            self._receiver.received_at(t, data, kernel)
             return
         self._loop.remove_reader(self._fd)
         self._receiver.eof_received()
         self._lose(None)
 
-    def _stamp(self, ancillary: list[tuple[int, int, bytes]], now: float) -> float:
+    def _stamp(self, ancillary: list[tuple[int, int, bytes]], now: float) -> tuple[float, bool]:
         """The kernel's arrival time on `clock`, kept between the last read and now."""
         t = now
+        kernel = False
         for level, kind, payload in ancillary:
             if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
                 t = _timespec(payload) - (time.time() - now)
-                self.stamped_reads += 1
+                kernel = True
         t = min(max(t, self._last), now)
         self._last = t
-        return t
+        return t, kernel
 
     def _lose(self, exc: Exception | None) -> None:
         if self._closed:

@@ -130,6 +130,8 @@ class _Connection(asyncio.Protocol):
         self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEADER_BYTES)
         self.exchange: _Exchange | None = None
         self.last_read = 0.0
+        self.read_count = 0
+        self.kernel_count = 0  # reads timed by the kernel
 
     # -- asyncio.Protocol: keep these cheap -----------------------------------
 
@@ -139,10 +141,12 @@ class _Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self.received_at(self.clock(), data)
 
-    def received_at(self, t: float, data: bytes) -> None:
-        """Bytes read at `t` (from `rxstamp`, with the kernel's arrival time)."""
+    def received_at(self, t: float, data: bytes, kernel: bool = False) -> None:
+        """Bytes read at `t` (`kernel`: the kernel's arrival time, from `rxstamp`)."""
         self.last_read = t
         self.reads.append((t, data))
+        self.read_count += 1
+        self.kernel_count += kernel
         self.parser.notify(self)
 
     def eof_received(self) -> bool:
@@ -233,6 +237,8 @@ class Pool:
         self._open: set[_Connection] = set()
         self._ssl: ssl.SSLContext | None = None
         self.kernel_timestamps = kernel_timestamps and rxstamp.supported()
+        self._reads = 0
+        self._kernel_reads = 0
 
     async def request(
         self,
@@ -382,7 +388,19 @@ class Pool:
                 self._ssl.set_alpn_protocols(["http/1.1"])
         return self._ssl
 
+    @property
+    def timestamps(self) -> str:
+        """How reads were timed: "kernel", "read" (in the event loop) or "mixed"."""
+        reads = self._reads + sum(c.read_count for c in self._open)
+        kernel = self._kernel_reads + sum(c.kernel_count for c in self._open)
+        if kernel == reads:
+            return "kernel" if reads else ("kernel" if self.kernel_timestamps else "read")
+        return "read" if kernel == 0 else "mixed"
+
     def _discard(self, connection: _Connection) -> None:
+        if connection in self._open:
+            self._reads += connection.read_count
+            self._kernel_reads += connection.kernel_count
         self._open.discard(connection)
         connection.exchange = None
         connection.close()

@@ -1,0 +1,75 @@
+"""The progress bar on stderr while a benchmark runs (only when stderr is a terminal).
+
+Updates only store a number; rich redraws a few times a second from its own thread, so
+the bar costs the measured code next to nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from streamcli.env import Environment
+
+REFRESH_PER_SECOND = 4
+
+
+class Bar:
+    """One task of the progress display; a no-op without a terminal."""
+
+    def __init__(self, progress: Any = None, task: Any = None) -> None:
+        self._progress = progress
+        self._task = task
+
+    def update(self, completed: int, **fields: Any) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, completed=completed, **fields)
+
+
+class Display:
+    def __init__(self, progress: Any = None) -> None:
+        self._progress = progress
+
+    def bar(self, description: str, total: int, unit: str) -> Bar:
+        if self._progress is None:
+            return Bar()
+        return Bar(self._progress, self._progress.add_task(description, total=total, unit=unit))
+
+
+@contextlib.contextmanager
+def display(env: Environment) -> Iterator[Display]:
+    """Progress bars on stderr if it is a terminal; nothing otherwise."""
+    if not env.stderr_isatty:
+        yield Display()
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed:,.0f}/s" if speed else "", style="dim")
+
+    console = Console(file=env.stderr, markup=False, highlight=False, _environ=dict(env.environ))
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[unit]}"),
+        RateColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        refresh_per_second=REFRESH_PER_SECOND,
+    )
+    with progress:
+        yield Display(progress)
