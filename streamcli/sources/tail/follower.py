@@ -154,13 +154,15 @@ class Follower:
         """The open files whose changes should wake us up."""
         return [opened for opened in self._open_files() if opened.fd is not None]
 
-    def watched_directory(self) -> str:
-        """The directory whose entries decide what the name points to (or the nearest
-        existing ancestor, while that directory does not exist)."""
-        directory = os.path.dirname(os.path.abspath(self.path))
-        while not os.path.isdir(directory) and directory != os.path.dirname(directory):
-            directory = os.path.dirname(directory)
-        return directory
+    def watched_directories(self) -> set[str]:
+        """The directories whose entries decide what the name leads to: the name's, or
+        its nearest existing ancestor while it does not exist, and the target's directory
+        when the name is a symbolic link."""
+        directories = {_existing(os.path.dirname(os.path.abspath(self.path)))}
+        target = os.path.realpath(self.path)
+        if target != os.path.abspath(self.path):
+            directories.add(_existing(os.path.dirname(target)))
+        return directories
 
     # -- the name ------------------------------------------------------------
 
@@ -181,8 +183,7 @@ class Follower:
             if (st.st_mode, st.st_uid, st.st_gid) != current.access:
                 yield from self._recheck_access(current, st)
             elif self._problem is not None:  # moved away and back again
-                self._problem = None
-                self._denied = False
+                self._clear_problem()
                 yield [self._notice("has become accessible again")]
             return
         try:
@@ -204,8 +205,7 @@ class Follower:
         if suspended is not None and suspended.identity == opened.identity:
             suspended.reopen(opened)
             self.current = suspended
-            self._problem = None
-            self._denied = False
+            self._clear_problem()
             yield [self._notice("has become accessible again")]
             yield from self._read(suspended, now)
             return
@@ -220,8 +220,7 @@ class Follower:
             message = "has become accessible; following it"
         elif self._problem is not None or current is None:
             message = "has appeared; following it"
-        self._problem = None
-        self._denied = False
+        self._clear_problem()
         self.current = opened
         yield [self._notice(message)]
         yield from self._read(opened, now)
@@ -241,8 +240,7 @@ class Follower:
             yield from self._report(exc)
         else:
             if self._problem is not None:
-                self._problem = None
-                self._denied = False
+                self._clear_problem()
                 yield [self._notice("has become accessible again")]
 
     def _retire(self, old: OpenFile) -> Iterator[list[Event]]:
@@ -259,6 +257,10 @@ class Follower:
         if _reason(exc) != self._problem:
             self._set_problem(exc)
             yield [self._notice(f"has become inaccessible: {self._problem}")]
+
+    def _clear_problem(self) -> None:
+        self._problem = None
+        self._denied = False
 
     def _set_problem(self, exc: OSError) -> None:
         self._problem = _reason(exc)
@@ -283,6 +285,13 @@ class Follower:
 
     def _notice(self, message: str) -> Event:
         return events.notice(self._clock(), message, file=self.label)
+
+
+def _existing(directory: str) -> str:
+    """`directory`, or its nearest ancestor that exists."""
+    while not os.path.isdir(directory) and directory != os.path.dirname(directory):
+        directory = os.path.dirname(directory)
+    return directory
 
 
 def _reason(exc: OSError) -> str:

@@ -154,7 +154,7 @@ class TailSource(Source):
             for opened in follower.watched_files()
             if opened.fd is not None
         ]
-        directories = {follower.watched_directory() for follower in self._followers}
+        directories = set().union(*(f.watched_directories() for f in self._followers))
         return self._waker.watch(files, sorted(directories))
 
     def _more_pending(self) -> bool:

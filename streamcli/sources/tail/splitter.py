@@ -58,7 +58,9 @@ class LineSplitter:
                 self._dropped += len(data)
                 return _NOTHING
             self._dropped += end
-            lines.append(self._make(self._held, cut=self._dropped) or "")
+            line = self._make(self._held, cut=self._dropped)
+            assert line is not None  # only an empty rest is dropped, and this was cut
+            lines.append(line)
             self._held, self._dropped = b"", 0
             data = data[end + 1 :]
         buffer = self._held + data if self._held else data
