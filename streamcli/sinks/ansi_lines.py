@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import NamedTuple
 
+from markdown_it.token import Token
 from rich.cells import cell_len
 from rich.color import Color, ColorSystem, ColorType
 from rich.console import Console, RenderableType
@@ -300,10 +301,10 @@ class Renderer:
         encode = self.encoder.encode
         return [encode(row) for row in rows]
 
-    def markdown(self, source: str) -> list[Line]:
-        """`source` as Markdown, without blank rows before or after it."""
+    def markdown(self, source: str, tokens: list[Token] | None = None) -> list[Line]:
+        """`source` (or its `tokens`) as Markdown, without blank rows before or after it."""
         self.markdown_renders += 1
-        lines = self.lines(SafeMarkdown(source, code_theme=self.code_theme))
+        lines = self.lines(SafeMarkdown(source, code_theme=self.code_theme, tokens=tokens))
         start, end = 0, len(lines)
         while start < end and _is_blank(lines[start]):
             start += 1

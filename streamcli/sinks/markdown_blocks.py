@@ -30,6 +30,25 @@ def make_parser() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
 
 
+def make_block_parser() -> MarkdownIt:
+    """The same dialect, block structure only: enough to find where blocks start."""
+    return make_parser().disable("inline")
+
+
+def top_level_groups(tokens: list[Token]) -> list[tuple[int, str, list[Token]]]:
+    """The tokens of each top-level block: (first line, type, tokens)."""
+    starts = [
+        index
+        for index, token in enumerate(tokens)
+        if token.level == 0 and token.map is not None and token.nesting >= 0
+    ]
+    groups = []
+    for start, end in zip(starts, [*starts[1:], len(tokens)], strict=False):
+        first = tokens[start]
+        groups.append((first.map[0] if first.map else 0, first.type, tokens[start:end]))
+    return groups
+
+
 @dataclass(frozen=True)
 class Block:
     """One finished top-level block: its source (with the blank lines after it) and type."""
@@ -46,7 +65,7 @@ class BlockSplitter:
     """
 
     def __init__(self, parser: MarkdownIt | None = None) -> None:
-        self._parser = parser or make_parser()
+        self._parser = parser or make_block_parser()
         self.tail = ""
         self.committed = 0  # characters handed out as finished blocks so far
 
@@ -55,6 +74,8 @@ class BlockSplitter:
         if not text:
             return []
         self.tail += text
+        if "\n" not in text:  # no new complete line: no boundary can have changed
+            return []
         complete = self.tail.rfind("\n") + 1
         if complete == 0:
             return []
@@ -75,11 +96,7 @@ class BlockSplitter:
 
     def _block_starts(self, source: str) -> list[tuple[int, str]]:
         """(first line, type) of each top-level block of `source`."""
-        return [
-            (token.map[0], token.type)
-            for token in self._parser.parse(source)
-            if token.level == 0 and token.map is not None and token.nesting >= 0
-        ]
+        return [(line, kind) for line, kind, _ in top_level_groups(self._parser.parse(source))]
 
     def _cut(self, starts: list[tuple[int, str]]) -> list[Block]:
         """Hand out the blocks before the last start; the tail keeps the rest."""
@@ -87,7 +104,7 @@ class BlockSplitter:
         offset = 0
         line = 0
         for (_, kind), (next_line, _) in pairwise(starts):
-            end = _line_offset(self.tail, next_line, offset, line)
+            end = line_offset(self.tail, next_line, offset, line)
             blocks.append(Block(self.tail[offset:end], kind))
             offset, line = end, next_line
         self.committed += offset
@@ -95,7 +112,7 @@ class BlockSplitter:
         return blocks
 
 
-def _line_offset(text: str, line: int, offset: int = 0, at_line: int = 0) -> int:
+def line_offset(text: str, line: int, offset: int = 0, at_line: int = 0) -> int:
     """The index where line number `line` of `text` starts (counting from `offset`)."""
     for _ in range(line - at_line):
         found = text.find("\n", offset)
@@ -116,12 +133,26 @@ class SafeMarkdown(Markdown):
 
     _parser: ClassVar[MarkdownIt | None] = None
 
-    def __init__(self, markup: str, code_theme: str = "monokai") -> None:
-        super().__init__("", code_theme=code_theme, hyperlinks=False)
-        if SafeMarkdown._parser is None:
-            SafeMarkdown._parser = make_parser()
+    def __init__(
+        self, markup: str, code_theme: str = "monokai", tokens: list[Token] | None = None
+    ) -> None:
+        # rich's own __init__ would build a new parser for every instance (a third of the
+        # cost of rendering a short block); these are the attributes it sets. `tokens`,
+        # when given, are `markup` already parsed.
         self.markup = markup
-        self.parsed = SafeMarkdown._parser.parse(markup)
+        self.parsed = tokens if tokens is not None else self.parse(markup)
+        self.code_theme = code_theme
+        self.justify = None
+        self.style = "none"
+        self.hyperlinks = False
+        self.inline_code_lexer = None
+        self.inline_code_theme = code_theme
+
+    @classmethod
+    def parse(cls, markup: str) -> list[Token]:
+        if cls._parser is None:
+            cls._parser = make_parser()
+        return cls._parser.parse(markup)
 
     def _flatten_tokens(self, tokens: Iterable[Token]) -> Iterable[Token]:
         for token in super()._flatten_tokens(tokens):

@@ -33,7 +33,13 @@ from streamcli.sinks import spinner
 from streamcli.sinks.ansi_lines import BLANK, PLAIN, Line, Renderer, raw_line
 from streamcli.sinks.base import Output, Sink
 from streamcli.sinks.live_region import LiveRegion
-from streamcli.sinks.markdown_blocks import Block, BlockSplitter
+from streamcli.sinks.markdown_blocks import (
+    Block,
+    BlockSplitter,
+    SafeMarkdown,
+    line_offset,
+    top_level_groups,
+)
 from streamcli.stats import StreamStats
 
 CURSOR_GLYPH = "▋"
@@ -117,7 +123,8 @@ class TerminalSink(Sink):
         self._waiting: str | None = None
         self._waiting_since = self._epoch
         self._skipped = 0
-        self._tail_cache: tuple[str, int, bool, list[Line]] | None = None
+        self._tail_cache: tuple[str, int, list[Line]] | None = None
+        self._finished_cache: tuple[str, int, list[Line]] | None = None
         self._reasoning_cache: tuple[str, int, list[Line]] | None = None
         self._closed = False
 
@@ -343,13 +350,11 @@ class TerminalSink(Sink):
                 self._gap_after_block = block.type != "hr"
 
     def _cached_render(self, source: str) -> list[Line] | None:
-        """The live tail's rendering, when the block that just finished is that tail."""
-        cache = self._tail_cache
-        if cache is None or cache[1] != self._width or cache[2]:
+        """The rows of a block that was rendered live just before it finished."""
+        cache = self._finished_cache
+        if cache is None or cache[1] != self._width or cache[0].rstrip() != source.rstrip():
             return None
-        if cache[0].rstrip() != source.rstrip():
-            return None
-        return cache[3]
+        return cache[2]
 
     def _commit_raw(self, text: str) -> None:
         """`--raw`: text untouched, as rows and a last fragment without its newline."""
@@ -458,14 +463,31 @@ class TerminalSink(Sink):
         return _MARKDOWN, []
 
     def _tail_rows(self, tail: str) -> list[Line]:
-        """The live block rendered (cached: ticks and repeated frames never re-render)."""
+        """The live block rendered (cached: ticks and repeated frames never re-render).
+
+        When the tail holds the start of a next block (its first line is still
+        arriving), the blocks before it are rendered on their own: they are about to be
+        printed for good, and those rows are reused then instead of rendered again.
+        """
         cache = self._tail_cache
         if cache is not None and cache[1] == self._width and cache[0] == tail:
-            return cache[3]
+            return cache[2]
         source, trimmed = _trim_tall(tail, self._rows)
-        lines = self.renderer.markdown(source)
-        self._tail_cache = (tail, self._width, trimmed, lines)
-        return lines
+        groups = top_level_groups(SafeMarkdown.parse(source))
+        render = self.renderer.markdown
+        if len(groups) > 1 and not trimmed:
+            cut = line_offset(source, groups[-1][0])
+            head = source[:cut]
+            head_rows = render(head, [token for group in groups[:-1] for token in group[2]])
+            gap = [BLANK] if head_rows and groups[-2][1] != "hr" else []
+            rows = [*head_rows, *gap, *render(source[cut:], groups[-1][2])]
+            self._finished_cache = (head, self._width, head_rows)
+        else:
+            rows = render(source, [token for group in groups for token in group[2]])
+            if not trimmed:
+                self._finished_cache = (source, self._width, rows)
+        self._tail_cache = (tail, self._width, rows)
+        return rows
 
     def _tool_row(self, tool: _Tool, now: float) -> Line:
         elapsed = now - tool.started
