@@ -279,5 +279,8 @@ def _compare(flags: BenchFlags, env: Environment) -> int:
         rows = pipeline_rows(sinks)
     else:
         rows = list(ENDPOINT_ROWS)
-    show(env, compare_table(a, b, (left.path, right.path), rows))
+    names = (Path(left.path).name, Path(right.path).name)
+    if names[0] == names[1]:
+        names = (left.path, right.path)
+    show(env, compare_table(a, b, names, rows))
     return errors.OK
