@@ -85,7 +85,8 @@ class Received:
     headers: dict[str, str]  # lower-case names
     body: bytes
     at: float  # time.monotonic() when the request had arrived
-    writes: list[tuple[float, int]] = field(default_factory=list)  # (monotonic, bytes)
+    # (time.monotonic() as the write began, bytes) for every body write
+    writes: list[tuple[float, int]] = field(default_factory=list)
     client_gone: threading.Event = field(default_factory=threading.Event)
     finished: threading.Event = field(default_factory=threading.Event)  # the reply is over
 
@@ -316,10 +317,8 @@ class _Responder:
         if not data:
             return True
         framed = b"%x\r\n%s\r\n" % (len(data), data) if self.chunked else data
-        ok = self._raw(framed)
-        if ok:
-            self.received.writes.append((time.monotonic(), len(data)))
-        return ok
+        self.received.writes.append((time.monotonic(), len(data)))
+        return self._raw(framed)
 
     def _raw(self, data: bytes) -> bool:
         try:

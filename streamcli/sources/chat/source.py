@@ -126,7 +126,7 @@ class ChatSource(Source):
                 if self._shown or not exc.retryable or tries >= self.limits.retries:
                     raise
                 if self._stopped.is_set():
-                    return None
+                    raise _Stopped from None
                 wait = retry.delay(tries, exc.retry_after)
                 if wait is None:
                     exc.message += f" (the server asks to wait {exc.retry_after:.0f} s)"
@@ -138,7 +138,7 @@ class ChatSource(Source):
                 )
                 yield [events.notice(self._clock(), self._redact(note))]
                 if self._stopped.wait(wait):
-                    return None
+                    raise _Stopped from None
 
     # -- one request ----------------------------------------------------------
 
