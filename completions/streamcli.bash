@@ -6,7 +6,31 @@ _streamcli() {
         case "${COMP_WORDS[i]}" in -*) ;; *) command="${COMP_WORDS[i]}"; break ;; esac
     done
     case "$command" in
-    "") COMPREPLY=($(compgen -W "--version -h --help chat replay tail" -- "$cur")) ;;
+    "") COMPREPLY=($(compgen -W "--version -h --help bench chat replay tail" -- "$cur")) ;;
+    bench)
+        case "$prev" in
+        --sink) COMPREPLY=($(compgen -W "terminal text jsonl all" -- "$cur")); return ;;
+        --chunks) COMPREPLY=(); return ;;
+        --chunk-size) COMPREPLY=(); return ;;
+        --rate) COMPREPLY=(); return ;;
+        --content) COMPREPLY=($(compgen -W "text markdown log" -- "$cur")); return ;;
+        --seed) COMPREPLY=(); return ;;
+        --url|--base-url) COMPREPLY=(); return ;;
+        -p|--provider) COMPREPLY=($(compgen -W "ollama openai anthropic" -- "$cur")); return ;;
+        -m|--model) COMPREPLY=(); return ;;
+        --requests) COMPREPLY=(); return ;;
+        --concurrency) COMPREPLY=(); return ;;
+        --warmup) COMPREPLY=(); return ;;
+        --prompt) COMPREPLY=(); return ;;
+        --prompt-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --max-tokens) COMPREPLY=(); return ;;
+        --slo) COMPREPLY=(); return ;;
+        --timeout) COMPREPLY=(); return ;;
+        --save) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --compare) COMPREPLY=(); return ;;
+        esac
+        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "--sink --chunks --chunk-size --rate --content --seed --url --base-url -p --provider -m --model --requests --concurrency --warmup --prompt --prompt-file --max-tokens --slo --timeout --save --compare --json -h --help" -- "$cur")); else COMPREPLY=(); fi
+        ;;
     chat)
         case "$prev" in
         -s|--system) COMPREPLY=(); return ;;
