@@ -46,7 +46,7 @@ _streamcli() {
         --key-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --record) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         esac
-        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-s --system -m --model -p --provider --base-url --temperature --max-tokens --seed --no-stream --timeout --first-token-timeout --retries --key-file --stats --json --plain --raw --record -h --help" -- "$cur")); else COMPREPLY=(); fi
+        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-s --system -m --model -p --provider --base-url --temperature --max-tokens --seed --no-stream --timeout --first-token-timeout --retries --key-file --stats --hide-reasoning --no-cursor --json --plain --raw --record -h --help" -- "$cur")); else COMPREPLY=(); fi
         ;;
     replay)
         case "$prev" in

@@ -40,6 +40,8 @@ complete -c streamcli -n '__fish_seen_subcommand_from chat' -l first-token-timeo
 complete -c streamcli -n '__fish_seen_subcommand_from chat' -l retries -r -d 'Retries of a failed request before the first token (default 2).'
 complete -c streamcli -n '__fish_seen_subcommand_from chat' -l key-file -r -F -d 'Read the API key from FILE (readable by you alone).'
 complete -c streamcli -n '__fish_seen_subcommand_from chat' -l stats -d 'Time to first token, tokens, tokens/s: live on a terminal, one line on stderr at the end.'
+complete -c streamcli -n '__fish_seen_subcommand_from chat' -l hide-reasoning -d 'Terminal: do not show the model\'s reasoning.'
+complete -c streamcli -n '__fish_seen_subcommand_from chat' -l no-cursor -d 'Terminal: no cursor glyph after the live text.'
 complete -c streamcli -n '__fish_seen_subcommand_from chat' -l json -d 'Write JSON lines, one event per line.'
 complete -c streamcli -n '__fish_seen_subcommand_from chat' -l plain -d 'Plain text output, even on a terminal.'
 complete -c streamcli -n '__fish_seen_subcommand_from chat' -l raw -d 'Write text to a terminal without sanitizing control characters.'

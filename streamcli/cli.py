@@ -204,6 +204,8 @@ def chat(
         ),
     ] = None,
     stats: StatsOption = False,
+    hide_reasoning: HideReasoningOption = False,
+    no_cursor: NoCursorOption = False,
     json_output: JsonOption = False,
     plain: PlainOption = False,
     raw: RawOption = False,
@@ -237,7 +239,14 @@ def chat(
         source = FailedSource("chat", exc)
     except KeyboardInterrupt:  # while a local model was being prepared or loaded
         raise typer.Exit(130) from None
-    output = OutputOptions(json=json_output, plain=plain, raw=raw, stats=stats)
+    output = OutputOptions(
+        json=json_output,
+        plain=plain,
+        raw=raw,
+        stats=stats,
+        hide_reasoning=hide_reasoning,
+        no_cursor=no_cursor,
+    )
     raise typer.Exit(run_stream(source, env, output, record=record))
 
 
