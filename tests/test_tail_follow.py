@@ -389,6 +389,21 @@ def test_missing_directory_is_waited_for(tmp_path, running, mode):
     tail.wait_for(MISSING_AT_START, APPEARED, "here")
 
 
+def test_directory_removed_and_created_again(tmp_path, running, mode):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "app.log").write_bytes(b"a\n")
+    tail = start_tail(running, tmp_path, "logs/app.log", mode=mode)
+    tail.wait_for("a")
+    shutil.rmtree(logs)
+    tail.wait_for("a", GONE)
+    logs.mkdir()
+    (logs / "app.log").write_bytes(b"b\n")
+    tail.wait_for("a", GONE, APPEARED, "b")
+    append(logs / "app.log", b"c\n")
+    tail.wait_for("a", GONE, APPEARED, "b", "c")
+
+
 # -- permissions -------------------------------------------------------------------------
 
 

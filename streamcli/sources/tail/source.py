@@ -21,6 +21,8 @@ from streamcli.sources.tail.process import ProcessWatch
 from streamcli.sources.tail.stream import StreamInput
 from streamcli.sources.tail.wakeup import POLL_INTERVAL, FileWatch, Waker, choose_waker
 
+BATCH_EVENTS = 2048
+
 
 @dataclass
 class TailOptions:
@@ -74,44 +76,19 @@ class TailSource(Source):
     # -- the stream ----------------------------------------------------------
 
     def _run(self) -> Iterator[list[Event]]:
-        options = self.options
-        follow = options.follow
-        now = time.monotonic()
-        for path in options.files:
-            if path == "-":
-                if self._stdin_fd is not None and not self._streams:
-                    self._streams.append(
-                        StreamInput(
-                            self._stdin_fd,
-                            "-",
-                            options.start_at,
-                            self._line_events,
-                            now,
-                            follow=follow,
-                        )
-                    )
-                continue
-            follower = Follower(path, self._line_events, self._clock)
-            self._followers.append(follower)
-            yield from follower.start(options.start_at, now, follow=follow)
-            if not follow:
-                yield from follower.finish()
-        if follow and options.pid is not None:
-            self._process = ProcessWatch(options.pid)
+        follow = self.options.follow
+        yield from _gathered(self._open_all())
+        if follow and self.options.pid is not None:
+            self._process = ProcessWatch(self.options.pid)
         if self._waker.problem:
             yield [events.notice(self._clock(), self._waker.problem)]
-
         while not self._stopped.is_set():
             now = time.monotonic()
-            if follow:
-                for follower in self._followers:
-                    yield from follower.check(now)
-            for stream in self._streams:
-                yield from stream.check(now)
+            yield from _gathered(self._look(now))
             if self._finished():
                 break
             if self._process is not None and not self._process.alive():
-                yield from self._last_look()
+                yield from _gathered(self._look(time.monotonic()))  # what it wrote last
                 break
             if follow and (self._watch() or self._more_pending()):
                 continue  # look again before sleeping
@@ -123,10 +100,7 @@ class TailSource(Source):
             if self._stdout_fd in ready:  # the reader of our output went away
                 yield [events.end(self._clock(), "interrupted")]
                 return
-            now = time.monotonic()
-            for stream in self._streams:
-                if stream.fd in ready:
-                    yield from stream.read(now)
+            yield from _gathered(self._read_streams(ready, time.monotonic()))
         if self._stopped.is_set():
             return  # interrupted: the pipeline ends the stream
         for follower in self._followers:
@@ -136,16 +110,45 @@ class TailSource(Source):
             raise BadInput("; ".join(failures))
         yield [events.end(self._clock(), "eof")]
 
+    def _open_all(self) -> Iterator[list[Event]]:
+        """Open every input and read what is there (with `--no-follow`: all of it)."""
+        options = self.options
+        now = time.monotonic()
+        for path in options.files:
+            if path != "-":
+                follower = Follower(path, self._line_events, self._clock)
+                self._followers.append(follower)
+                yield from follower.start(options.start_at, now, follow=options.follow)
+                if not options.follow:
+                    yield from follower.finish()
+            elif self._stdin_fd is not None and not self._streams:
+                stream = StreamInput(
+                    self._stdin_fd,
+                    "-",
+                    options.start_at,
+                    self._line_events,
+                    now,
+                    follow=options.follow,
+                )
+                self._streams.append(stream)
+
+    def _look(self, now: float) -> Iterator[list[Event]]:
+        """Look at every followed file, and at the time-based steps of the streams."""
+        if self.options.follow:
+            for follower in self._followers:
+                yield from follower.check(now)
+        for stream in self._streams:
+            yield from stream.check(now)
+
+    def _read_streams(self, ready: set[int], now: float) -> Iterator[list[Event]]:
+        for stream in self._streams:
+            if stream.fd in ready:
+                yield from stream.read(now)
+
     def _finished(self) -> bool:
         """Nothing more can come: every stream ended, and no file is followed."""
         streams_done = all(stream.ended for stream in self._streams)
         return streams_done and (not self.options.follow or not self._followers)
-
-    def _last_look(self) -> Iterator[list[Event]]:
-        """The process ended: read what it wrote last."""
-        now = time.monotonic()
-        for follower in self._followers:
-            yield from follower.check(now)
 
     def _watch(self) -> bool:
         files = [
@@ -183,6 +186,23 @@ class TailSource(Source):
         if self._process is not None:
             self._process.close()
         self._waker.close()
+
+
+def _gathered(batches: Iterator[list[Event]]) -> Iterator[list[Event]]:
+    """The same events in batches of about `BATCH_EVENTS`: small ones (a notice and the
+    lines after it) are joined, so they reach the same frame; large ones (a read of many
+    short lines) are split, so the pipeline's queue of batches stays small."""
+    pending: list[Event] = []
+    for batch in batches:
+        if not pending and len(batch) <= BATCH_EVENTS:
+            pending = batch
+        else:
+            pending.extend(batch)
+        while len(pending) >= BATCH_EVENTS:
+            yield pending[:BATCH_EVENTS]
+            pending = pending[BATCH_EVENTS:]
+    if pending:
+        yield pending
 
 
 def _is_pipe(fd: int | None) -> bool:
