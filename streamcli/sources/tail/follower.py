@@ -36,13 +36,13 @@ PARTIAL_HOLD = 0.5
 UNLIMITED = 1 << 62
 
 # Turns the lines of one read into events: (lines, file label) -> events.
-LineEvents = Callable[[Split, str], list[Event]]
+LinesToEvents = Callable[[Split, str], list[Event]]
 
 
 class Follower:
     """One file name on the command line, followed by name."""
 
-    def __init__(self, path: str, line_events: LineEvents, clock: Callable[[], float]) -> None:
+    def __init__(self, path: str, line_events: LinesToEvents, clock: Callable[[], float]) -> None:
         self.path = path
         self.label = path
         self._line_events = line_events

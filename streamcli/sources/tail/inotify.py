@@ -42,8 +42,6 @@ def _call(function: ctypes._CFuncPtr, *args: object) -> int:
 
 
 class InotifyWaker(Waker):
-    mode = "inotify"
-
     def __init__(self, fallback_interval: float) -> None:
         self._fd = _call(_libc.inotify_init1, os.O_NONBLOCK | os.O_CLOEXEC)
         super().__init__(BACKSTOP)

@@ -32,8 +32,6 @@ DIRECTORY_EVENTS = (
 
 
 class KqueueWaker(Waker):
-    mode = "kqueue"
-
     def __init__(self) -> None:
         super().__init__(BACKSTOP)
         self._kqueue = select.kqueue()

@@ -57,7 +57,6 @@ class TailSource(Source):
             self._waker = choose_waker(options.poll, options.poll_interval)
         else:
             self._waker = Waker()
-        self.mode = self._waker.mode
         self._followers: list[Follower] = []
         self._streams: list[StreamInput] = []
         self._process: ProcessWatch | None = None

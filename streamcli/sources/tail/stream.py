@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Iterator
 
 from streamcli.events import Event
-from streamcli.sources.tail.follower import PARTIAL_HOLD, LineEvents
+from streamcli.sources.tail.follower import PARTIAL_HOLD, LinesToEvents
 from streamcli.sources.tail.openfile import READ_LIMIT, READ_SIZE
 from streamcli.sources.tail.position import StartAt
 from streamcli.sources.tail.splitter import LineSplitter, Split
@@ -24,12 +24,14 @@ BACKLOG_QUIET = 0.1
 
 
 class StreamInput:
+    """stdin (or another stream): lines as they arrive, after the `-n` backlog."""
+
     def __init__(
         self,
         fd: int,
         label: str,
         start_at: StartAt,
-        line_events: LineEvents,
+        line_events: LinesToEvents,
         now: float,
         *,
         follow: bool,

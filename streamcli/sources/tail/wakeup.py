@@ -19,6 +19,7 @@ import contextlib
 import os
 import select
 import sys
+import threading
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
@@ -37,14 +38,14 @@ class FileWatch(NamedTuple):
 class Waker:
     """Polling: sleeps `interval` seconds at most. Subclasses add kernel notifications."""
 
-    mode = "polling"
-
     def __init__(self, interval: float = POLL_INTERVAL) -> None:
         self.interval = interval
         self.problem: str | None = None  # a notice to show once (e.g. fell back to polling)
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
+        self._closing = threading.Lock()  # `wake` never writes to a closed (reused) fd
+        self._closed = False
 
     def watch(self, files: Iterable[FileWatch], directories: Iterable[str]) -> bool:
         """Watch exactly these; True when a watch was added (look once more before sleeping:
@@ -78,13 +79,16 @@ class Waker:
 
     def wake(self) -> None:
         """Make `wait` return now (from any thread)."""
-        with contextlib.suppress(BlockingIOError, OSError):
-            os.write(self._wake_w, b"x")
+        with self._closing, contextlib.suppress(OSError):
+            if not self._closed:
+                os.write(self._wake_w, b"x")
 
     def close(self) -> None:
-        for fd in (self._wake_r, self._wake_w):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        with self._closing:
+            self._closed = True
+            for fd in (self._wake_r, self._wake_w):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
     def _native_fd(self) -> int | None:
         return None
