@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import io
+import shutil
 import socket
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -68,6 +72,13 @@ def test_transcript_puts_the_system_prompt_first_and_ends_with_the_assistant_tur
 
 
 # -- the bundled model's cache ---------------------------------------------------------
+
+
+@pytest.fixture
+def tmp_path(tmp_path: Path) -> Iterator[Path]:
+    """A temporary directory, emptied afterwards (an assembled model is 250 MB)."""
+    yield tmp_path
+    shutil.rmtree(tmp_path / "streamcli", ignore_errors=True)
 
 
 def test_the_cache_follows_xdg_cache_home(tmp_path):
