@@ -46,11 +46,17 @@ class OpenAIDecoder(Decoder):
         return out
 
     def _delta(self, out: list[Event], t: float, delta: dict[str, Any]) -> None:
-        self._reasoning(out, t, delta.get("reasoning_content") or delta.get("reasoning"))
-        self._text(out, t, delta.get("content"))
-        self._text(out, t, delta.get("refusal"))
+        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+        if reasoning:
+            self._reasoning(out, t, reasoning)
+        content = delta.get("content")
+        if content:
+            self._text(out, t, content)
+        refusal = delta.get("refusal")
+        if refusal:
+            self._text(out, t, refusal)
         tool_calls = delta.get("tool_calls")
-        if isinstance(tool_calls, list):
+        if tool_calls and isinstance(tool_calls, list):
             for piece in tool_calls:
                 if isinstance(piece, dict):
                     function = piece.get("function") or {}

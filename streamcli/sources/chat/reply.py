@@ -60,6 +60,13 @@ class SSEReply:
         decoder = self.decoder
         if decoder.complete:
             return
+        if data[:1] == "{":  # the usual case, first
+            try:
+                document = _loads(data)
+            except orjson.JSONDecodeError:
+                document = _json(data, "an event")  # raises with a description
+            out.extend(decoder.message(document, event, t))
+            return
         if data == "[DONE]":
             decoder.done_marker()
             return
