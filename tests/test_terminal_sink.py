@@ -8,9 +8,11 @@ import threading
 
 import pyte
 import pytest
+from rich.style import Style
 
 from streamcli import events
 from streamcli.pipeline import Pipeline, Source
+from streamcli.sinks.ansi_lines import Sgr
 from streamcli.sinks.spinner import FRAMES, INTERVAL
 from streamcli.sinks.terminal import CURSOR_GLYPH, TerminalSink
 
@@ -486,3 +488,63 @@ def test_pipeline_paints_the_first_token_at_once_and_coalesces_the_rest():
     assert seen_first.is_set()
     assert sink.output.writes <= 6  # 500 events: a handful of frames, not 500 writes
     assert b" 499" in out.getvalue() and out.getvalue().endswith(b"\x1b[?25h")
+
+
+def test_a_shorter_screen_still_shows_the_region_whole():
+    """The terminal pushed the region's top into the scrollback: redraw what is on screen."""
+    term = Term(columns=40, rows=12)
+    term.send(events.text(0.0, "".join(f"- item {i}\n" for i in range(10))))
+    term.resize(40, 6)
+    term.send(events.text(0.0, "- item 10\n- item 11"))
+    rows = [row for row in term.display() if row]
+    assert rows == [f" • item {i}" for i in range(7, 11)] + [" • item 11" + CURSOR_GLYPH]
+
+
+# -- choosing the sink -----------------------------------------------------------------------
+
+
+def _environment(tty: bool, **environ: str):
+    from streamcli.env import Environment
+
+    return Environment(
+        stdin=io.BytesIO(),
+        stdout=io.BytesIO(),
+        stderr=io.StringIO(),
+        stdout_isatty=tty,
+        environ=environ,
+    )
+
+
+@pytest.mark.parametrize(
+    ("tty", "environ", "flags", "expected"),
+    [
+        (True, {}, {}, "live"),
+        (True, {"NO_COLOR": "1"}, {}, "live"),
+        (True, {"TTY_INTERACTIVE": "0"}, {}, "append"),
+        (True, {"TERM": "dumb"}, {}, "text"),
+        (True, {}, {"plain": True}, "text"),
+        (True, {}, {"json": True}, "jsonl"),
+        (False, {}, {}, "text"),
+        (False, {"FORCE_COLOR": "1"}, {}, "append"),
+        (False, {"FORCE_COLOR": "1", "TERM": "dumb"}, {}, "text"),
+    ],
+)
+def test_the_sink_is_chosen_from_the_environment(tty, environ, flags, expected):
+    from streamcli.sinks import OutputOptions, choose_sink
+
+    sink = choose_sink(_environment(tty, **environ), OutputOptions(**flags))
+    if isinstance(sink, TerminalSink):
+        kind = "live" if sink._screen.live else "append"
+    else:
+        kind = {"TextSink": "text", "JsonlSink": "jsonl"}[type(sink).__name__]
+    assert kind == expected
+
+
+def test_no_color_and_the_output_flags_reach_the_terminal_sink():
+    from streamcli.sinks import OutputOptions, choose_sink
+
+    options = OutputOptions(hide_reasoning=True, no_cursor=True, stats=True)
+    sink = choose_sink(_environment(True, NO_COLOR="1"), options)
+    assert isinstance(sink, TerminalSink)
+    assert sink.renderer.encoder.sgr(Style(color="red", bold=True)) == Sgr(("1",))
+    assert sink._hide_reasoning and not sink._cursor_glyph and sink._stats is not None

@@ -33,14 +33,23 @@ class LiveRegion:
         self.shown: list[Line] = []  # the region's rows as the screen shows them now
         self.cursor_hidden = False
 
-    def frame(self, final: Sequence[Line], region: Sequence[Line], width: int) -> str:
-        """The characters that print `final` for good and leave `region` below it."""
+    def frame(
+        self, final: Sequence[Line], region: Sequence[Line], width: int, height: int = 0
+    ) -> str:
+        """The characters that print `final` for good and leave `region` below it.
+
+        `height` is the screen's: when it shrank below the region, only the rows still
+        on screen are redrawn (the others went into the scrollback).
+        """
         if not self.live:
             return self._append(final, width)
         new = [*final, *region]
         shown = self.shown
+        clipped = bool(height) and len(shown) > height - 1
+        if clipped:  # the top of the region is out of reach: redraw what is on screen
+            shown = shown[len(shown) - (height - 1) :]
         same = 0
-        limit = min(len(new), len(shown))
+        limit = 0 if clipped else min(len(new), len(shown))
         while same < limit and new[same] == shown[same]:
             same += 1
         self.shown = list(region)
@@ -61,7 +70,8 @@ class LiveRegion:
             line = new[index]
             # rows of the old region still hold old characters; the rows below are blank
             dirty = index < len(shown) and not erased
-            cut = common_prefix(shown[index], line) if index == same and dirty else None
+            reuse = index == same and dirty and not clipped
+            cut = common_prefix(shown[index], line) if reuse else None
             if cut is not None:
                 column, _, rest = cut
                 out.append(f"\x1b[{column + 1}G")

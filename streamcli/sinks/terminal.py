@@ -409,7 +409,7 @@ class TerminalSink(Sink):
         self._settle_text()
         self._settle_reasoning()
         rows = self._region() if region and not self._raw_midline else []
-        data = self._screen.frame(self._final, rows, self._width)
+        data = self._screen.frame(self._final, rows, self._width, self._rows)
         self._final = []
         self._last_paint = self._clock()
         if data:
