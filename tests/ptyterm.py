@@ -208,7 +208,7 @@ class PtyTerminal:
         """Change the terminal's size; the kernel sends SIGWINCH to the program."""
         with self._lock:
             self.columns, self.rows = columns, rows
-            self.screen.resize(rows, columns)
+            resize_screen(self.screen, columns, rows)
         _set_size(self._master, columns, rows)
 
     def write(self, data: bytes) -> None:
@@ -231,6 +231,29 @@ class PtyTerminal:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def resize_screen(screen: pyte.Screen, columns: int, rows: int) -> None:
+    """Resize a pyte screen the way xterm does.
+
+    pyte drops rows from the top of a shorter screen and leaves the cursor where it was,
+    which no terminal does: here the rows above the cursor's are pushed into the
+    scrollback as far as needed to keep the cursor's row on screen (the cursor moves up
+    with its row), and the rest is cut from the bottom. Columns are cut or added at the
+    right, without reflowing (as xterm and pyte do).
+    """
+    if rows < screen.lines:
+        drop = max(0, screen.cursor.y - (rows - 1))
+        if drop:
+            y = screen.cursor.y
+            screen.cursor.y = screen.lines - 1
+            for _ in range(drop):
+                screen.index()  # scroll up: the top row goes into the history
+            screen.cursor.y = y - drop
+        for y in range(rows, screen.lines):
+            screen.buffer.pop(y, None)
+        screen.lines = rows  # so that pyte's resize does not drop rows from the top
+    screen.resize(rows, columns)
 
 
 def _make_controlling_terminal() -> None:

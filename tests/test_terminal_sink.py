@@ -8,6 +8,9 @@ import threading
 
 import pyte
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ptyterm import resize_screen
 from rich.style import Style
 
 from streamcli import events
@@ -78,7 +81,7 @@ class Term:
 
     def resize(self, columns: int, rows: int) -> None:
         self.size = (columns, rows)
-        self.screen.resize(rows, columns)
+        resize_screen(self.screen, columns, rows)
 
     def _pump(self) -> bytes:
         data = self.out.getvalue()[self._read :]
@@ -548,3 +551,90 @@ def test_no_color_and_the_output_flags_reach_the_terminal_sink():
     assert isinstance(sink, TerminalSink)
     assert sink.renderer.encoder.sgr(Style(color="red", bold=True)) == Sgr(("1",))
     assert sink._hide_reasoning and not sink._cursor_glyph and sink._stats is not None
+
+
+# -- anything goes ---------------------------------------------------------------------------
+
+
+WORD = st.from_regex(r"[a-z]{2,7}", fullmatch=True)
+SYNTAX = st.sampled_from(
+    [
+        " ",
+        " ",
+        "\n",
+        "\n\n",
+        "# ",
+        "## ",
+        "- ",
+        "1. ",
+        "> ",
+        "**",
+        "_",
+        "`",
+        "```\n",
+        "~~",
+        "---\n",
+        "    ",
+        "![",
+        "](",
+        ")",
+        "[",
+        "]",
+        "\x1b[31m",
+        "\x1b]0;t\x07",
+        "\r",
+        "😀",
+        "日本",
+        "\u202e",
+        "\t",
+        "<b>",
+        "</b>",
+        "\\",
+    ]
+)
+PIECES = st.lists(st.one_of(WORD.map(lambda w: f" {w} "), SYNTAX), min_size=1, max_size=80)
+OTHER = st.sampled_from(["tool", "notice", "reasoning", "line", "tick", "resize"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    pieces=PIECES,
+    cuts=st.lists(st.integers(min_value=1, max_value=40), min_size=1, max_size=30),
+    others=st.lists(st.tuples(st.integers(min_value=0, max_value=30), OTHER), max_size=4),
+    status=st.booleans(),
+)
+def test_any_stream_ends_whole_with_the_terminal_restored(pieces, cuts, others, status):
+    term = Term(columns=50, rows=10, status_line=status)
+    text = "".join(pieces)
+    term.send(events.start(0.0, "chat"))
+    position = 0
+    inserts = dict(others)
+    for frame, cut in enumerate(cuts * 4, start=1):
+        if position >= len(text):
+            break
+        term.send(events.text(0.0, text[position : position + cut]))
+        position += cut
+        kind = inserts.get(frame)
+        if kind == "tool":
+            term.send(events.tool_start(0.0, "t", "tool", {"a": 1}))
+        elif kind == "notice":
+            term.send(events.notice(0.0, "note"))
+        elif kind == "reasoning":
+            term.send(events.reasoning(0.0, "think\nmore"))
+        elif kind == "line":
+            term.send(events.line(0.0, "ERROR log", "f"))
+        elif kind == "tick":
+            term.tick(0.5)
+        elif kind == "resize":
+            term.resize(35, 8)
+    if position < len(text):
+        term.send(events.text(0.0, text[position:]))
+    term.send(events.end(0.0, "stop"))
+    term.close()
+    shown = " ".join(term.lines())
+    assert not term.screen.cursor.hidden
+    assert not spinner_glyphs(shown) and CURSOR_GLYPH not in shown
+    if not others:  # (other events may split a word that was arriving)
+        for piece in pieces:
+            if piece.startswith(" ") and piece.strip().isalpha():
+                assert piece.strip() in shown, piece  # every word reaches the screen

@@ -22,6 +22,7 @@ from rich.color import Color, ColorSystem, ColorType
 from rich.console import Console, RenderableType
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 
 from streamcli.sinks.markdown_blocks import SafeMarkdown
 
@@ -304,7 +305,10 @@ class Renderer:
     def markdown(self, source: str, tokens: list[Token] | None = None) -> list[Line]:
         """`source` (or its `tokens`) as Markdown, without blank rows before or after it."""
         self.markdown_renders += 1
-        lines = self.lines(SafeMarkdown(source, code_theme=self.code_theme, tokens=tokens))
+        try:
+            lines = self.lines(SafeMarkdown(source, code_theme=self.code_theme, tokens=tokens))
+        except Exception:  # a renderer bug must not end the stream: show the source
+            lines = self.lines(Text(source))
         start, end = 0, len(lines)
         while start < end and _is_blank(lines[start]):
             start += 1

@@ -17,9 +17,10 @@ spinner or half-drawn region behind.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import BinaryIO, NamedTuple
 
 import orjson
@@ -133,6 +134,10 @@ class TerminalSink(Sink):
     def write(self, events: list[Event]) -> None:
         if self._closed:
             return
+        with self._restored_on_failure():
+            self._write(events)
+
+    def _write(self, events: list[Event]) -> None:
         self._check_size()
         if self._stats is not None:
             self._stats.observe(events)
@@ -173,8 +178,21 @@ class TerminalSink(Sink):
     def tick(self) -> None:
         if self._closed:
             return
-        self._check_size()
-        self._paint()
+        with self._restored_on_failure():
+            self._check_size()
+            self._paint()
+
+    @contextlib.contextmanager
+    def _restored_on_failure(self) -> Iterator[None]:
+        """A bug must not leave the cursor hidden: show it before the error travels on."""
+        try:
+            yield
+        except Exception:
+            restore = self._screen.restore()
+            if restore:
+                with contextlib.suppress(OSError):
+                    self.output.write(restore.encode())
+            raise
 
     def close(self) -> None:
         """Print everything that is left, erase spinners and status, show the cursor."""
