@@ -8,7 +8,10 @@ yielding each piece of text as soon as it is decoded, and ends with the token co
 Ctrl-C (`close`) sets a flag that is checked between tokens and, while the prompt is
 being read (which can take seconds for a long one), by llama.cpp's abort callback: the
 worker leaves llama.cpp within a fraction of a second, and the process exits without
-waiting for the answer to finish.
+waiting for the answer to finish. The callback is removed once the first token is out: it
+runs at every step of llama.cpp's computation and needs the GIL each time, so while the
+main thread draws the answer it would slow generation down, and between tokens the flag
+is checked anyway.
 """
 
 from __future__ import annotations
@@ -99,7 +102,7 @@ class LocalSource(Source):
         self._idle = threading.Event()  # set while no thread is inside llama.cpp
         self._idle.set()
         self._clock = events.StreamClock()
-        self._abort = _abort_callback(model.llm, self._stopped)
+        self._abort = _abort_callback(self._stopped)
         atexit.register(self._idle.wait, EXIT_GRACE)
 
     def close(self) -> None:
@@ -142,9 +145,12 @@ class LocalSource(Source):
         tokens = llm.generate(
             prompt.tokens, temp=temperature, top_k=TOP_K, top_p=TOP_P, min_p=MIN_P
         )
+        _watch(llm, self._abort)  # the prompt's evaluation can be stopped halfway
         for token in tokens:
             if self._stopped.is_set():
                 return
+            if generated == 0:
+                _watch(llm, None)
             if llama_vocab_is_eog(vocab, token):
                 reason = "stop"
                 break
@@ -178,13 +184,23 @@ class LocalSource(Source):
         yield [events.end(clock(), reason, **extra)]
 
 
-def _abort_callback(llm: Any, stopped: threading.Event) -> Any:
-    """Make llama.cpp's computation (e.g. reading a long prompt) give up once `stopped`."""
+def _abort_callback(stopped: threading.Event) -> Any:
+    """A callback that makes llama.cpp's computation give up once `stopped` is set.
+
+    Keep it referenced for as long as llama.cpp may call it.
+    """
     import llama_cpp
 
     @llama_cpp.ggml_abort_callback
     def abort(data: Any) -> bool:
         return stopped.is_set()
 
-    llama_cpp.llama_set_abort_callback(llm.ctx, abort, None)
-    return abort  # llama.cpp holds a pointer to it: keep it referenced
+    return abort
+
+
+def _watch(llm: Any, callback: Any) -> None:
+    """Have llama.cpp call `callback` at every step of its computation (None: stop)."""
+    import llama_cpp
+
+    null = llama_cpp.ggml_abort_callback()
+    llama_cpp.llama_set_abort_callback(llm.ctx, callback or null, None)
