@@ -4,8 +4,8 @@
 
 Needs the `local` extra and, for the baseline only, `pip install 'llama-cpp-python[server]'`.
 Side by side, alternating run by run, on the same GGUF (default: the bundled Gemma 3 270M)
-with greedy decoding of a prompt that keeps counting, so both sides generate exactly
-`--tokens` tokens:
+with greedy decoding of a prompt that keeps counting (a new run number in front each
+time), so both sides generate exactly `--tokens` tokens:
 
 - local: `streamcli chat --provider local --json`, the model loaded in the process;
 - server: `python -m llama_cpp.server` (started once, model loaded once, 8192-token
@@ -78,8 +78,10 @@ def start_server(model: Path) -> tuple[subprocess.Popen[bytes], str, float]:
     raise SystemExit("llama_cpp.server did not start (pip install 'llama-cpp-python[server]')")
 
 
-def run_chat(args: list[str], tokens: int, env: dict[str, str]) -> Run:
-    common = [COUNTING, "--json", "--temperature", "0", "--seed", "1"]
+def run_chat(args: list[str], tokens: int, env: dict[str, str], run: int) -> Run:
+    # A new prompt every run: the server keeps the last prompt's evaluation and would
+    # otherwise answer a repeated one without reading it again.
+    common = [f"Run {run}. {COUNTING}", "--json", "--temperature", "0", "--seed", "1"]
     launched = time.monotonic()
     process = subprocess.Popen(
         [*STREAMCLI, *args, *common, "--max-tokens", str(tokens)],
@@ -135,10 +137,10 @@ def main() -> None:
     results: dict[str, list[Run]] = {name: [] for name in sides}
     try:
         for args in sides.values():  # warm-up: page cache, server's first request
-            run_chat(args, 16, env)
-        for _ in range(options.runs):
+            run_chat(args, 16, env, 0)
+        for run in range(1, options.runs + 1):
             for name, args in sides.items():
-                results[name].append(run_chat(args, options.tokens, env))
+                results[name].append(run_chat(args, options.tokens, env, run))
     finally:
         server.terminate()
         server.wait(30)
@@ -165,8 +167,9 @@ def main() -> None:
         print("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in
                         enumerate(zip(row, widths, strict=True))))  # fmt: skip
     for name, runs in results.items():
-        spread = ", ".join(f"{run.decode_tps:.1f}" for run in runs)
-        print(f"{name}: decode tok/s per run: {spread}")
+        rates = ", ".join(f"{run.decode_tps:.0f}" for run in runs)
+        ttfts = ", ".join(f"{run.ttft_ms:.0f}" for run in runs)
+        print(f"{name}: per run, decode tok/s {rates}; TTFT ms {ttfts}")
 
 
 if __name__ == "__main__":
