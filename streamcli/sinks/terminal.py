@@ -23,14 +23,12 @@ import time
 from collections.abc import Callable, Iterator
 from typing import BinaryIO, NamedTuple
 
-import orjson
-from rich.style import Style
 from rich.text import Text
 
 from streamcli.events import Event
 from streamcli.logline import LineFormatter
 from streamcli.sanitize import Sanitizer, sanitize
-from streamcli.sinks import spinner
+from streamcli.sinks import event_rows, spinner
 from streamcli.sinks.ansi_lines import BLANK, PLAIN, Line, Renderer, raw_line
 from streamcli.sinks.base import Output, Sink
 from streamcli.sinks.live_region import LiveRegion
@@ -45,18 +43,7 @@ from streamcli.stats import StreamStats
 
 CURSOR_GLYPH = "▋"
 
-_DIM = Style(dim=True)
-_REASONING = Style(dim=True, italic=True)
-_SPINNER = Style(color="cyan")
-_NAME = Style(bold=True)
-_OK = Style(color="green", bold=True)
-_FAILED = Style(color="red", bold=True)
-_NOTICE = Style(color="yellow")
-_ERROR_LABEL = Style(color="red", bold=True)
-_ERROR = Style(color="red")
-
 _TABLE_DELIMITER = re.compile(r"^ {0,3}\|?[ \t:|-]*-[ \t:|-]*$")
-_SUMMARY_LIMIT = 200
 
 # What kind of content a row belongs to, for the blank lines between them.
 _MARKDOWN, _REASONING_KIND, _TOOL, _LINE, _NOTICE_KIND = (
@@ -248,27 +235,25 @@ class TerminalSink(Sink):
         self._end_stream()
         self._waiting = None
         if self._skipped:
-            marker = f"… {self._skipped:,} lines skipped to keep up …"
-            self._commit(_LINE, self.renderer.lines(Text(marker, style=_DIM)))
+            self._commit(_LINE, self.renderer.lines(event_rows.skipped(self._skipped)))
             self._skipped = 0
             self._line_format.forget_file()
-        rows: list[Line] = []
+        lines: list[Line] = []
         for item in self._line_format.format(event):
             if isinstance(item, str):
-                rows.append(raw_line(item))
+                lines.append(raw_line(item))
             else:
-                rows.extend(self.renderer.lines(item))
-        self._commit(_LINE, rows)
+                lines.extend(self.renderer.lines(item))
+        self._commit(_LINE, lines)
 
     def _on_tool_start(self, event: Event) -> None:
         self._end_stream()
         self._waiting = None
         name = sanitize(str(event.get("name", "?")))
-        summary = sanitize(_arguments_summary(event.get("arguments")))
+        summary = event_rows.arguments_summary(event.get("arguments"))
         self._tools[str(event.get("id", name))] = _Tool(name, summary, self._clock())
         if not self._live:  # no spinner: say that it started
-            line = Text.assemble(("→ ", _DIM), (name, _NAME), " ", (summary, _DIM))
-            self._commit(_TOOL, self.renderer.lines(line))
+            self._commit(_TOOL, self.renderer.lines(event_rows.tool_started(name, summary)))
 
     def _on_tool_end(self, event: Event) -> None:
         self._end_stream()
@@ -277,58 +262,32 @@ class TerminalSink(Sink):
         ms = event.get("duration_ms")
         if not isinstance(ms, (int, float)) or isinstance(ms, bool):
             ms = (self._clock() - tool.started) * 1000 if tool else 0.0
-        ok = event.get("ok") is True
-        line = Text.assemble(
-            ("✓ " if ok else "✗ ", _OK if ok else _FAILED),
-            (name, _NAME),
-            (f" {spinner.duration(ms)}", _DIM),
-        )
-        output = event.get("output")
-        if not ok and isinstance(output, str) and output.strip():
-            line.append(": " + sanitize(output.strip().splitlines()[0]), _ERROR)
-        self._commit(_TOOL, self.renderer.lines(line))
+        row = event_rows.tool_finished(name, event.get("ok") is True, ms, event.get("output"))
+        self._commit(_TOOL, self.renderer.lines(row))
 
     def _on_notice(self, event: Event) -> None:
         self._end_stream()
-        file = event.get("file")
-        where = f"{sanitize(file)}: " if isinstance(file, str) else ""
-        line = Text.assemble(
-            ("streamcli: ", _DIM), (where + sanitize(str(event.get("message", ""))), _NOTICE)
-        )
-        self._commit(_NOTICE_KIND, self.renderer.lines(line))
+        self._commit(_NOTICE_KIND, self.renderer.lines(event_rows.notice(event)))
 
     def _on_error(self, event: Event) -> None:
         self._end_stream()
         self._waiting = None
-        line = Text.assemble(
-            ("streamcli: ", _DIM),
-            ("error: ", _ERROR_LABEL),
-            (sanitize(str(event.get("message", ""))), _ERROR),
-        )
-        self._commit(_NOTICE_KIND, self.renderer.lines(line))
+        self._commit(_NOTICE_KIND, self.renderer.lines(event_rows.error(event)))
 
     def _on_end(self, event: Event) -> None:
         self._end_stream()
         self._waiting = None
         self._stop_tools()
-        reason = event.get("reason")
-        note = {
-            "length": "(the answer was cut off: the output limit was reached)",
-            "interrupted": "(interrupted)",
-        }.get(reason if isinstance(reason, str) else "")
-        if note:
-            self._commit(_NOTICE_KIND, self.renderer.lines(Text(note, style=_DIM)))
+        note = event_rows.end_note(event)
+        if note is not None:
+            self._commit(_NOTICE_KIND, self.renderer.lines(note))
 
     def _stop_tools(self) -> None:
         """Tools still running when the stream ends: say they were stopped."""
         now = self._clock()
         for tool in self._tools.values():
-            line = Text.assemble(
-                ("■ ", _FAILED),
-                (tool.name, _NAME),
-                (f" stopped after {spinner.seconds(now - tool.started)}", _DIM),
-            )
-            self._commit(_TOOL, self.renderer.lines(line))
+            stopped = event_rows.tool_stopped(tool.name, now - tool.started)
+            self._commit(_TOOL, self.renderer.lines(stopped))
         self._tools.clear()
 
     # -- streamed text ---------------------------------------------------------
@@ -401,7 +360,8 @@ class TerminalSink(Sink):
             done = self._reasoning_tail[:cut]
             self._reasoning_tail = self._reasoning_tail[cut + 1 :]
         if done:
-            self._commit(_REASONING_KIND, self.renderer.lines(Text(done, style=_REASONING)))
+            done_text = Text(done, style=event_rows.REASONING)
+            self._commit(_REASONING_KIND, self.renderer.lines(done_text))
 
     # -- frames ----------------------------------------------------------------
 
@@ -443,9 +403,13 @@ class TerminalSink(Sink):
         live_kind, live = self._live_rows()
         if live:
             above = live_kind
-        spinners = [self._tool_row(tool, now) for tool in self._tools.values()]
+        spinners = [
+            self._one_row(event_rows.tool_running(tool.name, tool.summary, now - tool.started))
+            for tool in self._tools.values()
+        ]
         if self._waiting is not None:
-            spinners.append(self._waiting_row(now))
+            label = event_rows.waiting(self._waiting, now - self._waiting_since)
+            spinners.append(self._one_row(label))
         if spinners:
             if self._needs_gap(above, _TOOL):
                 below.append(BLANK)
@@ -453,7 +417,8 @@ class TerminalSink(Sink):
         if self._stats is not None:
             if live or below or self._last_kind is not None:
                 below.append(BLANK)
-            below.append(self._status_row(now))
+            status = event_rows.status(self._stats.summary(), now - self._epoch)
+            below.append(self._one_row(status))
         if not live:
             return below
         gap = [BLANK] if self._needs_gap(self._last_kind, live_kind) else []
@@ -475,7 +440,7 @@ class TerminalSink(Sink):
             tail = self._reasoning_tail
             cache = self._reasoning_cache
             if cache is None or cache[0] != tail or cache[1] != self._width:
-                lines = self.renderer.lines(Text(tail, style=_REASONING))
+                lines = self.renderer.lines(Text(tail, style=event_rows.REASONING))
                 self._reasoning_cache = cache = (tail, self._width, lines)
             return _REASONING_KIND, cache[2]
         return _MARKDOWN, []
@@ -506,30 +471,6 @@ class TerminalSink(Sink):
                 self._finished_cache = (source, self._width, rows)
         self._tail_cache = (tail, self._width, rows)
         return rows
-
-    def _tool_row(self, tool: _Tool, now: float) -> Line:
-        elapsed = now - tool.started
-        text = Text.assemble(
-            (spinner.frame(elapsed), _SPINNER),
-            " ",
-            (tool.name, _NAME),
-            (f" {spinner.seconds(elapsed)} ", _DIM),
-            (tool.summary, _DIM),
-        )
-        return self._one_row(text)
-
-    def _waiting_row(self, now: float) -> Line:
-        elapsed = now - self._waiting_since
-        text = Text.assemble(
-            (spinner.frame(elapsed), _SPINNER),
-            (f" {self._waiting} {spinner.seconds(elapsed)}", _DIM),
-        )
-        return self._one_row(text)
-
-    def _status_row(self, now: float) -> Line:
-        assert self._stats is not None
-        text = f"{self._stats.summary()} · {spinner.seconds(now - self._epoch)}"
-        return self._one_row(Text(text, style=_DIM))
 
     def _one_row(self, text: Text) -> Line:
         text.no_wrap = True
@@ -586,13 +527,3 @@ def _trim_tall(tail: str, rows: int) -> tuple[str, bool]:
     lines = tail.split("\n")
     head = 2 if len(lines) > 1 and _TABLE_DELIMITER.match(lines[1]) else 1
     return "\n".join(lines[:head] + lines[-rows:]), True
-
-
-def _arguments_summary(arguments: object) -> str:
-    """Tool arguments on one short line."""
-    try:
-        text = orjson.dumps(arguments).decode()
-    except TypeError:
-        text = repr(arguments)
-    text = " ".join(text.split())
-    return text if len(text) <= _SUMMARY_LIMIT else text[: _SUMMARY_LIMIT - 1] + "…"
