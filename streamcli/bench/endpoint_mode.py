@@ -131,6 +131,10 @@ class EndpointRun:
             "rate": load.rate,
             "seed": load.seed,
             "warmup": load.warmup,
+            # the clock all times are on, and its reading at the run's start: times in
+            # this file plus `origin` compare with other logs of CLOCK_MONOTONIC
+            "clock": "monotonic",
+            "origin": self.origin,
         }
 
 
@@ -140,7 +144,7 @@ def run_endpoint(
     load: LoadOptions,
     *,
     on_done: Callable[[RequestRecord], None] | None = None,
-    clock: Callable[[], float] = time.perf_counter,
+    clock: Callable[[], float] = time.monotonic,
     kernel_timestamps: bool = True,
 ) -> EndpointRun:
     """Run the load against `provider`; Ctrl-C and SIGTERM end it early (see `status`).

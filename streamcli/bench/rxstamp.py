@@ -48,6 +48,47 @@ def supported() -> bool:
     return sys.platform == "linux" and platform.machine().lower() in _GENERIC and _CMSG_SPACE > 0
 
 
+class Switch:
+    """Keeps the kernel stamping packets while the benchmark runs.
+
+    The kernel turns packet timestamps on for everyone when a first socket asks, a little
+    later (from a worker thread), and off when the last one is gone; TCP reads of packets
+    that arrived before that carry no stamp. `on` waits until a loopback probe's bytes
+    come back stamped, so the first response of a run is stamped too, and keeps the
+    probe open until `off`.
+    """
+
+    def __init__(self) -> None:
+        self._sockets: list[socket.socket] = []
+
+    def on(self, timeout: float = 0.5) -> bool:
+        """Whether stamps are on (False: they did not come on within `timeout`)."""
+        if self._sockets:
+            return True
+        with socket.create_server(("127.0.0.1", 0)) as listener:
+            client = socket.create_connection(listener.getsockname()[:2], timeout=timeout)
+            client.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+            peer, _ = listener.accept()
+        self._sockets = [client, peer]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            peer.sendall(b".")
+            try:
+                _, ancillary, _, _ = client.recvmsg(1, _CMSG_SPACE)
+            except OSError:
+                break
+            if any(kind == SO_TIMESTAMPNS for _, kind, _ in ancillary):
+                return True
+            time.sleep(0.005)
+        self.off()
+        return False
+
+    def off(self) -> None:
+        for sock in self._sockets:
+            sock.close()
+        self._sockets = []
+
+
 async def open_connection(
     host: str,
     port: int,
@@ -61,6 +102,7 @@ async def open_connection(
     for family, kind, proto, _, address in infos:
         sock = socket.socket(family, kind, proto)
         sock.setblocking(False)
+        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         try:
             await loop.sock_connect(sock, address)
         except OSError as exc:
@@ -71,7 +113,6 @@ async def open_connection(
             sock.close()
             raise
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         return StampedTransport(loop, sock, receiver, clock)
     raise last_error or OSError(f"cannot resolve {host}")
 

@@ -237,6 +237,7 @@ class Pool:
         self._open: set[_Connection] = set()
         self._ssl: ssl.SSLContext | None = None
         self.kernel_timestamps = kernel_timestamps and rxstamp.supported()
+        self._stamps = rxstamp.Switch()
         self._reads = 0
         self._kernel_reads = 0
 
@@ -283,6 +284,7 @@ class Pool:
         for connection in list(self._open):
             self._discard(connection)
         self._idle.clear()
+        self._stamps.off()
         await asyncio.sleep(0)  # let the transports close
 
     # -- helpers ---------------------------------------------------------------
@@ -346,6 +348,8 @@ class Pool:
 
         context = self._ssl_context() if origin.scheme == "https" else None
         try:
+            if context is None and self.kernel_timestamps and not self._stamps.on():
+                self.kernel_timestamps = False  # the kernel would not stamp: time reads here
             if context is None and self.kernel_timestamps:
                 connection = factory()
                 await asyncio.wait_for(
