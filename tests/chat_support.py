@@ -64,10 +64,26 @@ def chat_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_chat(
+def run_chat(*args: str, home: Path, input: bytes = b"", timeout: float = 60, **env: str) -> Result:
+    """`streamcli chat ARGS` run in this process (Typer's runner: the real command, the real
+    pipeline and sockets, stdin, stdout and stderr as pipes would be), to completion."""
+    from typer.testing import CliRunner
+
+    from streamcli.cli import app
+
+    environ: dict[str, str | None] = {name: None for name in CHAT_VARIABLES}
+    environ.update(XDG_CONFIG_HOME=str(home), NO_PROXY="*", NO_COLOR=None, FORCE_COLOR=None)
+    environ.update(env)
+    result = CliRunner().invoke(app, ["chat", *args], input=input, env=environ)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Result(result.exit_code, result.stdout_bytes, result.stderr_bytes.decode())
+
+
+def run_chat_process(
     *args: str, home: Path, input: bytes = b"", timeout: float = 60, **env: str
 ) -> Result:
-    """`streamcli chat ARGS` to completion (stdin, stdout and stderr are pipes)."""
+    """`streamcli chat ARGS` as its own process (stdin, stdout and stderr are pipes)."""
     done = subprocess.run(
         [*STREAMCLI, "chat", *args],
         input=input,

@@ -7,7 +7,7 @@ import socket
 import threading
 
 import pytest
-from chat_support import assert_no_secret, run_chat
+from chat_support import assert_no_secret, run_chat, run_chat_process
 from servers import Drop, FakeServer, Hang, Pause, Reply, Trickle
 from servers import anthropic as an
 from servers import ollama as ol
@@ -68,7 +68,7 @@ def closed_port() -> int:
 
 def test_connection_refused_is_retried_then_explained(tmp_path):
     url = f"http://127.0.0.1:{closed_port()}"
-    result = run_chat("hi", "-m", "m", "--base-url", url, "--retries", "1", home=tmp_path)
+    result = run_chat_process("hi", "-m", "m", "--base-url", url, "--retries", "1", home=tmp_path)
     assert result.status == 1 and result.stdout == b""
     line = one_error_line(result.stderr)
     assert f"cannot connect to {url}/api/chat: connection refused" in line
@@ -128,7 +128,11 @@ def test_tls_failure_names_the_url(tmp_path):
 def test_401_is_not_retried_names_the_variable_and_never_shows_the_key(server, tmp_path):
     server.script(oa.PATH, oa.error(401, f"Incorrect API key provided: {KEY}."))
     record = tmp_path / "rec.jsonl"
-    result = openai(server, tmp_path, "--record", str(record))
+    result = run_chat_process(
+        *("hi", "-m", "m", "--base-url", server.url + "/v1", "--record", str(record)),
+        home=tmp_path,
+        OPENAI_API_KEY=KEY,
+    )
     assert result.status == 1
     line = one_error_line(result.stderr)
     assert "rejected the API key (HTTP 401" in line and "OPENAI_API_KEY" in line

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from chat_support import run_chat
+from chat_support import run_chat, run_chat_process
 from servers import FakeServer, Pause, Reply, split_bytes
 from servers import anthropic as an
 from servers import ollama as ol
@@ -41,7 +41,9 @@ def anthropic(server: FakeServer, home: Path, *args: str, **kw) -> object:
 
 def test_ollama_streams_the_exact_text_and_events(server, tmp_path):
     server.script(ol.PATH, ol.stream(ANSWER, thinking=["let me", " think"]))
-    result = ollama(server, tmp_path, "hi", "-m", "llama3", "--json")
+    result = run_chat_process(  # as its own process, once per provider
+        "hi", "-m", "llama3", "--json", "-p", "ollama", "--base-url", server.url, home=tmp_path
+    )
     assert result.status == 0, result.stderr
     kinds = [e["type"] for e in result.events]
     assert kinds[0] == "start" and kinds[-1] == "end"
@@ -142,7 +144,11 @@ def test_ollama_host_without_scheme_or_port(server, tmp_path):
 
 def test_openai_streams_text_reasoning_usage_and_sends_the_key(server, tmp_path):
     server.script(oa.PATH, oa.stream(ANSWER, reasoning=["mm", "m"]))
-    result = openai(server, tmp_path, "hi", "-m", "gpt-x", "-s", "sys", "--json")
+    result = run_chat_process(
+        *("hi", "-m", "gpt-x", "-s", "sys", "--json", "--base-url", server.url + "/v1"),
+        home=tmp_path,
+        OPENAI_API_KEY=KEY,
+    )
     assert result.status == 0, result.stderr
     assert result.text == "".join(ANSWER)
     assert "".join(e["text"] for e in result.of("reasoning")) == "mmm"
@@ -266,7 +272,11 @@ def test_openai_tool_call_deltas_are_assembled(server, tmp_path):
 
 def test_anthropic_streams_text_thinking_and_usage(server, tmp_path):
     server.script(an.PATH, an.stream(ANSWER, thinking=["hm"], output_tokens=42))
-    result = anthropic(server, tmp_path, "hi", "-m", "claude-x", "-s", "sys", "--json")
+    result = run_chat_process(
+        *("hi", "-m", "claude-x", "-s", "sys", "--json", "--base-url", server.url),
+        home=tmp_path,
+        ANTHROPIC_API_KEY=ANTHROPIC_KEY,
+    )
     assert result.status == 0, result.stderr
     assert result.text == "".join(ANSWER)
     assert [e["text"] for e in result.of("reasoning")] == ["hm"]
