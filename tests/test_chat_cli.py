@@ -17,6 +17,7 @@ from servers import FakeServer
 from servers import ollama as ol
 from servers import openai as oa
 
+from streamcli.errors import StreamcliError
 from streamcli.sources.chat.provider import provider_class
 from streamcli.sources.chat.request import ChatRequest
 from streamcli.sources.chat.source import ChatSource
@@ -208,3 +209,21 @@ def test_close_cuts_the_connection_while_the_process_lives_on(server):
     assert not worker.is_alive()
     assert time.monotonic() - began < 5
     assert all(e["type"] != "error" for batch in batches for e in batch)  # stopping is no error
+
+
+def test_an_unexpected_failure_is_reported_without_the_key():
+    openai = provider_class("openai")
+
+    class Broken(openai):
+        def chat_call(self, request):
+            raise RuntimeError(f"bug while building a request with {self.key}")
+
+    source = ChatSource(
+        Broken("http://127.0.0.1:9/v1", KEY), ChatRequest.from_prompt("hi", model="m")
+    )
+    with pytest.raises(StreamcliError) as caught:
+        for _ in source.batches():
+            pass
+    assert caught.value.kind == "internal"
+    assert "bug while building a request with [redacted]" in caught.value.message
+    assert KEY not in str(caught.value) and caught.value.__cause__ is None
