@@ -365,3 +365,13 @@ def test_a_server_that_never_sends_headers(server, tmp_path):
     server.script(ol.PATH, Reply(200, [], delay=30))
     result = ollama(server, tmp_path, "--first-token-timeout", "0.5", "--json")
     assert result.status == 1 and result.error["kind"] == "timeout"
+
+
+def test_a_retry_while_listing_the_models_still_begins_with_start(server, tmp_path):
+    server.script(ol.TAGS, ol.error(503, "starting", **{"retry-after-ms": "10"}), method="GET")
+    server.route(ol.TAGS, ol.tags(["only:latest"]))
+    server.script(ol.PATH, ol.stream(["ok"]))
+    result = run_chat("hi", "-p", "ollama", "--base-url", server.url, "--json", home=tmp_path)
+    assert result.status == 0 and result.text == "ok"
+    assert [e["type"] for e in result.events][:2] == ["start", "notice"]
+    assert server.received(ol.PATH)[0].json()["model"] == "only:latest"

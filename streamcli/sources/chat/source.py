@@ -70,6 +70,7 @@ class ChatSource(Source):
         self._http: Http | None = None
         self._exchange: Exchange | None = None
         self._shown = False  # an output event went out: no more retries
+        self._started = False  # the start event went out
         self._clock = events.StreamClock()
 
     # -- the Source interface -------------------------------------------------
@@ -110,8 +111,8 @@ class ChatSource(Source):
             if not request.model:
                 model = yield from self._retrying(lambda: self._choose_model(http))
                 request = request.with_model(model)
-            provider = self.provider
-            yield [events.start(self._clock(), "chat", provider=provider.name, model=request.model)]
+            if not self._started:
+                yield [self._start(request.model)]
             yield from self._retrying(lambda: self._attempt(http, request))
         finally:
             http.close()
@@ -136,9 +137,16 @@ class ChatSource(Source):
                     f"{exc.brief}; retrying in {wait:.1f} s "
                     f"(attempt {tries + 1} of {self.limits.retries + 1})"
                 )
-                yield [events.notice(self._clock(), self._redact(note))]
+                notice = events.notice(self._clock(), self._redact(note))
+                # `start` comes first, even when the model is not known yet.
+                yield [notice] if self._started else [self._start(self.request.model), notice]
                 if self._stopped.wait(wait):
                     raise _Stopped from None
+
+    def _start(self, model: str | None) -> Event:
+        self._started = True
+        extra = {"model": model} if model else {}
+        return events.start(self._clock(), "chat", provider=self.provider.name, **extra)
 
     # -- one request ----------------------------------------------------------
 
