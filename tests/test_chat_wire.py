@@ -104,7 +104,7 @@ def test_id_persists_and_an_id_with_nul_is_ignored():
 def test_a_final_done_without_its_blank_line_is_accepted():
     assert datas(b"data: x\n\ndata: [DONE]") == ["x", "[DONE]"]
     assert datas(b"data: x\n\ndata: [DONE]\n") == ["x", "[DONE]"]
-    assert datas(b"data: x\n\ndata: {\"half\"") == ["x"]
+    assert datas(b'data: x\n\ndata: {"half"') == ["x"]
 
 
 def test_the_non_standard_error_field_becomes_an_error_event():
