@@ -139,6 +139,7 @@ def sink_item(run: SinkRun) -> dict[str, Any]:
         "output_bytes": run.output_bytes,
         "received_bytes": run.received_bytes,
         "cpu_s": round(run.cpu_s, 4),
+        "source_cpu_s": round(run.source_cpu_s, 4),
         "peak_rss_mb": round(run.peak_rss_mb, 1),
         "status": run.status,
     }
