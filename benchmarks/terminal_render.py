@@ -309,8 +309,12 @@ def main() -> None:
 
     if args.breakdown:
         empty = [lines[0]]
-        startup = run(streamcli, empty, args.rate, "").cpu
-        plain = run([*streamcli, "--plain"], lines, args.rate, last_line).cpu
+        startup = statistics.median(
+            run(streamcli, empty, args.rate, "").cpu for _ in range(args.runs)
+        )
+        plain = statistics.median(
+            run([*streamcli, "--plain"], lines, args.rate, last_line).cpu for _ in range(args.runs)
+        )
         print(
             f"\nstreamcli's CPU seconds: start-up {startup:.2f} (an empty stream), pipeline and "
             f"replay {plain - startup:.2f} (the same stream into the plain text sink), "
