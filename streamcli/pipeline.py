@@ -28,6 +28,7 @@ from streamcli.sinks.base import Sink
 
 MAX_FRAME_INTERVAL = 0.25
 QUEUE_BATCHES = 16  # batches in flight between the source thread and the pump
+CLOSE_GRACE = 0.25  # after `close()`, how long a source may take to hand over what it holds
 MAX_PENDING_EVENTS = 8192  # a flood is written in frames of this many events at most
 
 
@@ -36,7 +37,8 @@ class Source:
 
     `batches` runs in a worker thread and yields lists of events; raising a
     `StreamcliError` ends the stream with an `error` event. `close` is called from the
-    main thread to ask the source to stop early and must not block.
+    main thread to ask the source to stop early and must not block; batches the source
+    still yields within `CLOSE_GRACE` (a held partial line, say) are written too.
     """
 
     name = "source"
@@ -233,18 +235,19 @@ class Pipeline:
 
     # -- endings -------------------------------------------------------------
 
-    def _received(self) -> None:
-        """Move what the source already delivered into the pending frame."""
+    def _received(self, grace: float = 0.0) -> None:
+        """Move what the source delivers into the pending frame, until it is done or
+        `grace` seconds have passed."""
+        deadline = self._clock() + grace
         while True:
             try:
-                item = self._queue.get_nowait()
+                item = self._queue.get(timeout=max(0.0, deadline - self._clock()))
             except queue.Empty:
                 return
-            if isinstance(item, list):
-                self._pending.extend(item)
-                self._note(item)
-            else:
+            if not isinstance(item, list):
                 return
+            self._pending.extend(item)
+            self._note(item)
 
     def _finish(self, closing: list[Event], sinks: Sequence[Sink]) -> None:
         """Write what is pending plus the closing events to `sinks`, then close them."""
@@ -268,9 +271,9 @@ class Pipeline:
     def _interrupted(self, status: int) -> int:
         """Ctrl-C or a signal: keep what arrived, mark the stream interrupted."""
         with _exit_on_second_signal(status):
-            self._stop.set()
             self.source.close()
-            self._received()
+            self._received(CLOSE_GRACE)
+            self._stop.set()
             closing = [] if self._ended else [events.end(self._t(), "interrupted")]
             self._finish(closing, [*self.taps, self.sink])
         return status

@@ -529,6 +529,18 @@ def test_ctrl_c_flushes_and_exits_130(tmp_path, running):
     assert b"Traceback" not in tail.stderr
 
 
+def test_ctrl_c_keeps_an_unfinished_line(tmp_path, running):
+    # Ctrl-C before the unfinished line would be shown: it is still written, as partial.
+    log = tmp_path / "app.log"
+    log.write_bytes(b"first\n")
+    tail = start_tail(running, tmp_path, "app.log")
+    tail.wait_for("first")
+    append(log, b"no newline yet")
+    assert tail.finish(signal.SIGINT) == 130
+    assert tail.summary() == ["first", "no newline yet"]
+    assert tail.events[-2]["partial"] is True and tail.events[-1]["reason"] == "interrupted"
+
+
 def test_sigterm_exits_143(tmp_path, running):
     (tmp_path / "app.log").write_bytes(b"a\n")
     tail = start_tail(running, tmp_path, "app.log")

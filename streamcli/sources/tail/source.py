@@ -100,8 +100,10 @@ class TailSource(Source):
                 yield [events.end(self._clock(), "interrupted")]
                 return
             yield from _gathered(self._read_streams(ready, time.monotonic()))
-        if self._stopped.is_set():
-            return  # interrupted: the pipeline ends the stream
+        if self._stopped.is_set():  # interrupted: hand over held lines; the pipeline ends
+            for follower in self._followers:
+                yield from follower.finish()
+            return
         for follower in self._followers:
             yield from follower.finish()
         failures = [f.failure for f in self._followers if f.failure and not follow]
