@@ -638,3 +638,22 @@ def test_any_stream_ends_whole_with_the_terminal_restored(pieces, cuts, others, 
         for piece in pieces:
             if piece.startswith(" ") and piece.strip().isalpha():
                 assert piece.strip() in shown, piece  # every word reaches the screen
+
+
+def test_a_huge_live_block_costs_a_screenful_per_frame_not_its_size():
+    term = Term(columns=60, rows=12)
+    rendered: list[int] = []
+    original = term.sink.renderer.markdown
+
+    def markdown(source, tokens=None):
+        rendered.append(len(source))
+        return original(source, tokens)
+
+    term.sink.renderer.markdown = markdown  # type: ignore[method-assign]
+    paragraph = " ".join(f"word{i}" for i in range(12_000))  # one line of 100 KB
+    term.stream_text(paragraph, size=2000, per_frame=1)
+    assert max(rendered) < 5 * 12 * 60  # live frames render about a screenful
+    assert term.display()[-2].endswith("word11999" + CURSOR_GLYPH)
+    term.close()
+    assert max(rendered) >= len(paragraph)  # and the finished block is printed whole
+    assert "word0 word1" in term.text() and term.lines()[-1].endswith("word11999")

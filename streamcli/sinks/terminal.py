@@ -455,7 +455,7 @@ class TerminalSink(Sink):
         cache = self._tail_cache
         if cache is not None and cache[1] == self._width and cache[0] == tail:
             return cache[2]
-        source, trimmed = _trim_tall(tail, self._rows)
+        source, trimmed = _trim_tall(tail, self._rows, self._width)
         groups = top_level_groups(SafeMarkdown.parse(source))
         render = self.renderer.markdown
         if len(groups) > 1 and not trimmed:
@@ -515,15 +515,27 @@ def _with_glyph(lines: list[Line], width: int) -> list[Line]:
     return [*lines, Line((glyph,), 1)]
 
 
-def _trim_tall(tail: str, rows: int) -> tuple[str, bool]:
-    """For a block far taller than the screen, only its head and last lines are rendered.
+def _trim_tall(tail: str, rows: int, width: int) -> tuple[str, bool]:
+    """For a block far taller than the screen, only its head and its end are rendered.
 
-    The region shows only the bottom of such a block anyway; keeping the first line (two
-    for a table: header and delimiter) keeps its kind, so the cost of a frame stays
-    bounded by the screen, not by the block.
+    The region shows only the bottom of such a block anyway. Keeping the first line (two
+    for a table: header and delimiter) keeps the block's kind; keeping the last `rows`
+    lines, and of a very long last line only its end, bounds the cost of a frame by the
+    screen, not by the block.
     """
-    if tail.count("\n") <= 2 * rows:
+    limit = 2 * rows * width
+    if len(tail) <= limit and tail.count("\n") <= 2 * rows:
         return tail, False
     lines = tail.split("\n")
-    head = 2 if len(lines) > 1 and _TABLE_DELIMITER.match(lines[1]) else 1
-    return "\n".join(lines[:head] + lines[-rows:]), True
+    head_count = 2 if len(lines) > 1 and _TABLE_DELIMITER.match(lines[1]) else 1
+    head = [line[:width] for line in lines[:head_count]]
+    body = lines[head_count:][-rows:]
+    if not body:  # one huge line: its end matters, not its first characters
+        head, body = [], lines[-1:]
+    end = "\n".join(body)
+    if len(end) > limit:
+        end = end[-limit:]
+        space = end.find(" ")
+        if 0 <= space < width:
+            end = end[space + 1 :]  # start at a word
+    return "\n".join([*head, end]), True
