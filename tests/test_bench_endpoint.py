@@ -12,7 +12,9 @@ token is 200 ms off; a timestamp taken after parsing at 64 streams, several ms).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import shutil
 import signal
 import socket
 import subprocess
@@ -416,3 +418,113 @@ def test_kernel_timestamps_are_arrival_times_even_when_the_client_is_busy():
     ((t, data, kernel),) = reads
     assert data == b"hello" and kernel
     assert t - sent == pytest.approx(0, abs=0.02)  # not 200 ms later
+
+
+# -- other transports -------------------------------------------------------------------
+
+
+def test_reads_timed_by_the_event_loop_give_the_same_figures(server):
+    """The path TLS and other systems take (here forced over plain HTTP)."""
+    from streamcli.bench.endpoint_mode import LoadOptions, run_endpoint, summarize
+    from streamcli.sources.chat.openai import OpenAI
+    from streamcli.sources.chat.request import ChatRequest
+
+    server.route(oa.PATH, openai_reply(pieces=4, ttft=0.05, gap=0.01), method="POST")
+    request = ChatRequest.from_prompt("hi", model="m")
+    load = LoadOptions(requests=4, concurrency=2)
+    run = run_endpoint(OpenAI(server.url + "/v1"), request, load, kernel_timestamps=False)
+    summary = summarize(run.records)
+    assert run.timestamps == "read"
+    assert summary["completed"] == 4 and summary["icl_ms"]["count"] == 4 * 3
+    assert summary["ttft_ms"]["min"] >= 50
+
+
+class TlsProxy:
+    """TLS on 127.0.0.1 in front of a plain server: bytes pumped both ways."""
+
+    def __init__(self, backend: int, cert: Path, key: Path) -> None:
+        import ssl
+        import threading
+
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(cert, key)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.backend = backend
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import threading
+
+        while True:
+            try:
+                raw, _ = self.listener.accept()
+            except OSError:  # closed
+                return
+            try:
+                client = self.context.wrap_socket(raw, server_side=True)
+            except OSError:  # the client refused the certificate
+                raw.close()
+                continue
+            upstream = socket.create_connection(("127.0.0.1", self.backend))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, target):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
+def test_https_endpoints(server, tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    server.route(oa.PATH, openai_reply(pieces=3, ttft=0.05, gap=0.01), method="POST")
+    proxy = TlsProxy(server.port, cert, key)
+    url = f"https://localhost:{proxy.port}/v1"
+    args = ["bench", "--url", url, "-p", "openai", "-m", "m", "--requests", "3", "--json"]
+    done = subprocess.run(
+        [*STREAMCLI, *args],
+        capture_output=True,
+        timeout=60,
+        env=chat_env(tmp_path, SSL_CERT_FILE=str(cert)),
+    )
+    assert done.returncode == 0, done.stderr
+    summary = read_jsonl(done.stdout)[-1]
+    assert summary["completed"] == 3 and summary["timestamps"] == "read"
+    assert summary["ttft_ms"]["min"] >= 50
+    untrusted = subprocess.run(
+        [*STREAMCLI, *args], capture_output=True, timeout=60, env=chat_env(tmp_path)
+    )
+    assert untrusted.returncode == 1
+    assert read_jsonl(untrusted.stdout)[-1]["error_kinds"] == {"tls": 3}
+    proxy.listener.close()
