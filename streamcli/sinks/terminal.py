@@ -191,9 +191,9 @@ class TerminalSink(Sink):
             self._stop_tools()
             self._waiting = None
             self._stats = None
-            self._paint(region=False)
+            self._paint(region=False, restore=True)
         finally:
-            restore = self._screen.restore()
+            restore = self._screen.restore()  # (only if the last frame failed)
             if restore:
                 self.output.write(restore.encode())
 
@@ -382,12 +382,14 @@ class TerminalSink(Sink):
             return kind == _MARKDOWN and self._gap_after_block
         return _MARKDOWN in (above, kind) or _REASONING_KIND in (above, kind)
 
-    def _paint(self, region: bool = True) -> None:
+    def _paint(self, region: bool = True, restore: bool = False) -> None:
         """One frame: print what became final, redraw the region, in one write."""
         self._settle_text()
         self._settle_reasoning()
         rows = self._region() if region and not self._raw_midline else []
         data = self._screen.frame(self._final, rows, self._width, self._rows)
+        if restore:
+            data += self._screen.restore()
         self._final = []
         self._last_paint = self._clock()
         if data:
