@@ -223,16 +223,17 @@ def run_sink(
         finished = clock()
         peak = _peak_rss_mb()
     output = getattr(sink, "output", None)
-    first = source.arrivals[0] if source.arrivals else finished
+    arrivals = source.arrivals(timed.chunks)
+    first = arrivals[0] if arrivals else finished
     return SinkRun(
         sink=kind,
         sink_class=type(sink).__name__,
         target="pty" if kind == "terminal" else "pipe",
         config=config,
         chunks=timed.chunks,
-        bytes=sum(source.sizes[: timed.chunks]),
+        bytes=source.bytes_of(timed.chunks),
         seconds=finished - first,
-        latencies=timed.latencies(source.arrivals),
+        latencies=timed.latencies(arrivals),
         frames=timed.frames,
         writes=output.writes if output is not None else 0,
         output_bytes=output.bytes if output is not None else 0,

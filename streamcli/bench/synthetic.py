@@ -6,10 +6,12 @@ or log lines (`log`, sent as `line` events, one line per chunk). Everything that
 more than a slice is prepared before the stream starts, so the source measures the
 pipeline, not itself.
 
-Arrival times (`arrivals`, on the given monotonic clock, one per chunk) are what the
-per-chunk latency is measured from: at a `--rate`, a chunk's scheduled time (so a late
-source thread counts against the pipeline, as a late reader would); flooded, the moment
-its batch is handed to the pipeline.
+Arrival times (`arrivals`, on the given monotonic clock) are what the per-chunk latency is
+measured from: at a `--rate`, a chunk's scheduled time (so a late source thread counts
+against the pipeline, as a late reader would); flooded, the moment its batch is handed to
+the pipeline. While it runs the source keeps one number per batch, not per chunk, so the
+measurement does not add to the memory it measures; per-chunk figures (`arrivals`,
+`bytes_of`) are worked out afterwards.
 """
 
 from __future__ import annotations
@@ -95,9 +97,10 @@ class SyntheticSource(Source):
             raise BadInput(f"--content: expected one of {', '.join(CONTENTS)}")
         self.config = config
         self.clock = clock
-        self.arrivals = array("d")  # clock time at which each chunk became available
-        self.sizes = array("I")  # bytes of each chunk
         self.start_time = 0.0
+        self.produced = 0  # chunks handed over so far
+        self._batch_ends = array("q")  # flooded: chunks produced at the end of each batch
+        self._batch_times = array("d")  # ... and when that batch was handed over
         self._stop = threading.Event()
         self._rng = random.Random(config.seed)
         if config.content == "log":
@@ -127,8 +130,10 @@ class SyntheticSource(Source):
         while sent < total and not self._stop.is_set():
             texts = self._texts(total - sent)
             now = self.clock()
-            batch.extend(self._events(texts, [now] * len(texts)))
+            batch.extend(self._events(texts, None, now))
             sent += len(texts)
+            self._batch_ends.append(sent)
+            self._batch_times.append(now)
             if sent == total:
                 batch.append(events.end(self._t(self.clock()), "stop"))
             yield batch
@@ -146,7 +151,7 @@ class SyntheticSource(Source):
                 continue
             texts = self._texts(due - sent)
             times = [start + (sent + i) / rate for i in range(len(texts))]
-            batch.extend(self._events(texts, times))
+            batch.extend(self._events(texts, times, 0.0))
             sent += len(texts)
             if sent == total:
                 batch.append(events.end(self._t(self.clock()), "stop"))
@@ -168,8 +173,8 @@ class SyntheticSource(Source):
         while len(texts) < limit and size_sum < BATCH_BYTES:
             size = sizes.low if sizes.fixed else randint(sizes.low, sizes.high)
             texts.append(take(size))
-            self.sizes.append(size)
             size_sum += size
+        self.produced += len(texts)
         return texts
 
     def _take_line(self, size: int) -> str:
@@ -189,15 +194,42 @@ class SyntheticSource(Source):
         self._position = (position + size) % len(corpus_text)
         return piece
 
-    def _events(self, texts: list[str], times: list[float]) -> list[Event]:
-        self.arrivals.extend(times)
+    def _events(self, texts: list[str], times: list[float] | None, now: float) -> list[Event]:
+        """Events for `texts`, arriving at `times` (one each) or all at `now`."""
         t = self._t
+        stamps = [t(when) for when in times] if times is not None else [t(now)] * len(texts)
         if self.config.content == "log":
             return [
-                events.line(t(when), text, LOG_FILE)
-                for text, when in zip(texts, times, strict=True)
+                events.line(stamp, text, LOG_FILE)
+                for text, stamp in zip(texts, stamps, strict=True)
             ]
-        return [events.text(t(when), text) for text, when in zip(texts, times, strict=True)]
+        return [events.text(stamp, text) for text, stamp in zip(texts, stamps, strict=True)]
+
+    # -- per-chunk figures, worked out after the run --------------------------
+
+    def arrivals(self, count: int) -> array:
+        """When each of the first `count` chunks arrived (clock seconds)."""
+        rate = self.config.rate
+        if rate is not None:
+            start = self.start_time
+            return array("d", (start + i / rate for i in range(count)))
+        result = array("d")
+        done = 0
+        for end, when in zip(self._batch_ends, self._batch_times, strict=True):
+            take = min(end, count) - done
+            if take <= 0:
+                break
+            result.extend([when] * take)
+            done += take
+        return result
+
+    def bytes_of(self, count: int) -> int:
+        """The bytes of the first `count` chunks (the seed gives the same sizes again)."""
+        sizes = self.config.sizes
+        if sizes.fixed:
+            return count * sizes.low
+        randint = random.Random(self.config.seed).randint
+        return sum(randint(sizes.low, sizes.high) for _ in range(count))
 
     def _t(self, when: float) -> float:
         return round(max(0.0, when - self.start_time), 6)
