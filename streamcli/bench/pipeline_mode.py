@@ -171,7 +171,7 @@ class _PtyEnvironment(Environment):
 
 
 @contextlib.contextmanager
-def _target(kind: str) -> Iterator[tuple[Environment, _Drain]]:
+def sink_target(kind: str) -> Iterator[tuple[Environment, _Drain]]:
     """The environment a sink of `kind` runs in, with its output drained."""
     devnull = open(os.devnull, "rb")  # noqa: SIM115 - closed below
     if kind == "terminal":
@@ -213,7 +213,7 @@ def run_sink(
 ) -> SinkRun:
     """Run the synthetic stream of `config` through the sink of `kind`; measure it."""
     source = _ThreadTimedSource(config, clock)
-    with _target(kind) as (env, drain):
+    with sink_target(kind) as (env, drain):
         sink = choose_sink(env, OutputOptions(json=kind == "jsonl"))
         timed = TimedSink(sink, clock, on_frame)
         _reset_peak_rss()
