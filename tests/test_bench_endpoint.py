@@ -528,3 +528,18 @@ def test_https_endpoints(server, tmp_path):
     assert untrusted.returncode == 1
     assert read_jsonl(untrusted.stdout)[-1]["error_kinds"] == {"tls": 3}
     proxy.listener.close()
+
+
+def test_on_a_terminal_tables_and_histograms(server, tmp_path):
+    from ptyterm import PtyTerminal
+
+    server.route(oa.PATH, openai_reply(pieces=4, ttft=0.05, gap=0.01), method="POST")
+    args = ["bench", "--url", server.url + "/v1", "-p", "openai", "-m", "m", "--requests", "4"]
+    env = {"XDG_CONFIG_HOME": str(tmp_path), "NO_PROXY": "*"}
+    with PtyTerminal(args, columns=110, rows=60, env=env) as term:
+        assert term.wait_exit() == 0
+        screen = term.text()
+    for needle in ("TTFT", "TPOT (per token)", "ICL", "E2E", "4 (4 completed, 0 failed)"):
+        assert needle in screen
+    assert "inter-chunk latency" in screen  # the histogram
+    assert not term.cursor_hidden

@@ -146,3 +146,17 @@ def test_bad_input_with_json_is_an_error_event():
     (event,) = read_jsonl(result.stdout)
     assert event["type"] == "error" and "--chunk-size" in event["message"]
     assert orjson.loads(result.stdout)["kind"] == "bad_input"
+
+
+def test_on_a_terminal_a_progress_bar_then_the_table():
+    from ptyterm import PtyTerminal
+
+    args = ["bench", "--sink", "text", "--chunks", "3000", "--rate", "3000"]
+    with PtyTerminal(args, columns=110, rows=40) as term:
+        assert term.wait_exit() == 0
+        screen = term.text()
+    assert b"\x1b[?25l" in term.raw  # the progress bar was drawn (cursor hidden meanwhile)
+    assert not term.cursor_hidden  # ... and is gone
+    assert "chunks/s" in screen and "per-chunk latency" in screen
+    row = next(line for line in screen.splitlines() if line.startswith("│ text"))
+    assert "3,0" in row or "2,9" in row  # about 3,000 chunks/s, the rate asked for
