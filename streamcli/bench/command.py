@@ -159,11 +159,62 @@ def _pipeline(flags: BenchFlags, env: Environment) -> int:
 def _endpoint(flags: BenchFlags, env: Environment) -> int:
     from streamcli.bench.endpoint_mode import LoadOptions, Slo, run_endpoint, summarize
     from streamcli.bench.progress import display
-    from streamcli.bench.report import show_endpoint
+
+    slo = Slo.parse(flags.slo) if flags.slo is not None else None
+    provider, request, connect_timeout = _endpoint_request(flags, env)
+    load = LoadOptions(
+        requests=flags.requests if flags.requests is not None else DEFAULT_REQUESTS,
+        concurrency=flags.concurrency,
+        rate=flags.rate,
+        seed=flags.seed,
+        warmup=flags.warmup or 0,
+        timeout=flags.timeout if flags.timeout is not None else LoadOptions.timeout,
+        connect_timeout=connect_timeout,
+    )
+    with display(env) as progress:
+        bar = progress.bar("requests", load.requests, "")
+        done = [0]
+
+        def on_done(record: Any) -> None:
+            done[0] += 1
+            bar.update(done[0])
+
+        run = run_endpoint(provider, request, load, on_done=on_done)
+    summary = summarize(run.records, slo)
+    header = run.header()
+    header["timestamps"] = summary["timestamps"] = run.timestamps
+    summary["t"] = _last_done(run)
+    for key in ("provider", "model", "url"):
+        summary[key] = header[key]
+    cancelled = sum(1 for r in run.records if r.cancelled)
+    if cancelled:
+        summary["interrupted"] = cancelled
+    failure = _all_failed(summary)
+    items = [header, *(r.to_json(run.origin) for r in run.records if r.done is not None)]
+    _save(flags.save, [*items, summary])
+    if flags.json:
+        if failure is not None:
+            items.append(events.error(summary["t"], failure.kind, failure.message))
+        json_lines(env.stdout, [*items, summary])
+    else:
+        from streamcli.bench.report import show_endpoint
+
+        show_endpoint(env, summary, header, run.records)
+    if failure is not None:
+        env.stderr.write(f"streamcli: error: {sanitize(failure.message)}\n")
+        env.stderr.flush()
+    if run.status != errors.OK:
+        return run.status
+    return errors.FAILURE if failure is not None else errors.OK
+
+
+def _endpoint_request(flags: BenchFlags, env: Environment) -> tuple[Any, Any, float]:
+    """The provider, the request every run sends, and the connect timeout, as `chat`
+    settles them (flags, environment, config file)."""
+    from streamcli.bench.transport import TransportError, split_url
     from streamcli.config import load_config
     from streamcli.sources.chat.settings import ChatFlags, chat_request, resolve
 
-    slo = Slo.parse(flags.slo) if flags.slo is not None else None
     if flags.provider is not None and flags.provider not in BENCH_PROVIDERS:
         raise BadInput(f"--provider: bench measures {', '.join(BENCH_PROVIDERS)} endpoints")
     chat_flags = ChatFlags(
@@ -174,62 +225,30 @@ def _endpoint(flags: BenchFlags, env: Environment) -> int:
         raise BadInput(
             f"bench measures HTTP endpoints: choose --provider {' or '.join(BENCH_PROVIDERS)}"
         )
+    try:
+        split_url(settings.provider.base_url)
+    except TransportError as exc:
+        raise BadInput(f"--url: {exc.message}") from None
     if settings.max_tokens is None:
         settings.max_tokens = DEFAULT_MAX_TOKENS
     request = chat_request(settings, _prompt(flags))
-    load = LoadOptions(
-        requests=flags.requests if flags.requests is not None else DEFAULT_REQUESTS,
-        concurrency=flags.concurrency,
-        rate=flags.rate,
-        seed=flags.seed,
-        warmup=flags.warmup or 0,
-        timeout=flags.timeout if flags.timeout is not None else LoadOptions.timeout,
-        connect_timeout=settings.limits.connect_timeout,
+    return settings.provider, request, settings.limits.connect_timeout
+
+
+def _all_failed(summary: dict[str, Any]) -> StreamcliError | None:
+    """The run's failure when not one request succeeded."""
+    if not summary["requests"] or summary["completed"]:
+        return None
+    first = summary.get("first_error") or {}
+    return StreamcliError(
+        f"all {summary['requests']} requests failed; the first: "
+        f"{first.get('message', 'unknown error')}",
+        kind=str(first.get("kind", "bench")),
     )
-    with display(env) as progress:
-        bar = progress.bar("requests", load.requests, "")
-        done = [0]
-
-        def on_done(record: Any) -> None:
-            done[0] += 1
-            bar.update(done[0])
-
-        run = run_endpoint(settings.provider, request, load, on_done=on_done)
-    summary = summarize(run.records, slo)
-    header = run.header()
-    header["timestamps"] = summary["timestamps"] = run.timestamps
-    summary["t"] = _relative(summary, run)
-    for key in ("provider", "model", "url"):
-        summary[key] = header[key]
-    cancelled = sum(1 for r in run.records if r.cancelled)
-    if cancelled:
-        summary["interrupted"] = cancelled
-    items = [header, *(r.to_json(run.origin) for r in run.records if r.done is not None)]
-    failure = None
-    if summary["requests"] and not summary["completed"]:
-        first = summary.get("first_error") or {}
-        failure = StreamcliError(
-            f"all {summary['requests']} requests failed; the first: "
-            f"{first.get('message', 'unknown error')}",
-            kind=str(first.get("kind", "bench")),
-        )
-    closing = [summary]
-    if failure is not None and flags.json:
-        closing.insert(0, events.error(summary["t"], failure.kind, failure.message))
-    _save(flags.save, [*items, summary])
-    if flags.json:
-        json_lines(env.stdout, [*items, *closing])
-    else:
-        show_endpoint(env, summary, header, run.records)
-    if failure is not None:
-        env.stderr.write(f"streamcli: error: {sanitize(failure.message)}\n")
-        env.stderr.flush()
-    if run.status != errors.OK:
-        return run.status
-    return errors.FAILURE if failure is not None else errors.OK
 
 
-def _relative(summary: dict[str, Any], run: Any) -> float:
+def _last_done(run: Any) -> float:
+    """When the last request was over, in seconds since the run's start."""
     done = [r.done for r in run.records if r.done is not None]
     return round(max(done) - run.origin, 6) if done else 0.0
 
