@@ -105,6 +105,12 @@ class TimedSink(Sink):
         self.sink.tick()
         self.frames += 1
 
+    def suspend(self) -> None:
+        self.sink.suspend()
+
+    def resume(self) -> None:
+        self.sink.resume()
+
     def close(self) -> None:
         self.sink.close()
         self._mark(0)
