@@ -1,0 +1,75 @@
+"""The messages of one exchange, rebuilt from its events.
+
+The chat source feeds it what it emits, to send the answer so far and the tool results
+back to the model; the history recorder feeds it what the pipeline wrote, to store the
+exchange. Both get the same messages (see `request.Message`): an assistant message per
+round of tool calls (its text and its calls), one `tool` message per result, and the
+final answer. A round whose calls did not all end (the chat was interrupted meanwhile)
+is left out, calls and results alike: a call without its result cannot be sent back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from streamcli.events import Event
+from streamcli.sources.chat.request import Message
+
+
+class Transcript:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []  # the rounds closed so far
+        self._text: list[str] = []  # the assistant's text since the last round
+        self._calls: list[dict[str, Any]] = []
+        self._results: dict[str, Message] = {}
+
+    def feed(self, events: list[Event]) -> None:
+        for event in events:
+            kind = event.get("type")
+            if kind == "text":
+                self._close_round()
+                self._text.append(event["text"])
+            elif kind == "tool_start":
+                self._close_round()
+                call = {"id": event["id"], "name": event["name"], "arguments": event["arguments"]}
+                self._calls.append(call)
+            elif kind == "tool_end":
+                call_id = event["id"]
+                if any(call["id"] == call_id for call in self._calls):
+                    self._results[call_id] = {
+                        "role": "tool",
+                        "tool_call_id": call_id,
+                        "name": event["name"],
+                        "content": event["output"],
+                        "ok": event["ok"],
+                    }
+
+    @property
+    def answer(self) -> str:
+        """All the text the model wrote in this exchange, a blank line between rounds."""
+        parts = [m["content"] for m in self.finish() if m["role"] == "assistant"]
+        return "\n\n".join(part for part in parts if part)
+
+    @property
+    def calls(self) -> int:
+        """How many tool calls were made (in rounds that completed)."""
+        return sum(len(m.get("tool_calls") or ()) for m in self.messages)
+
+    def finish(self) -> list[Message]:
+        """The exchange's messages so far: the closed rounds and the text after them."""
+        self._close_round()
+        messages = list(self.messages)
+        text = "".join(self._text)
+        if text:
+            messages.append({"role": "assistant", "content": text})
+        return messages
+
+    def _close_round(self) -> None:
+        """A round whose every call has its result becomes messages."""
+        calls = self._calls
+        if not calls or any(call["id"] not in self._results for call in calls):
+            return
+        text = "".join(self._text)
+        self.messages.append({"role": "assistant", "content": text, "tool_calls": calls})
+        self.messages.extend(self._results[call["id"]] for call in calls)
+        self._text, self._calls, self._results = [], [], {}

@@ -1,0 +1,106 @@
+"""Asking the user before a tool runs, on the controlling terminal (never on stdin).
+
+stdin may be the chat's piped input, and anything a terminal or a hostile reply
+"typed" before the question appeared must not answer it: the question is asked on
+``/dev/tty``, pending input is discarded first (``tcflush``), and only ``y`` or ``yes``
+approves — the default is No. Everything shown comes from the model or a file, so it
+is sanitized. With no controlling terminal, or when streamcli is a background job, no
+question can be asked and the call is denied.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import shlex
+import termios
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from streamcli.sanitize import sanitize
+from streamcli.tools.spec import Tool
+
+TTY = "/dev/tty"
+COMPACT = 160  # arguments longer than this are shown indented, one key per line
+POLL = 0.1
+
+NO_TERMINAL = (
+    "denied: no terminal to ask the user for approval (--approve allows calls without asking)"
+)
+BACKGROUND = "denied: streamcli runs in the background and cannot ask the user for approval"
+DENIED = "denied by the user"
+
+
+@dataclass
+class Terminal:
+    """The controlling terminal, open for reading and writing."""
+
+    fd: int
+
+    @classmethod
+    def open(cls, path: str = TTY) -> tuple[Terminal | None, str]:
+        """The terminal, or None and why a call cannot be approved."""
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+        except OSError:
+            return None, NO_TERMINAL
+        try:
+            termios.tcgetattr(fd)  # a terminal indeed
+            foreground = os.tcgetpgrp(fd) == os.getpgrp()
+        except (termios.error, OSError):
+            os.close(fd)
+            return None, NO_TERMINAL
+        if not foreground:
+            os.close(fd)
+            return None, BACKGROUND
+        return cls(fd), ""
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+    def ask(self, question: str, stop: threading.Event) -> bool | None:
+        """Show `question`, read one line: True for y/yes, False otherwise, None if stopped."""
+        fd = self.fd
+        with contextlib.suppress(termios.error, OSError):
+            termios.tcflush(fd, termios.TCIFLUSH)  # typed (or echoed back) before we asked
+        os.write(fd, question.encode("utf-8", "replace"))
+        answer = b""
+        while b"\n" not in answer:
+            if stop.is_set():
+                os.write(fd, b"\n")
+                return None
+            ready, _, _ = select.select([fd], [], [], POLL)
+            if not ready:
+                continue
+            try:
+                data = os.read(fd, 1024)
+            except OSError:
+                data = b""
+            if not data:  # Ctrl-D: no
+                os.write(fd, b"\n")
+                return False
+            answer += data
+        return answer.split(b"\n", 1)[0].strip().lower() in (b"y", b"yes")
+
+
+def question(tool: Tool, arguments: dict[str, Any]) -> str:
+    """The approval question for a call, every untrusted part sanitized."""
+    compact = orjson.dumps(arguments).decode()
+    if len(compact) > COMPACT:
+        shown = orjson.dumps(arguments, option=orjson.OPT_INDENT_2).decode()
+        shown = "\n".join("    " + row for row in shown.splitlines()).lstrip()
+    else:
+        shown = compact
+    command = shlex.join(tool.command or ())
+    return (
+        f"\nstreamcli: the model asks to run the tool {sanitize(tool.name)} "
+        f"(from {sanitize(tool.origin)})\n"
+        f"  command:   {sanitize(command)}\n"
+        f"  arguments: {sanitize(shown)}\n"
+        "Allow this call? [y/N] "
+    )

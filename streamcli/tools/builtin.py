@@ -1,0 +1,167 @@
+"""The built-in tools: `time`, `read_file` and `list_dir`. They only read, so they never ask.
+
+`read_file` and `list_dir` stay inside the current directory: a path is resolved with
+`os.path.realpath` (following `..` and symlinks) and refused unless the result is the
+directory itself or lies below it, compared as whole path components (``/work/app`` does
+not contain ``/work/application``). A file is opened without following a last symlink and
+without blocking, and must be a regular text file; a large one is read as its head and tail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import stat
+from typing import Any
+
+from streamcli.tools.output import DEFAULT_LIMIT
+from streamcli.tools.spec import Tool, ToolFailure
+
+LIST_LIMIT = 1000  # entries listed by list_dir
+
+
+def current_time(arguments: dict[str, Any]) -> str:
+    zone_name = arguments.get("timezone")
+    if zone_name:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            zone = ZoneInfo(str(zone_name))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ToolFailure(f"unknown time zone {zone_name!r} (use an IANA name)") from None
+        now = dt.datetime.now(zone)
+        label = str(zone_name)
+    else:
+        now = dt.datetime.now().astimezone()
+        label = "local time"
+    seconds = now.replace(microsecond=0)
+    return f"{seconds.isoformat()} ({seconds:%A}, {label}, {now.tzname()})"
+
+
+def inside(path: str, root: str | None = None) -> str:
+    """`path` resolved; raises `ToolFailure` unless it is inside `root` (the current directory)."""
+    base = os.path.realpath(root or os.getcwd())
+    try:
+        target = os.path.realpath(os.path.join(base, path))
+    except (ValueError, OSError) as exc:
+        raise ToolFailure(f"bad path {path!r}: {exc}") from None
+    if target != base and not target.startswith(base.rstrip(os.sep) + os.sep):
+        raise ToolFailure(
+            f"{path!r} is outside the current directory; only paths inside it can be read"
+        )
+    return target
+
+
+def read_file(arguments: dict[str, Any]) -> str:
+    path = str(arguments.get("path") or "")
+    if not path:
+        raise ToolFailure("no path given")
+    target = inside(path)
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(target, flags)
+    except OSError as exc:
+        raise ToolFailure(f"cannot read {path!r}: {exc.strerror or exc}") from None
+    with contextlib.closing(os.fdopen(fd, "rb")) as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            what = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise ToolFailure(f"{path!r} is {what}")
+        data, omitted = _head_and_tail(file, info.st_size, DEFAULT_LIMIT)
+    if b"\0" in data:
+        raise ToolFailure(f"{path!r} is not a text file")
+    text = data.decode("utf-8", "replace")
+    if omitted:
+        half = len(data) // 2
+        head = data[:half].decode("utf-8", "replace")
+        tail = data[half:].decode("utf-8", "replace")
+        text = f"{head}\n[{omitted:,} bytes omitted]\n{tail}"
+    return text
+
+
+def _head_and_tail(file: Any, size: int, limit: int) -> tuple[bytes, int]:
+    """The whole file when it fits in `limit` bytes, else its first and last halves."""
+    if size <= limit:
+        return file.read(limit), 0
+    half = limit // 2
+    head = file.read(half)
+    file.seek(size - half)
+    return head + file.read(half), size - 2 * half
+
+
+def list_dir(arguments: dict[str, Any]) -> str:
+    path = str(arguments.get("path") or ".")
+    target = inside(path)
+    try:
+        with os.scandir(target) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+    except OSError as exc:
+        raise ToolFailure(f"cannot list {path!r}: {exc.strerror or exc}") from None
+    lines = [_entry(entry) for entry in entries[:LIST_LIMIT]]
+    if len(entries) > LIST_LIMIT:
+        lines.append(f"[{len(entries) - LIST_LIMIT:,} more entries]")
+    return "\n".join(lines) if lines else "(empty directory)"
+
+
+def _entry(entry: os.DirEntry[str]) -> str:
+    try:
+        if entry.is_symlink():
+            return f"{entry.name} -> {os.readlink(entry.path)}"
+        if entry.is_dir():
+            return entry.name + "/"
+    except OSError:
+        pass
+    return entry.name
+
+
+BUILTIN: dict[str, Tool] = {
+    tool.name: tool
+    for tool in (
+        Tool(
+            "time",
+            "The current date and time, in a given time zone or the local one.",
+            {
+                "type": "object",
+                "properties": {
+                    "timezone": {
+                        "type": "string",
+                        "description": "An IANA time zone such as Europe/Paris "
+                        "(default: the local time zone).",
+                    }
+                },
+            },
+            function=current_time,
+        ),
+        Tool(
+            "read_file",
+            "Read a text file inside the current directory (large files: head and tail).",
+            {
+                "type": "object",
+                "properties": {
+                    "path": {
+                        "type": "string",
+                        "description": "The file's path, relative to the current directory.",
+                    }
+                },
+                "required": ["path"],
+            },
+            function=read_file,
+        ),
+        Tool(
+            "list_dir",
+            "List a directory inside the current directory (directories end with /).",
+            {
+                "type": "object",
+                "properties": {
+                    "path": {
+                        "type": "string",
+                        "description": "The directory, relative to the current directory "
+                        "(default: the current directory itself).",
+                    }
+                },
+            },
+            function=list_dir,
+        ),
+    )
+}

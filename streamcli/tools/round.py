@@ -1,0 +1,144 @@
+"""One round of tool calls: check each call, ask where needed, run, report as events.
+
+The model may ask for several calls at once. Each is checked (known tool, arguments a
+JSON object that fits the schema); user tools are then approved one by one (`--approve`,
+or a question on the terminal while the pipeline holds its display back); then every
+call gets its `tool_start` event, the approved ones run side by side (each has its own
+spinner) and each `tool_end` is sent as soon as that call is done. A call that was
+refused or denied ends at once with ``ok: false`` and says why: that text is what the
+model is told. When the chat is stopped, running tools are killed and no more events come.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from streamcli import events
+from streamcli.events import Event
+from streamcli.pipeline import Hold
+from streamcli.sources.chat.toolcalls import ToolCall
+from streamcli.tools.approval import DENIED, Terminal, question
+from streamcli.tools.process import Outcome
+from streamcli.tools.spec import Tool
+from streamcli.tools.toolbox import Toolbox
+
+POLL = 0.05
+GIVE_UP_AFTER = 10.0  # seconds past the timeout
+
+
+@dataclass
+class _Planned:
+    call: ToolCall
+    tool: Tool | None  # None: not run
+    refusal: str = ""
+
+
+class Stopped(Exception):
+    """The chat was stopped during the round."""
+
+
+def run_round(
+    calls: list[ToolCall],
+    toolbox: Toolbox,
+    clock: Callable[[], float],
+    stop: threading.Event,
+    open_terminal: Callable[[], tuple[Terminal | None, str]] = Terminal.open,
+) -> Iterator[list[Event] | Hold]:
+    """Yield the round's events (and a `Hold` per question); raises `Stopped`."""
+    plans: list[_Planned] = []
+    for call in calls:
+        checked = toolbox.check(call.name, call.arguments, call.problem)
+        if isinstance(checked, str):
+            plans.append(_Planned(call, None, checked))
+        elif checked.asks and not toolbox.approve:
+            refusal = yield from _approve(checked, call, stop, open_terminal)
+            plans.append(_Planned(call, None if refusal else checked, refusal))
+        else:
+            plans.append(_Planned(call, checked))
+    t = clock()
+    yield [events.tool_start(t, p.call.id, p.call.name, p.call.arguments) for p in plans]
+    refused = [
+        events.tool_end(t, p.call.id, p.call.name, False, p.refusal, 0.0)
+        for p in plans
+        if p.tool is None
+    ]
+    if refused:
+        yield refused
+    yield from _run([p for p in plans if p.tool is not None], toolbox, clock, stop)
+
+
+def _approve(
+    tool: Tool,
+    call: ToolCall,
+    stop: threading.Event,
+    open_terminal: Callable[[], tuple[Terminal | None, str]],
+) -> Iterator[Hold]:
+    """Ask on the terminal; returns "" when approved, else what the model is told."""
+    terminal, why = open_terminal()
+    if terminal is None:
+        return why
+    hold = Hold()
+    try:
+        yield hold
+        if not hold.granted(stop):
+            raise Stopped
+        answer = terminal.ask(question(tool, call.arguments), stop)
+    finally:
+        hold.release()
+        terminal.close()
+    if answer is None:
+        raise Stopped
+    return "" if answer else DENIED
+
+
+def _run(
+    plans: list[_Planned], toolbox: Toolbox, clock: Callable[[], float], stop: threading.Event
+) -> Iterator[list[Event]]:
+    """Run the calls side by side; yield each `tool_end` as it comes."""
+    done: queue.Queue[tuple[_Planned, Outcome, float]] = queue.Queue()
+
+    def work(plan: _Planned) -> None:
+        started = time.monotonic()
+        assert plan.tool is not None
+        outcome = toolbox.run(plan.tool, plan.call.arguments, stop)
+        done.put((plan, outcome, (time.monotonic() - started) * 1000))
+
+    # User tools end themselves at the timeout; a stuck built-in one is given up on.
+    deadline = time.monotonic() + toolbox.timeout
+    running = {id(plan): plan for plan in plans}
+    for plan in plans:
+        threading.Thread(target=work, args=(plan,), name="streamcli-tool", daemon=True).start()
+    while running:
+        try:
+            finished = [done.get(timeout=POLL)]
+        except queue.Empty:
+            finished = []
+        if stop.is_set():
+            toolbox.children.kill()
+            raise Stopped
+        while True:
+            try:
+                finished.append(done.get_nowait())
+            except queue.Empty:
+                break
+        if not finished and time.monotonic() > deadline + GIVE_UP_AFTER:
+            finished = [(p, _gave_up(toolbox), toolbox.timeout * 1000) for p in running.values()]
+        batch = []
+        for plan, outcome, ms in finished:
+            if running.pop(id(plan), None) is None:
+                continue
+            batch.append(
+                events.tool_end(
+                    clock(), plan.call.id, plan.call.name, outcome.ok, outcome.output, round(ms, 3)
+                )
+            )
+        if batch:
+            yield batch
+
+
+def _gave_up(toolbox: Toolbox) -> Outcome:
+    return Outcome(False, f"timed out after {toolbox.timeout:g} s (--tool-timeout)")

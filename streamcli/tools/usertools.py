@@ -1,0 +1,93 @@
+"""User tools from a TOML file: ``--tools FILE``, else ``$XDG_CONFIG_HOME/streamcli/tools.toml``.
+
+Each top-level table is one tool::
+
+    [get_time]
+    description = "Current time in a time zone"
+    command = ["sh", "-c", "date -u +%H:%M"]   # an argv list, run without a shell of ours
+    parameters = { type = "object", properties = { tz = { type = "string" } }, required = ["tz"] }
+
+The file is checked as it is read, like the config file: a wrong type or an unknown key
+is an error that names the file and the tool (exit status 2).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from streamcli.errors import BadInput
+from streamcli.tools.builtin import BUILTIN
+from streamcli.tools.spec import NAME, NO_PARAMETERS, Tool
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+KEYS = ("description", "command", "parameters")
+
+
+def default_tools_path(environ: Mapping[str, str]) -> Path:
+    base = environ.get("XDG_CONFIG_HOME") or ""
+    if not os.path.isabs(base):  # the XDG spec: relative paths are ignored
+        home = environ.get("HOME") or str(Path.home())
+        base = os.path.join(home, ".config")
+    return Path(base) / "streamcli" / "tools.toml"
+
+
+def load_user_tools(path: Path) -> dict[str, Tool]:
+    """The tools defined in `path` (raises `FileNotFoundError` when there is no file)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise BadInput(f"cannot read the tools file {path}: {exc.strerror or exc}") from None
+    try:
+        tables = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadInput(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"{path}: not valid TOML ({exc})") from None
+    return {name: _tool(path, name, table) for name, table in tables.items()}
+
+
+def _tool(path: Path, name: str, table: Any) -> Tool:
+    where = f"{path}: [{name}]"
+    if not isinstance(table, dict):
+        raise BadInput(f"{path}: {name} must be a table ([{name}]) describing a tool")
+    if not NAME.match(name):
+        raise BadInput(f"{where}: a name may hold only letters, digits, _ and - (64 at most)")
+    if name in BUILTIN:
+        raise BadInput(f"{where}: {name} is a built-in tool; give yours another name")
+    unknown = [key for key in table if key not in KEYS]
+    if unknown:
+        raise BadInput(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(KEYS)})")
+    command = table.get("command")
+    if (
+        not isinstance(command, list)
+        or not command
+        or not all(isinstance(part, str) and part for part in command)
+    ):
+        raise BadInput(
+            f'{where}: command must be a list of strings, e.g. command = ["my-tool", "--json"]'
+        )
+    description = table.get("description", "")
+    if not isinstance(description, str):
+        raise BadInput(f"{where}: description must be a string")
+    parameters = table.get("parameters", NO_PARAMETERS)
+    if not isinstance(parameters, dict):
+        raise BadInput(f"{where}: parameters must be a table (a JSON Schema of an object)")
+    if parameters.get("type", "object") != "object":
+        raise BadInput(f'{where}: parameters must describe an object (type = "object")')
+    return Tool(
+        name,
+        description or f"Runs {command[0]}",
+        {"type": "object", **parameters},
+        command=tuple(command),
+        origin=str(path),
+    )
