@@ -2,7 +2,8 @@
 
 `StreamStats` watches the events of one stream; `StatsTap` prints its summary once on
 stderr when the stream ends (`--stats`). Server token counts (`end.usage`) are preferred;
-without them the number of `text` chunks is reported, and the unit says so.
+without them the number of `text` chunks is reported (or of log lines, for `tail`), and
+the unit says so.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class StreamStats:
         self.first_output_t: float | None = None
         self.last_t: float = 0.0
         self.chunks = 0
+        self.lines = 0
         self.server_tokens: int | None = None
         self.server_ttft_ms: float | None = None
 
@@ -26,8 +28,11 @@ class StreamStats:
         for event in events:
             kind = event.get("type")
             t = event.get("t", self.last_t)
-            if kind == "text" or kind == "reasoning":
-                self.chunks += 1
+            if kind == "text" or kind == "reasoning" or kind == "line":
+                if kind == "line":
+                    self.lines += 1
+                else:
+                    self.chunks += 1
                 if self.first_output_t is None:
                     self.first_output_t = t
             elif kind == "start":
@@ -51,9 +56,11 @@ class StreamStats:
 
     @property
     def tokens(self) -> tuple[int, str]:
-        """The output count and its unit: server tokens when known, else chunks."""
+        """The output count and its unit: server tokens when known, else chunks or lines."""
         if self.server_tokens is not None:
             return self.server_tokens, "tokens"
+        if self.lines and not self.chunks:
+            return self.lines, "lines"
         return self.chunks, "chunks"
 
     @property
@@ -69,7 +76,8 @@ class StreamStats:
         count, unit = self.tokens
         parts = []
         ttft = self.ttft_ms
-        parts.append(f"first token {ttft:.0f} ms" if ttft is not None else "no output")
+        first = "first line" if unit == "lines" else "first token"
+        parts.append(f"{first} {ttft:.0f} ms" if ttft is not None else "no output")
         parts.append(f"{count} {unit}")
         rate = self.per_second
         if rate is not None:
