@@ -100,7 +100,7 @@ def run_chat(args: list[str], tokens: int, env: dict[str, str], run: int) -> Run
     status = process.wait()
     wall = time.monotonic() - launched
     texts = [e for e in events if e["type"] == "text"]
-    end = events[-1]
+    end = events[-1] if events else {}
     if status != 0 or len(texts) < 2 or end.get("type") != "end":
         raise SystemExit(f"streamcli {' '.join(args)} failed ({status}): {events[-2:]}")
     span = texts[-1]["t"] - texts[0]["t"]
