@@ -543,3 +543,22 @@ def test_on_a_terminal_tables_and_histograms(server, tmp_path):
         assert needle in screen
     assert "inter-chunk latency" in screen  # the histogram
     assert not term.cursor_hidden
+
+
+def test_a_key_echoed_by_the_server_is_never_printed(server, tmp_path):
+    key = "sk-test-0123456789abcdefghijklmnop"
+    server.route(oa.PATH, oa.error(401, f"invalid key {key}"), method="POST")
+    saved = tmp_path / "run.jsonl"
+    args = ["bench", "--url", server.url + "/v1", "-p", "openai", "-m", "m", "--requests", "2"]
+    for extra in (["--json", "--save", str(saved)], []):
+        done = subprocess.run(
+            [*STREAMCLI, *args, *extra],
+            capture_output=True,
+            timeout=60,
+            env=chat_env(tmp_path, OPENAI_API_KEY=key),
+        )
+        assert done.returncode == 1
+        for blob in (done.stdout, done.stderr, saved.read_bytes()):
+            assert key.encode() not in blob and key[-12:].encode() not in blob
+    assert server.received()[0].headers["authorization"] == f"Bearer {key}"  # it was sent
+    assert b"[redacted]" in saved.read_bytes()

@@ -34,6 +34,7 @@ from streamcli.bench.stats import summary_dict
 from streamcli.bench.transport import Pool, ResponseHandler, TransportError
 from streamcli.errors import BadInput
 from streamcli.sources.chat.provider import Call, Provider
+from streamcli.sources.chat.redact import Redactor
 from streamcli.sources.chat.request import ChatRequest
 
 SLO_KEYS = ("ttft", "tpot", "e2e")
@@ -223,6 +224,7 @@ async def _load(
     if body is not None:
         headers["content-type"] = "application/json"
     run_id = secrets.token_hex(4)
+    redact = Redactor([provider.key])  # a server may echo the key in an error
 
     async def send(record: RequestRecord) -> None:
         meter = StreamMeter(provider, record, call.url)
@@ -232,14 +234,14 @@ async def _load(
                 call.method, call.url, request_headers, body, meter, record, timeout=load.timeout
             )
         except RequestFailed as exc:
-            record.error = _error(exc.kind, exc.message, exc.status)
+            record.error = _error(exc.kind, redact(exc.message), exc.status)
         except TransportError as exc:
-            record.error = _error(exc.kind, exc.message)
+            record.error = _error(exc.kind, redact(exc.message))
         except asyncio.CancelledError:
             record.error = _error("interrupted", "the run was interrupted")
             raise
         except Exception as exc:  # a bug must not end the whole run
-            record.error = _error("internal", f"{type(exc).__name__}: {exc}")
+            record.error = _error("internal", redact(f"{type(exc).__name__}: {exc}"))
         finally:
             record.done = clock()
             if on_done is not None and not record.warmup:
