@@ -312,7 +312,8 @@ def test_bad_slo_is_usage_error(server, tmp_path):
     assert not server.received()
 
 
-def test_ctrl_c_reports_what_was_measured(server, tmp_path):
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_or_sigterm_reports_what_was_measured(server, tmp_path, signum, status):
     server.route(oa.PATH, openai_reply(pieces=3, ttft=0.1, gap=0.05), method="POST")
     process = subprocess.Popen(
         [
@@ -334,11 +335,11 @@ def test_ctrl_c_reports_what_was_measured(server, tmp_path):
     )
     try:
         assert server.wait_for(lambda: len(server.requests) >= 3, timeout=30)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         out, err = process.communicate(timeout=30)
     finally:
         process.kill()
-    assert process.returncode == 130, err
+    assert process.returncode == status, err
     summary = read_jsonl(out)[-1]
     assert summary["type"] == "bench_summary"
     assert 2 <= summary["requests"] < 100 and summary["errors"] == 0

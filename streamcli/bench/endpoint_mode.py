@@ -21,7 +21,7 @@ import secrets
 import signal
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,10 +188,13 @@ async def _run(
 
 
 @contextlib.contextmanager
-def _signals(loop: asyncio.AbstractEventLoop, task: Any, stopped: list[int]):
+def _signals(loop: asyncio.AbstractEventLoop, task: Any, stopped: list[int]) -> Iterator[None]:
     """Ctrl-C and SIGTERM cancel the run, which then reports what it measured."""
     installed = []
-    for signum, status in ((signal.SIGINT, errors.INTERRUPTED), (signal.SIGTERM, 143)):
+    for signum, status in (
+        (signal.SIGINT, errors.INTERRUPTED),
+        (signal.SIGTERM, errors.TERMINATED),
+    ):
 
         def stop(status: int = status) -> None:
             if not stopped:
