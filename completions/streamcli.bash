@@ -6,7 +6,7 @@ _streamcli() {
         case "${COMP_WORDS[i]}" in -*) ;; *) command="${COMP_WORDS[i]}"; break ;; esac
     done
     case "$command" in
-    "") COMPREPLY=($(compgen -W "--version -h --help bench chat replay tail" -- "$cur")) ;;
+    "") COMPREPLY=($(compgen -W "--version -h --help bench chat history replay tail" -- "$cur")) ;;
     bench)
         case "$prev" in
         --sink) COMPREPLY=($(compgen -W "terminal text jsonl all" -- "$cur")); return ;;
@@ -44,9 +44,20 @@ _streamcli() {
         --first-token-timeout) COMPREPLY=(); return ;;
         --retries) COMPREPLY=(); return ;;
         --key-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -T|--tool) COMPREPLY=(); return ;;
+        --tools) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --tool-timeout) COMPREPLY=(); return ;;
+        --max-tool-rounds) COMPREPLY=(); return ;;
+        --conversation) COMPREPLY=(); return ;;
         --record) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         esac
-        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-s --system -m --model -p --provider --base-url --temperature --max-tokens --seed --no-stream --timeout --first-token-timeout --retries --key-file --stats --hide-reasoning --no-cursor --json --plain --raw --record -h --help" -- "$cur")); else COMPREPLY=(); fi
+        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-s --system -m --model -p --provider --base-url --temperature --max-tokens --seed --no-stream --timeout --first-token-timeout --retries --key-file -T --tool --tools --approve --tool-timeout --max-tool-rounds -c --continue --conversation --no-history --stats --hide-reasoning --no-cursor --json --plain --raw --record -h --help" -- "$cur")); else COMPREPLY=(); fi
+        ;;
+    history)
+        case "$prev" in
+        --limit) COMPREPLY=(); return ;;
+        esac
+        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "--limit --delete --json -h --help" -- "$cur")); else COMPREPLY=(); fi
         ;;
     replay)
         case "$prev" in

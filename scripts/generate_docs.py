@@ -42,7 +42,16 @@ ENVIRONMENT = [
     ("OLLAMA_HOST", "chat: Ollama's address (default http://localhost:11434)."),
     ("OPENAI_API_KEY, OPENAI_BASE_URL", "chat: the key and base URL of an OpenAI-compatible API."),
     ("ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL", "chat: Anthropic's key and base URL."),
-    ("XDG_CONFIG_HOME", "Where the configuration file is: $XDG_CONFIG_HOME/streamcli/config.toml."),
+    (
+        "XDG_CONFIG_HOME",
+        "Where the configuration file is: $XDG_CONFIG_HOME/streamcli/config.toml "
+        "(and the user tools: tools.toml beside it).",
+    ),
+    (
+        "XDG_DATA_HOME",
+        "chat, history: the conversations are saved in $XDG_DATA_HOME/streamcli/history.db "
+        "(default ~/.local/share/streamcli/history.db).",
+    ),
 ]
 
 

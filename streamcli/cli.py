@@ -203,6 +203,59 @@ def chat(
             help="Read the API key from FILE (readable by you alone).",
         ),
     ] = None,
+    tool: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tool",
+            "-T",
+            metavar="NAME",
+            help="Offer the tool NAME to the model (repeatable): time, read_file, list_dir, "
+            "or one from the tools file.",
+            show_default=False,
+        ),
+    ] = None,
+    tools_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--tools",
+            metavar="FILE",
+            dir_okay=False,
+            help="The user tools' TOML file (default: $XDG_CONFIG_HOME/streamcli/tools.toml).",
+        ),
+    ] = None,
+    approve: Annotated[
+        bool,
+        typer.Option("--approve", help="Run user tools without asking before each call."),
+    ] = False,
+    tool_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--tool-timeout",
+            min=0.001,
+            metavar="SECONDS",
+            help="Kill a tool call (and its children) after SECONDS (default 60).",
+        ),
+    ] = None,
+    max_tool_rounds: Annotated[
+        int | None,
+        typer.Option(
+            "--max-tool-rounds",
+            min=0,
+            metavar="N",
+            help="At most N rounds of tool calls per answer (default 5).",
+        ),
+    ] = None,
+    continue_last: Annotated[
+        bool,
+        typer.Option("--continue", "-c", help="Continue the most recent conversation."),
+    ] = False,
+    conversation: Annotated[
+        int | None,
+        typer.Option("--conversation", min=1, metavar="ID", help="Continue the conversation ID."),
+    ] = None,
+    no_history: Annotated[
+        bool, typer.Option("--no-history", help="Do not save this exchange in the history.")
+    ] = False,
     stats: StatsOption = False,
     hide_reasoning: HideReasoningOption = False,
     no_cursor: NoCursorOption = False,
@@ -232,9 +285,18 @@ def chat(
         key_file=key_file,
         stream=not no_stream,
         seed=seed,
+        tools=tool or [],
+        tools_file=tools_file,
+        approve=approve,
+        tool_timeout=tool_timeout,
+        max_tool_rounds=max_tool_rounds,
+        continue_last=continue_last,
+        conversation=conversation,
+        no_history=no_history,
     )
+    taps = []
     try:
-        source = open_chat_command(flags, prompt or [], env)
+        source, taps = open_chat_command(flags, prompt or [], env)
     except StreamcliError as exc:
         source = FailedSource("chat", exc)
     except KeyboardInterrupt:  # while a local model was being prepared or loaded
@@ -247,7 +309,7 @@ def chat(
         hide_reasoning=hide_reasoning,
         no_cursor=no_cursor,
     )
-    raise typer.Exit(run_stream(source, env, output, record=record))
+    raise typer.Exit(run_stream(source, env, output, record=record, taps=taps))
 
 
 @app.command()
@@ -540,6 +602,32 @@ def bench(
         compare=compare,
     )
     raise typer.Exit(run_bench(flags, Environment.from_process()))
+
+
+@app.command()
+def history(
+    conversation: Annotated[
+        int | None,
+        typer.Argument(
+            metavar="ID", help="Show this conversation (default: list them).", show_default=False
+        ),
+    ] = None,
+    limit: Annotated[
+        int,
+        typer.Option(min=0, metavar="N", help="List the N most recent conversations (0: all)."),
+    ] = 20,
+    delete: Annotated[bool, typer.Option("--delete", help="Delete the conversation ID.")] = False,
+    json_output: Annotated[
+        bool,
+        typer.Option("--json", help="Export as JSON lines: each conversation whole, one a line."),
+    ] = False,
+) -> NoReturn:
+    """List, show, export or delete the saved chat conversations."""
+    from streamcli.env import Environment
+    from streamcli.history_view import HistoryRequest, run_history
+
+    request = HistoryRequest(conversation, json_output, limit, delete)
+    raise typer.Exit(run_history(request, Environment.from_process()))
 
 
 def main() -> None:

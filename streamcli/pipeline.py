@@ -39,6 +39,7 @@ class Source:
     `StreamcliError` ends the stream with an `error` event. `close` is called from the
     main thread to ask the source to stop early and must not block; batches the source
     still yields within `CLOSE_GRACE` (a held partial line, say) are written too.
+    A source that must ask the user something yields a `Hold` instead of a batch.
     """
 
     name = "source"
@@ -48,6 +49,30 @@ class Source:
 
     def close(self) -> None:
         """Stop producing soon (Ctrl-C, the reader went away)."""
+
+
+class Hold:
+    """A source's request to have the terminal to itself for a moment (to ask a question).
+
+    Yielded by `batches` instead of a batch: the pipeline writes every event before it,
+    clears its live display (`Sink.suspend`) and grants the hold; the source, once
+    `granted`, uses the terminal and then calls `release` (always, also on failure);
+    the display comes back (`Sink.resume`). Nothing is drawn in between.
+    """
+
+    def __init__(self) -> None:
+        self._granted = threading.Event()
+        self._released = threading.Event()
+
+    def granted(self, stopped: threading.Event, poll: float = 0.05) -> bool:
+        """Wait until the pipeline grants the hold; False once `stopped` is set instead."""
+        while not self._granted.wait(poll):
+            if stopped.is_set():
+                return False
+        return True
+
+    def release(self) -> None:
+        self._released.set()
 
 
 class FrameClock:
@@ -124,7 +149,9 @@ class Pipeline:
 
     def run(self) -> int:
         """Pump the stream to its end and return the exit status."""
-        worker = threading.Thread(target=self._produce, name="streamcli-source", daemon=True)
+        worker = self._worker = threading.Thread(
+            target=self._produce, name="streamcli-source", daemon=True
+        )
         with _stop_signals():
             worker.start()
             try:
@@ -175,6 +202,9 @@ class Pipeline:
                 elif (tick := self.sink.next_tick()) is not None and now >= tick:
                     self.sink.tick()
                 continue
+            if isinstance(item, Hold):
+                self._hold(item)
+                continue
             if item is _DONE:
                 self._flush(clock())
                 return None
@@ -186,6 +216,16 @@ class Pipeline:
             now = clock()
             if frame.due(now) or len(self._pending) >= MAX_PENDING_EVENTS:
                 self._flush(now)
+
+    def _hold(self, hold: Hold) -> None:
+        """Give the terminal to the source until it releases it (signals still work)."""
+        self._flush(self._clock())
+        self.sink.suspend()
+        hold._granted.set()
+        while not hold._released.wait(0.1):
+            if not self._worker.is_alive():
+                break
+        self.sink.resume()
 
     def _timeout(self) -> float | None:
         deadlines = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from streamcli.env import Environment
@@ -33,10 +33,12 @@ def run_stream(
     *,
     record: Path | None = None,
     terminal_output: bool = False,
+    taps: Sequence[Sink] = (),
 ) -> int:
-    """Pump `source` to the chosen sink (and to `record`); return the exit status."""
+    """Pump `source` to the chosen sink (and to `record` and `taps`); return the exit
+    status."""
     sink = choose_sink(env, options, terminal_output=terminal_output)
-    taps: list[Sink] = []
+    taps = list(taps)
     recording = None
     if record is not None:
         try:

@@ -52,3 +52,17 @@ def recording(tmp_path: Path):
         return write_jsonl(tmp_path / name, events)
 
     return make
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_data_home(tmp_path_factory: pytest.TempPathFactory):
+    """No test writes the chat history of the person running them: XDG_DATA_HOME (and
+    so the history database) points into a temporary directory for the whole session,
+    for streamcli run in-process and as a subprocess alike."""
+    saved = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("data-home"))
+    yield
+    if saved is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = saved

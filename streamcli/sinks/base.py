@@ -52,5 +52,11 @@ class Sink:
     def tick(self) -> None:
         """Advance animations; called at `next_tick` when no events arrived."""
 
+    def suspend(self) -> None:
+        """The terminal is needed for a question: clear any live display until `resume`."""
+
+    def resume(self) -> None:
+        """The question was answered: draw the live display again."""
+
     def close(self) -> None:
         """Flush what is held and leave the terminal as it was found."""

@@ -169,6 +169,21 @@ class TerminalSink(Sink):
             self._check_size()
             self._paint()
 
+    def suspend(self) -> None:
+        """A question needs the terminal: print what streamed for good, erase the live
+        region (spinners, status) and show the cursor, until `resume`."""
+        if self._closed:
+            return
+        with self._restored_on_failure():
+            self._end_stream()
+            self._paint(region=False)
+            restore = self._screen.restore()
+            if restore:
+                self.output.write(restore.encode())
+
+    def resume(self) -> None:
+        self.tick()
+
     @contextlib.contextmanager
     def _restored_on_failure(self) -> Iterator[None]:
         """A bug must not leave the cursor hidden: show it before the error travels on."""

@@ -60,6 +60,12 @@ class TextSink(Sink):
             parts.append(f"==> {file} <==\n" if self._last_file is None else f"\n==> {file} <==\n")
         self._last_file = file
 
+    def suspend(self) -> None:
+        """A question is asked on the terminal: end the half-written lines there first."""
+        self._end_reasoning()
+        if self._terminal and not self._ends_with_newline:
+            self._write_stdout(["\n"], sanitized=True)
+
     def close(self) -> None:
         held = self._text_sanitizer.flush() if self._text_sanitizer else ""
         self._write_stdout([held], sanitized=True)

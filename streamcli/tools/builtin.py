@@ -9,7 +9,6 @@ without blocking, and must be a regular text file; a large one is read as its he
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import stat
@@ -63,11 +62,12 @@ def read_file(arguments: dict[str, Any]) -> str:
         fd = os.open(target, flags)
     except OSError as exc:
         raise ToolFailure(f"cannot read {path!r}: {exc.strerror or exc}") from None
-    with contextlib.closing(os.fdopen(fd, "rb")) as file:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            what = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-            raise ToolFailure(f"{path!r} is {what}")
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        what = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise ToolFailure(f"{path!r} is {what}")
+    with os.fdopen(fd, "rb") as file:
         data, omitted = _head_and_tail(file, info.st_size, DEFAULT_LIMIT)
     if b"\0" in data:
         raise ToolFailure(f"{path!r} is not a text file")

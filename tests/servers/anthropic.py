@@ -115,3 +115,44 @@ def models(names: Iterable[str]) -> Reply:
         200,
         {"data": [{"id": n, "type": "model", "display_name": n} for n in names], "has_more": False},
     )
+
+
+def tool_use_body(
+    calls: Iterable[tuple[str, str, Any]], *, text: str = "", fragment: int = 4
+) -> list[bytes]:
+    """A reply that asks for tools: a text block (when `text`), then a `tool_use` block per
+    call (id, name, arguments) whose input arrives as `input_json_delta` pieces."""
+    body = stream_body([], stop_reason=None, stop=False)[:2]  # message_start, ping
+    index = 0
+    if text:
+        body.append(
+            event("content_block_start", index=0, content_block={"type": "text", "text": ""})
+        )
+        body.append(text_delta(text, 0))
+        body.append(event("content_block_stop", index=0))
+        index = 1
+    for call_id, name, arguments in calls:
+        block = {"type": "tool_use", "id": call_id, "name": name, "input": {}}
+        body.append(event("content_block_start", index=index, content_block=block))
+        raw = arguments if isinstance(arguments, str) else orjson.dumps(arguments).decode()
+        body.append(
+            event(
+                "content_block_delta",
+                index=index,
+                delta={"type": "input_json_delta", "partial_json": ""},
+            )
+        )
+        for start in range(0, len(raw), fragment):
+            delta = {"type": "input_json_delta", "partial_json": raw[start : start + fragment]}
+            body.append(event("content_block_delta", index=index, delta=delta))
+        body.append(event("content_block_stop", index=index))
+        index += 1
+    body.append(
+        event("message_delta", delta={"stop_reason": "tool_use"}, usage={"output_tokens": 10})
+    )
+    body.append(event("message_stop"))
+    return body
+
+
+def tool_use(calls: Iterable[tuple[str, str, Any]], **options: Any) -> Reply:
+    return Reply(200, tool_use_body(calls, **options), dict(SSE))

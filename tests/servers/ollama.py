@@ -75,3 +75,17 @@ def error(status: int, message: str, **headers: str) -> Reply:
 
 def error_line(message: str) -> bytes:
     return line({"error": message})
+
+
+def tool_calls(calls: Iterable[tuple[str, Any]], *, text: str = "", ids: bool = True) -> Reply:
+    """A reply that asks for tools: Ollama sends each call (name, arguments) whole, with
+    its arguments as an object, in one line before the final one."""
+    obj = chunk(text)
+    obj["message"]["tool_calls"] = [
+        {
+            **({"id": f"call_{position:08x}"} if ids else {}),
+            "function": {"index": position, "name": name, "arguments": arguments},
+        }
+        for position, (name, arguments) in enumerate(calls)
+    ]
+    return Reply(200, [line(obj), line(final(done_reason="stop"))], dict(NDJSON))

@@ -134,3 +134,40 @@ def models(names: Iterable[str]) -> Reply:
     return Reply.json(
         200, {"object": "list", "data": [{"id": n, "object": "model"} for n in names]}
     )
+
+
+def tool_calls_body(
+    calls: Iterable[tuple[str, str, Any]],
+    *,
+    text: str = "",
+    fragment: int = 4,
+    index: bool = True,
+    usage: tuple[int, int] = (20, 10),
+) -> list[bytes]:
+    """A reply that asks for tools: each call (id, name, arguments) begins with its id and
+    name, then its JSON arguments arrive in pieces of `fragment` characters (`index`
+    False: without the `index` field, as some servers send them)."""
+    body = [event(chunk("", role="assistant"))]
+    if text:
+        body.append(event(chunk(text)))
+    for position, (call_id, name, arguments) in enumerate(calls):
+        raw = arguments if isinstance(arguments, str) else orjson.dumps(arguments).decode()
+        at = {"index": position} if index else {}
+        head = {
+            **at,
+            "id": call_id,
+            "type": "function",
+            "function": {"name": name, "arguments": ""},
+        }
+        body.append(event(chunk(tool_calls=[head])))
+        for start in range(0, len(raw), fragment):
+            piece = {**at, "function": {"arguments": raw[start : start + fragment]}}
+            body.append(event(chunk(tool_calls=[piece])))
+    body.append(event(chunk(finish="tool_calls")))
+    body.append(event(usage_chunk(*usage)))
+    body.append(b"data: [DONE]\n\n")
+    return body
+
+
+def tool_calls(calls: Iterable[tuple[str, str, Any]], **options: Any) -> Reply:
+    return Reply(200, tool_calls_body(calls, **options), dict(SSE))

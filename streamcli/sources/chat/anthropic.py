@@ -12,7 +12,7 @@ from typing import Any
 
 from streamcli.events import Event
 from streamcli.sources.chat.provider import Call, Decoder, Provider, ServerReported, server_message
-from streamcli.sources.chat.request import ChatRequest
+from streamcli.sources.chat.request import ChatRequest, Message
 
 API_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 8192
@@ -111,6 +111,52 @@ def _reported(data: Any) -> ServerReported:
     )
 
 
+def wire_messages(messages: list[Message]) -> list[Message]:
+    """Messages in Anthropic's shape: no system messages, `tool_use` blocks in the
+    assistant's message, `tool_result` blocks in the next user message (consecutive user
+    messages merged, as the API wants turns to alternate)."""
+    out: list[Message] = []
+    for message in messages:
+        role = message.get("role")
+        if role == "system":
+            continue
+        if role == "tool":
+            block = {
+                "type": "tool_result",
+                "tool_use_id": message["tool_call_id"],
+                "content": str(message.get("content") or "") or "(no output)",
+            }
+            if not message.get("ok", True):
+                block["is_error"] = True
+            _add_user(out, [block])
+        elif message.get("tool_calls"):
+            blocks: list[dict[str, Any]] = []
+            if message.get("content"):
+                blocks.append({"type": "text", "text": message["content"]})
+            blocks += [
+                {"type": "tool_use", "id": c["id"], "name": c["name"], "input": c["arguments"]}
+                for c in message["tool_calls"]
+            ]
+            out.append({"role": "assistant", "content": blocks})
+        elif role == "user" and out and out[-1]["role"] == "user":
+            _add_user(out, [{"type": "text", "text": message.get("content", "")}])
+        else:
+            out.append(message)
+    return out
+
+
+def _add_user(out: list[Message], blocks: list[dict[str, Any]]) -> None:
+    """Append `blocks` to the last message when it is the user's, else as a new one."""
+    if out and out[-1]["role"] == "user":
+        last = out[-1]
+        content = last["content"]
+        if isinstance(content, str):
+            content = [{"type": "text", "text": content}]
+        out[-1] = {**last, "content": [*content, *blocks]}
+    else:
+        out.append({"role": "user", "content": blocks})
+
+
 class Anthropic(Provider):
     name = "anthropic"
     label = "Anthropic"
@@ -139,11 +185,20 @@ class Anthropic(Provider):
         body: dict[str, Any] = {
             "model": request.model,
             "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
-            "messages": request.conversation,
+            "messages": wire_messages(request.wire_messages()),
             "stream": request.stream,
         }
         if request.system:
             body["system"] = request.system
+        if request.tools:
+            body["tools"] = [
+                {
+                    "name": t["name"],
+                    "description": t["description"],
+                    "input_schema": t["parameters"],
+                }
+                for t in request.tools
+            ]
         if request.temperature is not None:
             body["temperature"] = request.temperature
         accept = "text/event-stream" if request.stream else "application/json"

@@ -1,13 +1,18 @@
-"""From `streamcli chat`'s flags and environment to a ready source (HTTP or local)."""
+"""From `streamcli chat`'s flags and environment to a ready source (HTTP or local), and
+the taps that go with it (the history recorder)."""
 
 from __future__ import annotations
+
+import dataclasses
 
 from streamcli.config import load_config
 from streamcli.env import Environment
 from streamcli.errors import BadInput
 from streamcli.pipeline import Source
+from streamcli.sinks.base import Sink
+from streamcli.sources.chat.conversation import open_conversation
 from streamcli.sources.chat.fallback import choose_local
-from streamcli.sources.chat.request import join_prompt
+from streamcli.sources.chat.request import flatten_tools, join_prompt
 from streamcli.sources.chat.settings import ChatFlags, chat_request, open_chat, resolve
 
 __all__ = ["ChatFlags", "open_chat_command", "read_piped"]
@@ -25,16 +30,43 @@ def read_piped(env: Environment) -> str | None:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def open_chat_command(flags: ChatFlags, words: list[str], env: Environment) -> Source:
-    """Settle the settings, read the prompt, and open the source (or raise `BadInput`)."""
+def open_chat_command(
+    flags: ChatFlags, words: list[str], env: Environment
+) -> tuple[Source, list[Sink]]:
+    """Settle the settings, read the prompt, load the tools, find the conversation, and
+    open the source (or raise `BadInput`)."""
     config = load_config(env.environ)
     settings = resolve(flags, env.environ, config)
     prompt = join_prompt(words, read_piped(env))
     if not prompt.strip():
         raise BadInput('nothing to ask: give a prompt (streamcli chat "…") or pipe text on stdin')
-    settings = choose_local(settings, flags, env.environ, config, env.stderr)
+    toolbox = None
+    if flags.tools:
+        from streamcli.tools.toolbox import Toolbox
+
+        limits = {"approve": flags.approve}
+        if flags.tool_timeout is not None:
+            limits["timeout"] = flags.tool_timeout
+        if flags.max_tool_rounds is not None:
+            limits["max_rounds"] = flags.max_tool_rounds
+        toolbox = Toolbox.load(flags.tools, flags.tools_file, env.environ, **limits)
+        if settings.provider.name == "local":
+            raise BadInput(
+                "--tool: the local model cannot call tools; use ollama, openai or anthropic"
+            )
+    conversation = open_conversation(
+        flags.continue_last, flags.conversation, flags.no_history, env.environ, env.stderr
+    )
+    if flags.system is None and conversation.system is not None:
+        settings = dataclasses.replace(settings, system=conversation.system)
+    if toolbox is None:  # tools need a server: no fallback to the local model
+        settings = choose_local(settings, flags, env.environ, config, env.stderr)
     if settings.provider.name == "local":
         from streamcli.sources.chat.local import open_local
 
-        return open_local(chat_request(settings, prompt), environ=env.environ, stderr=env.stderr)
-    return open_chat(settings, prompt)
+        request = chat_request(settings, prompt, flatten_tools(conversation.earlier))
+        source: Source = open_local(request, environ=env.environ, stderr=env.stderr)
+    else:
+        source = open_chat(settings, prompt, conversation.earlier, toolbox)
+    recorder = conversation.recorder(prompt, settings.system, env.stderr)
+    return source, [recorder] if recorder is not None else []

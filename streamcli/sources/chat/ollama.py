@@ -11,8 +11,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from streamcli.events import Event
+from streamcli.sources.chat.openai import function_tools
 from streamcli.sources.chat.provider import Call, Decoder, Provider, ServerReported
-from streamcli.sources.chat.request import ChatRequest
+from streamcli.sources.chat.request import ChatRequest, Message, tool_result_text
 
 REASONS = {"stop": "stop", "length": "length", "load": "stop", "unload": "stop"}
 DEFAULT_PORT = 11434
@@ -59,6 +60,31 @@ class OllamaDecoder(Decoder):
         return out
 
 
+def wire_messages(messages: list[Message]) -> list[Message]:
+    """Messages in Ollama's shape: tool calls with object arguments, results by tool name."""
+    out: list[Message] = []
+    for message in messages:
+        if message.get("role") == "tool":
+            out.append(
+                {
+                    "role": "tool",
+                    "content": tool_result_text(message),
+                    "tool_name": message.get("name", ""),
+                }
+            )
+        elif message.get("tool_calls"):
+            calls = [
+                {"function": {"name": call["name"], "arguments": call["arguments"]}}
+                for call in message["tool_calls"]
+            ]
+            out.append(
+                {"role": "assistant", "content": message.get("content") or "", "tool_calls": calls}
+            )
+        else:
+            out.append(message)
+    return out
+
+
 class Ollama(Provider):
     name = "ollama"
     label = "Ollama"
@@ -100,9 +126,11 @@ class Ollama(Provider):
     def chat_call(self, request: ChatRequest) -> Call:
         body: dict[str, Any] = {
             "model": request.model,
-            "messages": request.messages,
+            "messages": wire_messages(request.wire_messages()),
             "stream": request.stream,
         }
+        if request.tools:
+            body["tools"] = function_tools(request.tools)
         options: dict[str, Any] = {}
         if request.temperature is not None:
             options["temperature"] = request.temperature

@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
+
 from streamcli.events import Event
 from streamcli.sources.chat.provider import Call, Decoder, Provider, ServerReported, server_message
-from streamcli.sources.chat.request import ChatRequest
+from streamcli.sources.chat.request import ChatRequest, Message, tool_result_text
 
 REASONS = {
     "stop": "stop",
@@ -96,6 +98,47 @@ def _reported(data: Any) -> ServerReported:
     return ServerReported(message, retryable=retryable)
 
 
+def wire_messages(messages: list[Message]) -> list[Message]:
+    """Messages in OpenAI's shape: tool calls with JSON-text arguments, `tool` results."""
+    out: list[Message] = []
+    for message in messages:
+        if message.get("role") == "tool":
+            out.append(
+                {
+                    "role": "tool",
+                    "tool_call_id": message["tool_call_id"],
+                    "content": tool_result_text(message),
+                }
+            )
+        elif message.get("tool_calls"):
+            calls = [
+                {
+                    "id": call["id"],
+                    "type": "function",
+                    "function": {
+                        "name": call["name"],
+                        "arguments": orjson.dumps(call["arguments"]).decode(),
+                    },
+                }
+                for call in message["tool_calls"]
+            ]
+            out.append(
+                {
+                    "role": "assistant",
+                    "content": message.get("content") or None,
+                    "tool_calls": calls,
+                }
+            )
+        else:
+            out.append(message)
+    return out
+
+
+def function_tools(tools: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
+    """Tools as OpenAI (and Ollama) describe them: functions with a JSON Schema."""
+    return [{"type": "function", "function": dict(tool)} for tool in tools]
+
+
 class OpenAI(Provider):
     name = "openai"
     label = "OpenAI-compatible server"
@@ -122,9 +165,11 @@ class OpenAI(Provider):
     def chat_call(self, request: ChatRequest) -> Call:
         body: dict[str, Any] = {
             "model": request.model,
-            "messages": request.messages,
+            "messages": wire_messages(request.wire_messages()),
             "stream": request.stream,
         }
+        if request.tools:
+            body["tools"] = function_tools(request.tools)
         if request.stream:
             body["stream_options"] = {"include_usage": True}
         if request.temperature is not None:

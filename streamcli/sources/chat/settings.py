@@ -12,13 +12,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from streamcli.config import Config
 from streamcli.errors import BadInput
 from streamcli.sources.chat.keys import read_key_file
 from streamcli.sources.chat.provider import PROVIDERS, Provider, provider_class
-from streamcli.sources.chat.request import ChatRequest
+from streamcli.sources.chat.request import ChatRequest, Message
 from streamcli.sources.chat.source import ChatSource, Limits
+
+if TYPE_CHECKING:
+    from streamcli.tools.toolbox import Toolbox
 
 
 @dataclass
@@ -37,6 +41,14 @@ class ChatFlags:
     key_file: Path | None = None
     stream: bool = True
     seed: int | None = None
+    tools: list[str] = field(default_factory=list)  # --tool NAME…
+    tools_file: Path | None = None
+    approve: bool = False
+    tool_timeout: float | None = None
+    max_tool_rounds: int | None = None
+    continue_last: bool = False  # --continue
+    conversation: int | None = None
+    no_history: bool = False
 
 
 @dataclass
@@ -113,11 +125,19 @@ def resolve(flags: ChatFlags, environ: Mapping[str, str], config: Config) -> Cha
     )
 
 
-def chat_request(settings: ChatSettings, prompt: str) -> ChatRequest:
-    """What is asked: `prompt` with the settings' system prompt, model and sampling."""
+def chat_request(
+    settings: ChatSettings,
+    prompt: str,
+    earlier: list[Message] | None = None,
+    toolbox: Toolbox | None = None,
+) -> ChatRequest:
+    """What is asked: `prompt` after the `earlier` messages, with the settings' system
+    prompt, model and sampling, and the tools of `toolbox`."""
     return ChatRequest.from_prompt(
         prompt,
         settings.system,
+        earlier,
+        tools=tuple(toolbox.offers()) if toolbox else (),
         model=settings.model,
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
@@ -126,10 +146,21 @@ def chat_request(settings: ChatSettings, prompt: str) -> ChatRequest:
     )
 
 
-def open_chat(settings: ChatSettings, prompt: str) -> ChatSource:
+def open_chat(
+    settings: ChatSettings,
+    prompt: str,
+    earlier: list[Message] | None = None,
+    toolbox: Toolbox | None = None,
+) -> ChatSource:
     """The source that asks `settings.provider` for an answer to `prompt`."""
-    request = chat_request(settings, prompt)
-    return ChatSource(settings.provider, request, settings.limits, key_source=settings.key_source)
+    request = chat_request(settings, prompt, earlier, toolbox)
+    return ChatSource(
+        settings.provider,
+        request,
+        settings.limits,
+        key_source=settings.key_source,
+        toolbox=toolbox,
+    )
 
 
 def _key(

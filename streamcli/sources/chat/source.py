@@ -1,17 +1,20 @@
-"""`streamcli chat`'s source: one request to a model, its reply as events.
+"""`streamcli chat`'s source: a request to a model, its reply as events.
 
 The worker thread (`batches`) picks the model if none was given, sends the request,
-retries what may be retried while nothing has been shown, and reads the reply: every
-chunk that arrived since the last look is parsed into one batch of events. The stall
-watchdog ends a reply that sends no content for too long. `close` (Ctrl-C, from the main
-thread) cuts the connection, so the server stops generating.
+retries what may be retried while nothing of that reply has been shown, and reads the
+reply: every chunk that arrived since the last look is parsed into one batch of events.
+The stall watchdog ends a reply that sends no content for too long. When tools are
+offered and the reply asks for some, they run (`tools.round`), their results are sent
+back with the answer so far, and the next reply streams on, up to the round limit: all
+in one stream, with one `start` and one `end`. `close` (Ctrl-C, from the main thread)
+cuts the connection, so the server stops generating, and kills running tools.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,10 +32,14 @@ from streamcli.sources.chat.provider import Call, Decoder, Provider, ServerRepor
 from streamcli.sources.chat.redact import Redactor, fingerprint
 from streamcli.sources.chat.reply import Malformed, open_reply
 from streamcli.sources.chat.request import ChatRequest
+from streamcli.sources.chat.toolcalls import ToolCall
+from streamcli.sources.chat.transcript import Transcript
 from streamcli.sources.chat.watchdog import Watchdog
 
 if TYPE_CHECKING:
     import httpx
+
+    from streamcli.tools.toolbox import Toolbox
 
 ERROR_BODY_LIMIT = 64 * 1024
 ERROR_BODY_TIMEOUT = 10.0
@@ -60,10 +67,12 @@ class ChatSource(Source):
         *,
         key_source: str | None = None,
         redactor: Redactor | None = None,
+        toolbox: Toolbox | None = None,
     ) -> None:
         self.provider = provider
         self.request = request
         self.limits = limits
+        self.toolbox = toolbox  # None: no tools offered
         self.key_source = (key_source or provider.key_env) if provider.key else None
         self._redact = redactor or Redactor([provider.key])
         self._stopped = threading.Event()
@@ -72,13 +81,17 @@ class ChatSource(Source):
         self._shown = False  # an output event went out: no more retries
         self._started = False  # the start event went out
         self._clock = events.StreamClock()
+        self._transcript = Transcript()  # this exchange so far, to send back after tools
+        self._call_ids: set[str] = set()
 
     # -- the Source interface -------------------------------------------------
 
     def batches(self) -> Iterator[list[Event]]:
+        from streamcli.tools.round import Stopped as ToolsStopped
+
         try:
             yield from self._converse()
-        except _Stopped:
+        except (_Stopped, ToolsStopped):
             return
         except StreamcliError as exc:
             if self._stopped.is_set():
@@ -99,6 +112,8 @@ class ChatSource(Source):
             self._http.abort()
         if self._exchange is not None:
             self._exchange.wake()
+        if self.toolbox is not None:
+            self.toolbox.children.kill()
 
     # -- the conversation -----------------------------------------------------
 
@@ -113,9 +128,50 @@ class ChatSource(Source):
                 request = request.with_model(model)
             if not self._started:
                 yield [self._start(request.model)]
-            yield from self._retrying(lambda: self._attempt(http, request))
+            yield from self._rounds(http, request)
         finally:
             http.close()
+
+    def _rounds(self, http: Http, first: ChatRequest) -> Iterator[list[Event]]:
+        """Ask; while the answer asks for tools (and may), run them and ask again."""
+        request, rounds = first, 0
+        usage: dict[str, int] = {}
+        began: Watchdog | None = None
+        while True:
+            self._shown = False  # a new request: retryable until its reply shows something
+            decoder, watchdog = yield from self._retrying(
+                lambda request=request: self._attempt(http, request)
+            )
+            began = began or watchdog
+            for name, count in decoder.usage.items():
+                usage[name] = usage.get(name, 0) + count
+            calls = decoder.tool_calls.done() if decoder.tool_calls else []
+            toolbox = self.toolbox
+            if not calls or toolbox is None or rounds >= toolbox.max_rounds:
+                yield self._ending(decoder, calls, usage, began)
+                return
+            rounds += 1
+            yield from self._run_tools(self._unique(calls), toolbox)
+            request = first.followed_by(self._transcript.finish())
+
+    def _run_tools(self, calls: list[ToolCall], toolbox: Toolbox) -> Iterator[list[Event]]:
+        from streamcli.tools.round import run_round
+
+        for item in run_round(calls, toolbox, self._clock, self._stopped):
+            if isinstance(item, list):
+                self._transcript.feed(item)
+            yield item  # type: ignore[misc]  # a Hold for the pipeline, or events
+
+    def _unique(self, calls: list[ToolCall]) -> list[ToolCall]:
+        """Every call of the stream gets an id of its own (servers may omit or repeat them)."""
+        for call in calls:
+            if not call.id or call.id in self._call_ids:
+                number = len(self._call_ids)
+                while f"call_{number}" in self._call_ids:
+                    number += 1
+                call.id = f"call_{number}"
+            self._call_ids.add(call.id)
+        return calls
 
     def _retrying(self, attempt: Callable[[], Iterator[list[Event]]]) -> Iterator[list[Event]]:
         """Run `attempt` again after a retryable failure, while nothing has been shown."""
@@ -194,7 +250,9 @@ class ChatSource(Source):
             retryable=False,
         )
 
-    def _attempt(self, http: Http, request: ChatRequest) -> Iterator[list[Event]]:
+    def _attempt(
+        self, http: Http, request: ChatRequest
+    ) -> Generator[list[Event], None, tuple[Decoder, Watchdog]]:
         call = self.provider.chat_call(request)
         watchdog = Watchdog(self.limits.first_token_timeout, self.limits.timeout)
         exchange, response = self._open(http, call, watchdog.remaining())
@@ -204,6 +262,7 @@ class ChatSource(Source):
             decoder = self.provider.decoder()
             reply = open_reply(response.headers.get("content-type"), self.provider.wire, decoder)
             yield from self._read(exchange, reply, decoder, watchdog, call.url)
+            return decoder, watchdog
         finally:
             exchange.close()
             self._exchange = None
@@ -215,7 +274,7 @@ class ChatSource(Source):
         while True:
             got = exchange.take(watchdog.remaining())
             if self._stopped.is_set():
-                return
+                raise _Stopped
             if got is None:
                 raise self._stalled(decoder, watchdog, url)
             chunks, ended = got
@@ -244,7 +303,6 @@ class ChatSource(Source):
             yield from self._emit(out)
             if decoder.complete or ended:
                 break
-        yield self._ending(decoder, watchdog)
 
     def _emit(self, out: list[Event]) -> Iterator[list[Event]]:
         if not out:
@@ -254,24 +312,29 @@ class ChatSource(Source):
                 if event["type"] in _OUTPUT_TYPES:
                     event["text"] = self._redact.exact(event["text"])
         self._shown = True
+        self._transcript.feed(out)
         yield out
 
-    def _ending(self, decoder: Decoder, watchdog: Watchdog) -> list[Event]:
+    def _ending(
+        self, decoder: Decoder, calls: list[ToolCall], usage: dict[str, int], watchdog: Watchdog
+    ) -> list[Event]:
         t = self._clock()
         closing: list[Event] = []
-        for call in decoder.tool_calls.done():
+        if self.toolbox is None:
+            why = "tools are not enabled (--tool NAME offers one)"
+        else:
+            why = (
+                f"not run: the limit of {self.toolbox.max_rounds} rounds of tool calls "
+                "was reached (--max-tool-rounds); the answer is incomplete"
+            )
+        for call in calls:
             arguments = orjson.dumps(call.arguments).decode()
             problem = f" ({call.problem})" if call.problem else ""
-            closing.append(
-                events.notice(
-                    t,
-                    f"the model asked to call the tool {call.name} with {arguments}{problem}; "
-                    "tools are not enabled",
-                )
-            )
+            asked = f"the model asked to call the tool {call.name} with {arguments}{problem}"
+            closing.append(events.notice(t, f"{asked}; {why}"))
         extra: dict[str, Any] = {}
-        if decoder.usage:
-            extra["usage"] = dict(decoder.usage)
+        if usage:
+            extra["usage"] = dict(usage)
         if watchdog.ttft_ms is not None:
             extra["ttft_ms"] = watchdog.ttft_ms
         extra["duration_ms"] = round((time.monotonic() - watchdog.started) * 1000, 3)
