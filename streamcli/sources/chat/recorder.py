@@ -4,20 +4,30 @@ The exchange is stored as running when the stream starts and completed at its `e
 event, with what the model said and which tools it called (rebuilt by `Transcript`), the
 usage and the timings. The pipeline ends every stream with an `end` event — also on an
 error, Ctrl-C or SIGTERM — so an exchange is marked failed (no assistant message kept)
-or interrupted (kept, marked) as it happened. The history is a record, not the stream:
-when it cannot be written, the chat goes on and one line on stderr says so at the end.
+or interrupted (kept, marked) as it happened.
+
+The writes happen in a thread of their own: another process's write transaction may
+make one wait, and that must never hold back the answer on the screen. `close` waits for
+them (after the display is gone). The history is a record, not the stream: when it
+cannot be written, the chat goes on and one line on stderr says so at the end.
 """
 
 from __future__ import annotations
 
+import queue
 import sqlite3
-from typing import TextIO
+import threading
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TextIO
 
 from streamcli.events import Event
-from streamcli.history import History
+from streamcli.history import BUSY_TIMEOUT, History
 from streamcli.sanitize import sanitize
 from streamcli.sinks.base import Sink
 from streamcli.sources.chat.transcript import Transcript
+
+CLOSE_WAIT = BUSY_TIMEOUT + 5  # seconds `close` waits for the last write
 
 
 class HistoryRecorder(Sink):
@@ -38,39 +48,35 @@ class HistoryRecorder(Sink):
         self._stderr = stderr
         self._transcript = Transcript()
         self._error: str | None = None
+        self._begun = False
         self._done = False
         self._problem: str | None = None
+        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._writer = threading.Thread(target=self._work, name="streamcli-history", daemon=True)
+        self._writer.start()
+
+    # -- the tap (main thread): only bookkeeping -------------------------------------
 
     def write(self, events: list[Event]) -> None:
-        if self._done or self._problem:
+        if self._done:
             return
-        try:
-            self._write(events)
-        except sqlite3.Error as exc:
-            self._problem = str(exc)
-
-    def _write(self, events: list[Event]) -> None:
         self._transcript.feed(events)
         for event in events:
             kind = event.get("type")
-            if kind == "start" and self.exchange is None:
-                self.conversation, self.exchange = self.history.begin(
-                    self.conversation,
-                    prompt=self._prompt,
-                    system=self._system,
-                    provider=event.get("provider"),
-                    model=event.get("model"),
-                )
+            if kind == "start" and not self._begun:
+                self._begun = True
+                self._jobs.put(partial(self._begin, event.get("provider"), event.get("model")))
             elif kind == "error":
                 self._error = str(event.get("message", ""))
-            elif kind == "end" and self.exchange is not None:
-                self._end(event)
+            elif kind == "end" and self._begun:
+                self._jobs.put(partial(self._finish, self._ending(event)))
+                self._done = True
                 return
 
-    def _end(self, event: Event) -> None:
+    def _ending(self, event: Event) -> dict[str, Any]:
         reason = event.get("reason")
         usage = event.get("usage") if isinstance(event.get("usage"), dict) else {}
-        fields = {
+        fields: dict[str, Any] = {
             "end_reason": reason,
             "input_tokens": usage.get("input_tokens"),
             "output_tokens": usage.get("output_tokens"),
@@ -86,23 +92,46 @@ class HistoryRecorder(Sink):
                 messages=self._transcript.finish(),
                 tool_calls=self._transcript.calls,
             )
-        assert self.exchange is not None
-        self.history.finish(self.exchange, **fields)
-        self._done = True
+        return fields
 
     def close(self) -> None:
-        """Report a problem (after the display is gone), and close the database."""
-        if self.exchange is not None and not self._done and not self._problem:
-            try:
-                self.history.finish(
-                    self.exchange, status="failed", error="the stream ended without its end"
-                )
-            except sqlite3.Error as exc:
-                self._problem = str(exc)
+        """Wait for the writes, report a problem (the display is gone by now), close."""
+        if self._begun and not self._done:
+            failed = {"status": "failed", "error": "the stream ended without its end event"}
+            self._jobs.put(partial(self._finish, failed))
+            self._done = True
+        self._jobs.put(None)
+        self._writer.join(CLOSE_WAIT)
+        if self._writer.is_alive():
+            self._problem = f"the database stayed busy for {CLOSE_WAIT:g} s"
+        else:
+            self.history.close()
         if self._problem:
             self._stderr.write(
-                f"streamcli: warning: this exchange was not saved in the history "
+                "streamcli: warning: this exchange was not saved in the history "
                 f"{sanitize(str(self.history.path))}: {sanitize(self._problem)}\n"
             )
             self._stderr.flush()
-        self.history.close()
+
+    # -- the writer thread -----------------------------------------------------------
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            if self._problem is None:
+                try:
+                    job()
+                except sqlite3.Error as exc:
+                    self._problem = str(exc)
+
+    def _begin(self, provider: Any, model: Any) -> None:
+        self.conversation, self.exchange = self.history.begin(
+            self.conversation,
+            prompt=self._prompt,
+            system=self._system,
+            provider=provider,
+            model=model,
+        )
+
+    def _finish(self, fields: dict[str, Any]) -> None:
+        if self.exchange is not None:
+            self.history.finish(self.exchange, **fields)
