@@ -21,13 +21,18 @@ CURSOR_UP = re.compile(rb"\x1b\[\d*[AF]")
 COLOUR = re.compile(rb"\x1b\[[0-9;]*(?:3[0-7]|38;[25];[0-9;]+|4[0-7]|48;[25];[0-9;]+|9[0-7])m")
 
 
-def text_stream(path: Path, text: str, size: int = 3, step: float = 0.002, **start) -> Path:
-    """A recording of `text` arriving in `size`-character chunks, `step` seconds apart."""
+def text_stream(
+    path: Path, text: str, size: int = 3, step: float = 0.002, pause_after: str = "", **start
+) -> Path:
+    """A recording of `text` arriving in `size`-character chunks, `step` seconds apart
+    (and a 30 s pause after the chunk that completes `pause_after`, if given)."""
     items = [events.start(0.0, "chat", **start)]
     t = 0.01
     for i in range(0, len(text), size):
         items.append(events.text(round(t, 6), text[i : i + size]))
         t += step
+        if pause_after and pause_after in text[: i + size] and pause_after not in text[:i]:
+            t += 30.0
     items.append(events.end(round(t, 6), "stop"))
     return write_jsonl(path, items)
 
@@ -70,9 +75,11 @@ def test_a_long_answer_ends_with_its_last_line_on_screen_and_nothing_twice(tmp_p
 def test_a_code_block_taller_than_the_screen_is_printed_whole_once(tmp_path):
     code = "".join(f"value_{i:03d} = {i} * factor\n" for i in range(70))
     text = f"Here is the code:\n\n```python\n{code}```\n\nDone."
-    recording = text_stream(tmp_path / "tall.jsonl", text, size=11)
-    with PtyTerminal(["replay", str(recording), "--speed", "3"], columns=60, rows=20) as term:
-        term.wait_for_text("value_050")
+    # The stream pauses inside the fence, so the live state is looked at while it lasts.
+    recording = text_stream(tmp_path / "tall.jsonl", text, size=11, pause_after="value_060")
+    args = ["replay", str(recording), "--speed", "3", "--idle-limit", "6"]
+    with PtyTerminal(args, columns=60, rows=20) as term:
+        term.wait_for_text("value_060")
         assert sum(bool(row) for row in term.display()) < 20  # live: the bottom part only
         assert term.wait_exit() == 0
         lines = term.lines()
