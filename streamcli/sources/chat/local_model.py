@@ -22,8 +22,9 @@ from streamcli.sources.chat.request import Message
 CONTEXT_TOKENS = 8192  # the context allocated for a conversation (prompt + answer)
 GGUF_MAGIC = b"GGUF"
 # Without a chat template, the conversation is written as a transcript, and the answer
-# ends where the model starts the next turn.
-TRANSCRIPT_STOPS = ("\nUser:", "\nAssistant:")
+# ends where the model starts the next turn, or at a blank line: a base model continues
+# text rather than answering, and would otherwise ramble on to --max-tokens.
+TRANSCRIPT_STOPS = ("\nUser:", "\nAssistant:", "\n\n")
 
 _errors: collections.deque[str] = collections.deque(maxlen=20)
 _log_callback: Any = None  # kept referenced: llama.cpp holds a pointer to it
@@ -112,7 +113,7 @@ def build_prompt(llm: Any, messages: list[Message]) -> Prompt:
     """Format `messages` with the chat template from the model's metadata, and tokenize.
 
     A model without a template (a base model, like the bundled Gemma 3 270M) gets a plain
-    transcript that ends with "Assistant:", and stops when it begins the next turn.
+    transcript that ends with "Assistant:", and stops at the next turn or a blank line.
     """
     template = llm.metadata.get("tokenizer.chat_template")
     if template:
