@@ -38,7 +38,9 @@ CLEAN_ENV = {
     if not k.startswith(("OPENAI_", "ANTHROPIC_", "OLLAMA_", "STREAMCLI_"))
     and "PROXY" not in k.upper()
 }
-CLEAN_ENV.update(NO_PROXY="*", XDG_CONFIG_HOME=tempfile.mkdtemp())
+CLEAN_ENV.update(
+    NO_PROXY="*", XDG_CONFIG_HOME=tempfile.mkdtemp(), XDG_DATA_HOME=tempfile.mkdtemp()
+)  # no user config read, no benchmark chats in the user's history
 
 BARE_CLIENT = r"""
 import os, sys, httpx, orjson

@@ -28,6 +28,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,6 +126,7 @@ def main() -> None:
     options = parser.parse_args()
 
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env["XDG_DATA_HOME"] = tempfile.mkdtemp()  # no benchmark chats in the user's history
     if options.model is None:
         from streamcli.sources.chat.bundled import bundled_model
 

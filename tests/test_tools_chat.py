@@ -433,3 +433,37 @@ def test_an_unknown_tool_name_is_bad_usage(server, work, tmp_path):
 def test_the_local_provider_cannot_call_tools(tmp_path):
     result = run_chat("hi", "-p", "local", "--tool", "time", home=tmp_path)
     assert result.status == 2 and "local model cannot call tools" in result.stderr
+
+
+def test_a_tool_that_prints_the_api_key_shows_and_sends_it_masked(server, work, tmp_path):
+    (work / "leak.txt").write_text(f"key={OPENAI.env['OPENAI_API_KEY']}\n")
+    server.script(oa.PATH, oa.tool_calls([("c", "read_file", {"path": "leak.txt"})]))
+    server.script(oa.PATH, oa.stream(["ok"]))
+    result = chat(OPENAI, server, tmp_path, "--tool", "read_file", "--json")
+    assert result.of("tool_end")[0]["output"] == "key=[redacted]\n"
+    assert OPENAI.env["OPENAI_API_KEY"] not in server.received(oa.PATH)[1].body.decode()
+
+
+def test_no_stream_answers_with_tools_too(server, work, tmp_path):
+    message = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": "c1",
+                "type": "function",
+                "function": {"name": "read_file", "arguments": '{"path": "notes.txt"}'},
+            }
+        ],
+    }
+    document = {
+        "id": "x",
+        "object": "chat.completion",
+        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}],
+    }
+    server.script(oa.PATH, Reply.json(200, document), oa.completion("Tuesday."))
+    result = chat(OPENAI, server, tmp_path, "--tool", "read_file", "--no-stream", "--json")
+    assert result.status == 0, result.stderr
+    assert result.of("tool_end")[0]["output"] == "the launch is on Tuesday\n"
+    assert result.text == "Tuesday."
+    assert server.received(oa.PATH)[1].json()["stream"] is False

@@ -159,10 +159,11 @@ def _communicate(
                 return "timeout"
             if exited_at is None and process.poll() is not None:
                 exited_at = now
-            if not selector.get_map():
+            if not selector.get_map():  # the output is closed: wait for the exit itself
                 if exited_at is not None:
                     return "exited"
-                stop.wait(min(POLL, deadline - now))  # output closed, the command still runs
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(min(POLL, deadline - now))
                 continue
             if exited_at is not None and now - exited_at > LINGER:
                 return "exited"  # children hold the output open: they are killed

@@ -159,6 +159,10 @@ class ChatSource(Source):
 
         for item in run_round(calls, toolbox, self._clock, self._stopped):
             if isinstance(item, list):
+                if self._redact.secrets:  # a tool may print the key: never shown, never sent
+                    for event in item:
+                        if event["type"] == "tool_end":
+                            event["output"] = self._redact.exact(event["output"])
                 self._transcript.feed(item)
             yield item  # type: ignore[misc]  # a Hold for the pipeline, or events
 
