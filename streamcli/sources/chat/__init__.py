@@ -12,6 +12,11 @@ The parts, each in its own module:
   (`reply`, `wire`), watches for stalls (`watchdog`) and explains failures (`failures`),
   with keys masked (`redact`).
 - `settings`, `keys`, `command`: flags, environment and config file → a ready source.
+- Tools (`streamcli.tools`): when a reply asks for them, `source` runs a round
+  (`tools.round`) and sends the results back; `transcript.Transcript` rebuilds the
+  exchange's messages from its events, and each provider converts them to its wire shape.
+- History (`streamcli.history`): `conversation` finds the conversation to continue and its
+  earlier messages; `recorder.HistoryRecorder` is the tap that stores the exchange.
 
 Nothing here imports httpx at import time of this package: `--help` stays fast.
 """
