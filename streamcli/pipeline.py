@@ -1,7 +1,7 @@
 """The pump between a source and a sink: frames, coalescing, taps and a clean ending.
 
 A source's batches are produced in a worker thread and handed over through a bounded
-queue (back-pressure, not unbounded memory). The main thread collects them and writes a
+`Channel` (back-pressure, not unbounded memory). The main thread collects them and writes a
 *frame* when one is due: at once for the first batch after a quiet period (leading edge),
 otherwise when the frame interval has passed, whether or not more arrives (trailing edge).
 Between frames, arriving events are only appended to a list; in a flood, a frame is also
@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import queue
 import signal
 import threading
 import time
@@ -23,6 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TextIO
 
 from streamcli import errors, events
+from streamcli.channel import Channel
 from streamcli.events import Event
 from streamcli.sinks.base import Sink
 
@@ -138,7 +138,7 @@ class Pipeline:
         self._stderr = stderr
         self._clock = clock
         self._stream_clock = events.StreamClock(clock)
-        self._queue: queue.Queue[object] = queue.Queue(QUEUE_BATCHES)
+        self._channel = Channel(QUEUE_BATCHES)
         self._stop = threading.Event()
         self._pending: list[Event] = []
         self._received_any = False
@@ -180,42 +180,37 @@ class Pipeline:
 
     def _put(self, item: object) -> bool:
         while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
+            if self._channel.put(item, timeout=0.1):
                 return True
-            except queue.Full:
-                continue
         return False
 
     def _pump(self) -> BaseException | None:
         """Main loop; returns the source's exception, if it failed."""
-        get = self._queue.get
         frame = self.frame
         clock = self._clock
         while True:
-            try:
-                item = get(timeout=self._timeout())
-            except queue.Empty:  # a frame or a tick is due
-                now = clock()
-                if self._pending and frame.due(now):
-                    self._flush(now)
-                elif (tick := self.sink.next_tick()) is not None and now >= tick:
-                    self.sink.tick()
-                continue
-            if isinstance(item, Hold):
-                self._hold(item)
-                continue
-            if item is _DONE:
-                self._flush(clock())
-                return None
-            if isinstance(item, _Failure):
-                self._flush(clock())
-                return item.exc
-            self._pending.extend(item)  # type: ignore[arg-type]
-            self._note(item)  # type: ignore[arg-type]
             now = clock()
-            if frame.due(now) or len(self._pending) >= MAX_PENDING_EVENTS:
+            eager = not self._pending and frame.due(now)  # the next item is a leading edge
+            items = self._channel.take(self._timeout(now, eager), eager)
+            now = clock()
+            for item in items:
+                if type(item) is list:
+                    self._pending.extend(item)
+                    self._note(item)
+                    if len(self._pending) >= MAX_PENDING_EVENTS:
+                        self._flush(now)
+                elif isinstance(item, Hold):
+                    self._hold(item)
+                elif isinstance(item, _Failure):
+                    self._flush(clock())
+                    return item.exc
+                else:  # _DONE
+                    self._flush(clock())
+                    return None
+            if self._pending and frame.due(now):
                 self._flush(now)
+            elif (tick := self.sink.next_tick()) is not None and now >= tick:
+                self.sink.tick()
 
     def _hold(self, hold: Hold) -> None:
         """Give the terminal to the source until it releases it (signals still work)."""
@@ -227,16 +222,16 @@ class Pipeline:
                 break
         self.sink.resume()
 
-    def _timeout(self) -> float | None:
-        deadlines = []
-        if self._pending:
-            deadlines.append(self.frame.deadline())
+    def _timeout(self, now: float, eager: bool) -> float | None:
+        """How long the pump may wait: until the next frame (unless it waits eagerly for a
+        leading edge) or the sink's next animation tick, whichever is first."""
+        deadlines = [] if eager else [self.frame.deadline()]
         tick = self.sink.next_tick()
         if tick is not None:
             deadlines.append(tick)
         if not deadlines:
             return None
-        return max(0.0, min(deadlines) - self._clock())
+        return max(0.0, min(deadlines) - now)
 
     def _flush(self, now: float) -> None:
         """Write one frame: every pending event, to the taps first, then the sink."""
@@ -280,14 +275,14 @@ class Pipeline:
         `grace` seconds have passed."""
         deadline = self._clock() + grace
         while True:
-            try:
-                item = self._queue.get(timeout=max(0.0, deadline - self._clock()))
-            except queue.Empty:
+            items = self._channel.take(max(0.0, deadline - self._clock()))
+            if not items:
                 return
-            if not isinstance(item, list):
-                return
-            self._pending.extend(item)
-            self._note(item)
+            for item in items:
+                if type(item) is not list:
+                    return
+                self._pending.extend(item)
+                self._note(item)
 
     def _finish(self, closing: list[Event], sinks: Sequence[Sink]) -> None:
         """Write what is pending plus the closing events to `sinks`, then close them."""

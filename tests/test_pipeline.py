@@ -92,10 +92,11 @@ def test_frame_clock_adapts_to_slow_frames_within_bounds():
 
 
 def test_first_batch_is_written_at_once_and_pending_text_on_the_trailing_edge():
-    stall = threading.Event()
+    first_written, stall = threading.Event(), threading.Event()
     source = ScriptedSource(
         [
             [events.start(0, "test"), events.text(0, "first")],
+            first_written,  # the source goes on only once "first" is on the sink
             [events.text(0, "second")],
             [events.text(0, "third")],
             stall,  # the source goes quiet: nothing else arrives
@@ -106,6 +107,8 @@ def test_first_batch_is_written_at_once_and_pending_text_on_the_trailing_edge():
     pipeline = Pipeline(source, sink, stderr=io.StringIO())
     runner = threading.Thread(target=pipeline.run)
     runner.start()
+    sink.wait_for(lambda evs: texts(evs) == ["first"])  # leading edge: written at once
+    first_written.set()
     # The trailing edge writes "second" and "third" although the source is stalled.
     sink.wait_for(lambda evs: texts(evs) == ["first", "second", "third"])
     assert sink.frames[0][-1]["text"] == "first"  # leading edge: alone in the first frame
