@@ -50,10 +50,11 @@ def terminal_env(home: Path) -> dict[str, str]:
     return env
 
 
-def start(server: FakeServer, home: Path, **options) -> PtyTerminal:
+def start(server: FakeServer, home: Path, extra: tuple[str, ...] = (), **options) -> PtyTerminal:
     """The chat in a pty; its current directory is an empty one (`python -m streamcli`
     must not find the config directory's `streamcli` folder as a package)."""
     args = ["chat", "deploy it", "-m", "m", "--base-url", server.url + "/v1", "--tool", "deploy"]
+    args += extra
     cwd = home / "work"
     cwd.mkdir(exist_ok=True)
     return PtyTerminal(args, env=terminal_env(home), cwd=str(cwd), columns=100, **options)
@@ -72,19 +73,27 @@ def test_yes_on_the_terminal_runs_the_tool(server, tmp_path):
     marker = tmp_path / "deployed"
     setup_tool(tmp_path, marker)
     script(server)
-    with start(server, tmp_path) as term:
+    with start(server, tmp_path, extra=("--stats",)) as term:  # a live status line
         term.wait_for_text(QUESTION)
+        raw = bytes(term.raw)
+        status = "first token"  # the --stats line, drawn before the question
+        assert raw.index(status.encode()) < raw.index(QUESTION.encode())
         screen = term.lines()
         at = max(i for i, row in enumerate(screen) if QUESTION in row)
         assert screen[at].startswith(QUESTION)  # the question is the last thing shown
         assert not any(row.strip() for row in screen[at + 1 :])
         assert not any(row[:1] in FRAMES for row in screen if row)  # no spinner left around
+        assert not any(status in row for row in screen)  # the live region is cleared
         text = term.text()
         assert "Deploying now." in text  # what streamed before stays above the question
         assert "the model asks to run the tool deploy" in text
         assert '"to":"prod\\u202e"' in text  # sanitized: the override is visible, inert
         assert not marker.exists()
         term.write(b"y\r")
+        term.wait_for(  # the live region is back under the answer
+            lambda t: any(status in row for row in t.lines()[at + 1 :]),
+            what="the status line again",
+        )
         term.wait_for_text("All done.")
         assert term.wait_exit() == 0
         text = term.text()
