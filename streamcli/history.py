@@ -24,7 +24,7 @@ import contextlib
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,7 +134,7 @@ class History:
             raise HistoryError(f"cannot open the history {path}: {_reason(exc)}") from None
         history = cls(connection, path)
         try:
-            history._prepare()
+            _when_unlocked(history._prepare)
         except sqlite3.Error as exc:
             connection.close()
             raise HistoryError(f"cannot use the history {path}: {_reason(exc)}") from None
@@ -296,6 +296,25 @@ class History:
                 "(SELECT conversation FROM exchanges WHERE id = ?)",
                 (fields["finished"], exchange),
             )
+
+
+def _when_unlocked(action: Callable[[], None], wait: float = BUSY_TIMEOUT) -> None:
+    """Run `action`, again while the database is locked, for up to `wait` seconds.
+
+    Switching a new database to write-ahead logging does not wait for other processes
+    the way a write transaction does: it fails at once while another one holds a lock.
+    """
+    deadline = time.monotonic() + wait
+    pause = 0.002
+    while True:
+        try:
+            return action()
+        except sqlite3.OperationalError as exc:
+            locked = "locked" in str(exc) or "busy" in str(exc)
+            if not locked or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def _marked_interrupted(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
