@@ -209,12 +209,6 @@ class Anthropic(Provider):
             "GET", f"{self.base_url}/v1/models?limit=1000", self.headers("application/json")
         )
 
-    def model_names(self, body: Any) -> list[str]:
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, list):
-            return []
-        return [m["id"] for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)]
-
     def decoder(self) -> Decoder:
         return AnthropicDecoder()
 

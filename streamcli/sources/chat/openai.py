@@ -185,12 +185,6 @@ class OpenAI(Provider):
     def models_call(self) -> Call:
         return Call("GET", f"{self.base_url}/models", self.headers("application/json"))
 
-    def model_names(self, body: Any) -> list[str]:
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, list):
-            return []
-        return [m["id"] for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)]
-
     def decoder(self) -> Decoder:
         return OpenAIDecoder()
 

@@ -134,7 +134,12 @@ class Provider:
         raise NotImplementedError
 
     def model_names(self, body: Any) -> list[str]:
-        raise NotImplementedError
+        """The model ids in a model listing; this is the `{"data": [{"id": ...}]}` shape
+        OpenAI and Anthropic share."""
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            return []
+        return [m["id"] for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)]
 
     def decoder(self) -> Decoder:
         raise NotImplementedError
