@@ -346,41 +346,36 @@ class Pipeline:
 
 
 @contextlib.contextmanager
-def _stop_signals() -> Iterator[None]:
-    """SIGTERM and SIGHUP raise `Stopped` in the main thread, so cleanup runs."""
+def _signal_handlers(handler: Callable[[int, object], None], *signums: int) -> Iterator[None]:
+    """Handle `signums` with `handler` inside the block (main thread only)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    statuses = {signal.SIGTERM: errors.TERMINATED, signal.SIGHUP: 128 + signal.SIGHUP}
-
-    def handler(signum: int, frame: object) -> None:
-        raise Stopped(statuses[signum])
-
-    previous = {signum: signal.signal(signum, handler) for signum in statuses}
-    try:
-        yield
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
-
-
-@contextlib.contextmanager
-def _exit_on_second_signal(status: int) -> Iterator[None]:
-    """While cleaning up after a signal, a second one exits at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    signums = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-    def handler(signum: int, frame: object) -> None:
-        os._exit(status)
-
     previous = {signum: signal.signal(signum, handler) for signum in signums}
     try:
         yield
     finally:
         for signum, old in previous.items():
             signal.signal(signum, old)
+
+
+def _stop_signals() -> contextlib.AbstractContextManager[None]:
+    """SIGTERM and SIGHUP raise `Stopped` in the main thread, so cleanup runs."""
+    statuses = {signal.SIGTERM: errors.TERMINATED, signal.SIGHUP: 128 + signal.SIGHUP}
+
+    def stop(signum: int, frame: object) -> None:
+        raise Stopped(statuses[signum])
+
+    return _signal_handlers(stop, *statuses)
+
+
+def _exit_on_second_signal(status: int) -> contextlib.AbstractContextManager[None]:
+    """While cleaning up after a signal, a second one exits at once."""
+
+    def leave(signum: int, frame: object) -> None:
+        os._exit(status)
+
+    return _signal_handlers(leave, signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @contextlib.contextmanager
