@@ -3,9 +3,9 @@
     .venv/bin/python benchmarks/chat_tools_history.py [--runs 20]
 
 1. History: a whole `streamcli chat "hi" --json` process against a local fake server,
-   with the history on (the default: a SQLite write as the stream starts and one as it
-   ends, in a thread of their own) and with `--no-history`, runs interleaved; the median
-   wall time of each, and the time to the first byte of the answer on stdout.
+   with the history on (the default: the database opened, and written as the stream
+   starts and as it ends, in a thread of its own) and with `--no-history`, runs
+   interleaved; the median wall time of each, and the time to the first byte of output.
 2. A round of tool calls: from the server's last byte of the reply that asks for a tool to
    the arrival of the request that carries the result (checking the call, running it,
    building the next request), for a built-in tool (`time`) and a user tool (`true`, a

@@ -55,7 +55,7 @@ def open_chat_command(
                 "--tool: the local model cannot call tools; use ollama, openai or anthropic"
             )
     conversation = open_conversation(
-        flags.continue_last, flags.conversation, flags.no_history, env.environ, env.stderr
+        flags.continue_last, flags.conversation, flags.no_history, env.environ
     )
     if flags.system is None and conversation.system is not None:
         settings = dataclasses.replace(settings, system=conversation.system)

@@ -2,37 +2,40 @@
 
 `--continue` picks the conversation used most recently, `--conversation ID` a given one;
 their earlier messages (see `History.earlier`) go before the new prompt, and their last
-system prompt is kept unless `--system` says otherwise. Without either, the chat starts a
-new conversation. `--no-history` stores nothing (it may still continue one). A history
-that cannot be opened is a warning for a new conversation and an error for a continued one.
+system prompt is kept unless `--system` says otherwise: the history is read before the
+stream starts, and a history that cannot be read is an error. Without either, the chat
+starts a new conversation, and the history is not even opened before the stream starts:
+the recorder opens it in its own thread while the request is under way (a history that
+cannot be opened is then a warning at the end). `--no-history` stores nothing (it may
+still continue a conversation).
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from streamcli.errors import BadInput
-from streamcli.history import History, HistoryError, history_path
-from streamcli.sanitize import sanitize
 from streamcli.sources.chat.recorder import HistoryRecorder
 from streamcli.sources.chat.request import Message
+
+if TYPE_CHECKING:
+    from streamcli.history import History
 
 
 @dataclass
 class Conversation:
-    history: History | None  # None: this exchange is not stored
+    opener: Callable[[], History] | None  # None: this exchange is not stored
     id: int | None  # None: a new conversation
     earlier: list[Message] = field(default_factory=list)
     system: str | None = None  # the conversation's last system prompt
 
     def recorder(self, prompt: str, system: str | None, stderr: TextIO) -> HistoryRecorder | None:
         """The tap that stores this exchange, or None with `--no-history`."""
-        if self.history is None:
+        if self.opener is None:
             return None
-        return HistoryRecorder(self.history, self.id, prompt=prompt, system=system, stderr=stderr)
+        return HistoryRecorder(self.opener, self.id, prompt=prompt, system=system, stderr=stderr)
 
 
 def open_conversation(
@@ -40,24 +43,21 @@ def open_conversation(
     conversation: int | None,
     no_history: bool,
     environ: Mapping[str, str],
-    stderr: TextIO,
 ) -> Conversation:
-    continued = continue_last or conversation is not None
     if continue_last and conversation is not None:
         raise BadInput("--continue and --conversation: give one of them")
-    if no_history and not continued:
-        return Conversation(None, None)
-    try:
-        history = History.open(history_path(environ))
-    except HistoryError as exc:
-        if continued:
-            raise
-        stderr.write(f"streamcli: warning: {sanitize(exc.message)}; this chat is not saved\n")
-        stderr.flush()
-        return Conversation(None, None)
+    if not continue_last and conversation is None:
+        if no_history:
+            return Conversation(None, None)
+        return Conversation(lambda: _open(environ), None)
+    import sqlite3
+
+    from streamcli.history import HistoryError
+
+    history = _open(environ)
     try:
         chosen = _choose(history, continue_last, conversation)
-        earlier, system = history.earlier(chosen) if chosen is not None else ([], None)
+        earlier, system = history.earlier(chosen)
     except sqlite3.Error as exc:
         history.close()
         raise HistoryError(f"cannot read the history {history.path}: {exc}") from None
@@ -67,10 +67,16 @@ def open_conversation(
     if no_history:
         history.close()
         return Conversation(None, chosen, earlier, system)
-    return Conversation(history, chosen, earlier, system)
+    return Conversation(lambda: history, chosen, earlier, system)
 
 
-def _choose(history: History, continue_last: bool, conversation: int | None) -> int | None:
+def _open(environ: Mapping[str, str]) -> History:
+    from streamcli.history import History, history_path
+
+    return History.open(history_path(environ))
+
+
+def _choose(history: History, continue_last: bool, conversation: int | None) -> int:
     if continue_last:
         latest = history.latest()
         if latest is None:
@@ -78,7 +84,8 @@ def _choose(history: History, continue_last: bool, conversation: int | None) -> 
                 "--continue: there is no conversation to continue (the history is empty)"
             )
         return latest
-    if conversation is not None and not history.exists(conversation):
+    assert conversation is not None
+    if not history.exists(conversation):
         raise BadInput(
             f"--conversation: there is no conversation {conversation} "
             "(`streamcli history` lists them)"

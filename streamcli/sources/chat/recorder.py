@@ -6,41 +6,46 @@ usage and the timings. The pipeline ends every stream with an `end` event — al
 error, Ctrl-C or SIGTERM — so an exchange is marked failed (no assistant message kept)
 or interrupted (kept, marked) as it happened.
 
-The writes happen in a thread of their own: another process's write transaction may
-make one wait, and that must never hold back the answer on the screen. `close` waits for
-them (after the display is gone). The history is a record, not the stream: when it
-cannot be written, the chat goes on and one line on stderr says so at the end.
+The database is opened and written in a thread of their own, from the `start` event
+on (while the model is being asked): opening it and another process's write
+transaction may take a while, and that must never hold back the answer on the screen.
+`close` waits for the writes (after the display is gone). The history is a record, not
+the stream: when it cannot be opened or written, the chat goes on and one line on stderr
+says so at the end.
 """
 
 from __future__ import annotations
 
 import queue
-import sqlite3
 import threading
 from collections.abc import Callable
 from functools import partial
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+from streamcli.errors import StreamcliError
 from streamcli.events import Event
-from streamcli.history import BUSY_TIMEOUT, History
 from streamcli.sanitize import sanitize
 from streamcli.sinks.base import Sink
 from streamcli.sources.chat.transcript import Transcript
 
-CLOSE_WAIT = BUSY_TIMEOUT + 5  # seconds `close` waits for the last write
+if TYPE_CHECKING:
+    from streamcli.history import History
+
+CLOSE_WAIT = 20.0  # seconds `close` waits for the last write (a busy database waits 15)
 
 
 class HistoryRecorder(Sink):
     def __init__(
         self,
-        history: History,
+        opener: Callable[[], History],
         conversation: int | None,
         *,
         prompt: str,
         system: str | None,
         stderr: TextIO,
     ) -> None:
-        self.history = history
+        self._opener = opener
+        self.history: History | None = None
         self.conversation = conversation
         self.exchange: int | None = None
         self._prompt = prompt
@@ -103,13 +108,12 @@ class HistoryRecorder(Sink):
         self._jobs.put(None)
         self._writer.join(CLOSE_WAIT)
         if self._writer.is_alive():
-            self._problem = f"the database stayed busy for {CLOSE_WAIT:g} s"
-        else:
+            self._problem = f"the history database stayed busy for {CLOSE_WAIT:g} s"
+        elif self.history is not None:
             self.history.close()
         if self._problem:
             self._stderr.write(
-                "streamcli: warning: this exchange was not saved in the history "
-                f"{sanitize(str(self.history.path))}: {sanitize(self._problem)}\n"
+                f"streamcli: warning: this exchange was not saved: {sanitize(self._problem)}\n"
             )
             self._stderr.flush()
 
@@ -120,10 +124,15 @@ class HistoryRecorder(Sink):
             if self._problem is None:
                 try:
                     job()
-                except sqlite3.Error as exc:
-                    self._problem = str(exc)
+                except StreamcliError as exc:  # the history cannot be opened
+                    self._problem = exc.message
+                except Exception as exc:  # sqlite3.Error, OSError: a record, not the stream
+                    where = self.history.path if self.history is not None else "the history"
+                    self._problem = f"cannot write {where}: {exc}"
 
     def _begin(self, provider: Any, model: Any) -> None:
+        if self.history is None:
+            self.history = self._opener()
         self.conversation, self.exchange = self.history.begin(
             self.conversation,
             prompt=self._prompt,
@@ -133,5 +142,5 @@ class HistoryRecorder(Sink):
         )
 
     def _finish(self, fields: dict[str, Any]) -> None:
-        if self.exchange is not None:
+        if self.history is not None and self.exchange is not None:
             self.history.finish(self.exchange, **fields)
