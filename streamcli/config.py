@@ -18,7 +18,6 @@ that names the file and the key (exit status 2), so a typo never goes unnoticed.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from streamcli.errors import BadInput
+from streamcli.paths import config_dir
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -71,28 +71,35 @@ class Config:
 
 
 def config_path(environ: Mapping[str, str]) -> Path:
-    base = environ.get("XDG_CONFIG_HOME") or ""
-    if not os.path.isabs(base):  # the XDG spec: relative paths are ignored
-        home = environ.get("HOME") or str(Path.home())
-        base = os.path.join(home, ".config")
-    return Path(base) / "streamcli" / "config.toml"
+    return config_dir(environ) / "config.toml"
+
+
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """The TOML file at `path` (`what` names it in messages, e.g. "config file").
+
+    A missing file raises `FileNotFoundError`; any other problem is `BadInput` (exit 2).
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise BadInput(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadInput(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"{path}: not valid TOML ({exc})") from None
 
 
 def load_config(environ: Mapping[str, str]) -> Config:
     """Read and check the configuration file; an empty `Config` when there is none."""
     path = config_path(environ)
     try:
-        data = path.read_bytes()
+        values = read_toml(path, "config file")
     except FileNotFoundError:
         return Config()
-    except OSError as exc:
-        raise BadInput(f"cannot read the config file {path}: {exc.strerror or exc}") from None
-    try:
-        values = tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise BadInput(f"{path}: not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"{path}: not valid TOML ({exc})") from None
     _check(path, values)
     return Config(path, values)
 

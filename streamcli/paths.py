@@ -1,0 +1,32 @@
+"""Where streamcli keeps its files: its directories under the XDG base directories."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+
+def xdg_dir(environ: Mapping[str, str], variable: str, default: str) -> Path:
+    """`$variable/streamcli`, or `~/default/streamcli` when the variable is unset or
+    relative (the XDG spec says relative paths are ignored)."""
+    base = environ.get(variable) or ""
+    if not os.path.isabs(base):
+        home = environ.get("HOME") or str(Path.home())
+        base = os.path.join(home, default)
+    return Path(base) / "streamcli"
+
+
+def config_dir(environ: Mapping[str, str]) -> Path:
+    """config.toml, tools.toml: `$XDG_CONFIG_HOME/streamcli` (`~/.config/streamcli`)."""
+    return xdg_dir(environ, "XDG_CONFIG_HOME", ".config")
+
+
+def data_dir(environ: Mapping[str, str]) -> Path:
+    """history.db: `$XDG_DATA_HOME/streamcli` (`~/.local/share/streamcli`)."""
+    return xdg_dir(environ, "XDG_DATA_HOME", os.path.join(".local", "share"))
+
+
+def cache_dir(environ: Mapping[str, str]) -> Path:
+    """The assembled bundled model: `$XDG_CACHE_HOME/streamcli` (`~/.cache/streamcli`)."""
+    return xdg_dir(environ, "XDG_CACHE_HOME", ".cache")
