@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import errno
 import os
+import time
 from collections.abc import Callable, Iterator
 
 from streamcli import events
@@ -126,8 +127,9 @@ class Follower:
                 yield self._line_events(held, self.label)
 
     def finish(self) -> Iterator[list[Event]]:
-        """The end: show unfinished lines and close everything."""
+        """The end: read what was written last, show unfinished lines, close everything."""
         for opened in self._open_files():
+            yield from self._read(opened, time.monotonic())
             yield from self._flush(opened)
             opened.close()
         self.rotated.clear()
