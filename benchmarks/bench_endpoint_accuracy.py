@@ -29,9 +29,9 @@ import orjson
 
 from streamcli.bench.endpoint_mode import LoadOptions, run_endpoint, summarize
 from streamcli.bench.measure import RequestRecord
-from streamcli.bench.stats import summarize as stats
-from streamcli.sources.chat.openai import OpenAI
-from streamcli.sources.chat.reply import open_reply
+from streamcli.bench.percentiles import summarize as stats
+from streamcli.sources.chat.protocols.openai import OpenAI
+from streamcli.sources.chat.protocols.reply import open_reply
 from streamcli.sources.chat.request import ChatRequest
 
 SERVER = Path(__file__).with_name("scheduled_sse_server.py")

@@ -128,7 +128,7 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     env["XDG_DATA_HOME"] = tempfile.mkdtemp()  # no benchmark chats in the user's history
     if options.model is None:
-        from streamcli.sources.chat.bundled import bundled_model
+        from streamcli.sources.chat.local.bundled import bundled_model
 
         options.model = bundled_model(os.environ, io.StringIO())
     server, url, server_start = start_server(options.model)

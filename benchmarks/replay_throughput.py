@@ -25,7 +25,7 @@ from pathlib import Path
 from streamcli import events
 from streamcli.pipeline import Pipeline
 from streamcli.sinks.text import TextSink
-from streamcli.sources.replay import ReplayOptions, open_replay
+from streamcli.sources.replay.source import ReplayOptions, open_replay
 
 GNU_TIME = "/usr/bin/time"
 WORDS = ["Hello", " world", ", ", "the", " quick", " brown", "é", "日本", " 🦀", "\n", "`x`"]

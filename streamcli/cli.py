@@ -360,7 +360,7 @@ def replay(
     from streamcli.errors import StreamcliError
     from streamcli.run import FailedSource, run_stream
     from streamcli.sinks import OutputOptions
-    from streamcli.sources.replay import ReplayOptions, open_replay
+    from streamcli.sources.replay.source import ReplayOptions, open_replay
 
     env = Environment.from_process()
     options = ReplayOptions(speed, idle_limit, lenient, format.value, chunk_size, delay)
@@ -576,7 +576,7 @@ def bench(
     json_output: JsonOption = False,
 ) -> NoReturn:
     """Measure chunk throughput: of streamcli's pipeline, or of a live LLM endpoint."""
-    from streamcli.bench.command import BenchFlags, run_bench
+    from streamcli.bench.runner import BenchFlags, run_bench
     from streamcli.env import Environment
 
     flags = BenchFlags(
@@ -624,7 +624,7 @@ def history(
 ) -> NoReturn:
     """List, show, export or delete the saved chat conversations."""
     from streamcli.env import Environment
-    from streamcli.history_view import HistoryRequest, run_history
+    from streamcli.history.view import HistoryRequest, run_history
 
     request = HistoryRequest(conversation, json_output, limit, delete)
     raise typer.Exit(run_history(request, Environment.from_process()))

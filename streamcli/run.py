@@ -50,7 +50,7 @@ def run_stream(
 
         taps.append(JsonlSink(recording))
     if options.stats:
-        from streamcli.stats import StatsTap
+        from streamcli.sinks.stats import StatsTap
 
         taps.append(StatsTap(env.stderr))
     try:

@@ -30,7 +30,7 @@ import orjson
 from streamcli import errors
 from streamcli.bench.load import closed_loop, open_loop, poisson_offsets
 from streamcli.bench.measure import RequestFailed, RequestRecord, StreamMeter
-from streamcli.bench.stats import summary_dict
+from streamcli.bench.percentiles import summary_dict
 from streamcli.bench.transport import Pool, ResponseHandler, TransportError
 from streamcli.errors import BadInput
 from streamcli.sources.chat.provider import Call, Provider

@@ -16,8 +16,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from streamcli.bench.percentiles import summary_dict
 from streamcli.bench.pipeline_mode import SinkRun
-from streamcli.bench.stats import summary_dict
 from streamcli.env import Environment
 from streamcli.sanitize import sanitize
 

@@ -26,12 +26,12 @@ from typing import BinaryIO, NamedTuple
 from rich.text import Text
 
 from streamcli.events import Event
-from streamcli.logline import LineFormatter
 from streamcli.sanitize import Sanitizer, sanitize
 from streamcli.sinks import event_rows, spinner
 from streamcli.sinks.ansi_lines import BLANK, PLAIN, Line, Renderer, raw_line
 from streamcli.sinks.base import Output, Sink
 from streamcli.sinks.live_region import LiveRegion
+from streamcli.sinks.logline import LineFormatter
 from streamcli.sinks.markdown_blocks import (
     Block,
     BlockSplitter,
@@ -39,7 +39,7 @@ from streamcli.sinks.markdown_blocks import (
     line_offset,
     top_level_groups,
 )
-from streamcli.stats import StreamStats
+from streamcli.sinks.stats import StreamStats
 
 CURSOR_GLYPH = "▋"
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from streamcli import events
 from streamcli.events import Event
 from streamcli.pipeline import Hold
-from streamcli.sources.chat.toolcalls import ToolCall
 from streamcli.tools.approval import DENIED, Terminal, question
+from streamcli.tools.call import ToolCall
 from streamcli.tools.process import Outcome
 from streamcli.tools.spec import Tool
 from streamcli.tools.toolbox import Toolbox

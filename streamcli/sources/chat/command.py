@@ -8,9 +8,9 @@ import dataclasses
 from streamcli.config import load_config
 from streamcli.env import Environment
 from streamcli.errors import BadInput
+from streamcli.history.conversation import open_conversation
 from streamcli.pipeline import Source
 from streamcli.sinks.base import Sink
-from streamcli.sources.chat.conversation import open_conversation
 from streamcli.sources.chat.fallback import choose_local
 from streamcli.sources.chat.request import flatten_tools, join_prompt
 from streamcli.sources.chat.settings import ChatFlags, chat_request, open_chat, resolve
@@ -62,7 +62,7 @@ def open_chat_command(
     if toolbox is None:  # tools need a server: no fallback to the local model
         settings = choose_local(settings, flags, env.environ, config, env.stderr)
     if settings.provider.name == "local":
-        from streamcli.sources.chat.local import open_local
+        from streamcli.sources.chat.local.source import open_local
 
         request = chat_request(settings, prompt, flatten_tools(conversation.earlier))
         source: Source = open_local(request, environ=env.environ, stderr=env.stderr)

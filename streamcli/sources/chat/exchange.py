@@ -13,7 +13,7 @@ import contextlib
 import threading
 from typing import TYPE_CHECKING
 
-from streamcli.sources.chat.http import Http
+from streamcli.sources.chat.protocols.http import Http
 from streamcli.sources.chat.provider import Call
 
 if TYPE_CHECKING:

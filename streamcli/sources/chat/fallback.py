@@ -37,11 +37,11 @@ def choose_local(
     model = settings.model
     if model and not Path(model).expanduser().is_file():
         return settings  # an Ollama model's name
-    from streamcli.sources.chat.local_model import installed
+    from streamcli.sources.chat.local.model import installed
 
     if not installed(bundled=model is None) or reachable(provider.base_url):
         return settings
-    from streamcli.sources.chat.local import LocalProvider
+    from streamcli.sources.chat.local.source import LocalProvider
 
     stderr.write(
         f"streamcli: no API key is set and Ollama is not reachable at {provider.base_url}: "

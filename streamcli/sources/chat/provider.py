@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 
 from streamcli import events
 from streamcli.events import Event
+from streamcli.sources.chat.protocols.toolcalls import ToolCallParts
 from streamcli.sources.chat.request import ChatRequest
-from streamcli.sources.chat.toolcalls import ToolCallParts
 
 PROVIDERS = ("ollama", "openai", "anthropic", "local")
 
@@ -149,7 +149,8 @@ def provider_class(name: str) -> type[Provider]:
     """The provider named `name` (its module is imported only now)."""
     if name not in PROVIDERS:
         raise KeyError(name)
-    module = importlib.import_module(f"streamcli.sources.chat.{name}")
+    module_name = "local.source" if name == "local" else f"protocols.{name}"
+    module = importlib.import_module(f"streamcli.sources.chat.{module_name}")
     return module.PROVIDER
 
 

@@ -27,14 +27,14 @@ from streamcli.pipeline import Source
 from streamcli.sources.chat import failures, retry
 from streamcli.sources.chat.exchange import Exchange
 from streamcli.sources.chat.failures import ChatError
-from streamcli.sources.chat.http import Http
+from streamcli.sources.chat.protocols.http import Http
+from streamcli.sources.chat.protocols.reply import Malformed, open_reply
+from streamcli.sources.chat.protocols.transcript import Transcript
 from streamcli.sources.chat.provider import Call, Decoder, Provider, ServerReported, server_message
 from streamcli.sources.chat.redact import Redactor, fingerprint
-from streamcli.sources.chat.reply import Malformed, open_reply
 from streamcli.sources.chat.request import ChatRequest
-from streamcli.sources.chat.toolcalls import ToolCall
-from streamcli.sources.chat.transcript import Transcript
 from streamcli.sources.chat.watchdog import Watchdog
+from streamcli.tools.call import ToolCall
 
 if TYPE_CHECKING:
     import httpx

@@ -16,8 +16,8 @@ from streamcli.events import Event, StreamClock
 from streamcli.pipeline import Source
 from streamcli.sources.tail.follower import Follower
 from streamcli.sources.tail.line_events import LineEvents
+from streamcli.sources.tail.pidwatch import ProcessWatch
 from streamcli.sources.tail.position import StartAt
-from streamcli.sources.tail.process import ProcessWatch
 from streamcli.sources.tail.stream import StreamInput
 from streamcli.sources.tail.wakeup import POLL_INTERVAL, FileWatch, Waker, choose_waker
 

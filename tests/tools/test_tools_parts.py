@@ -17,9 +17,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from streamcli.errors import BadInput
-from streamcli.sources.chat import anthropic, ollama, openai
+from streamcli.sources.chat.protocols import anthropic, ollama, openai
+from streamcli.sources.chat.protocols.transcript import Transcript
 from streamcli.sources.chat.request import ChatRequest, flatten_tools
-from streamcli.sources.chat.transcript import Transcript
 from streamcli.tools import approval, builtin, schema
 from streamcli.tools.output import HeadTail, cap
 from streamcli.tools.process import run_command, scrubbed

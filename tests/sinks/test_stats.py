@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import run_cli, write_jsonl
 
 from streamcli import events
-from streamcli.stats import StreamStats
+from streamcli.sinks.stats import StreamStats
 
 
 def test_server_counts_win_over_chunks():

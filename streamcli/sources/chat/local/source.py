@@ -30,9 +30,9 @@ from streamcli import events
 from streamcli.errors import BadInput
 from streamcli.events import Event
 from streamcli.pipeline import Source
-from streamcli.sources.chat import local_model
-from streamcli.sources.chat.bundled import bundled_model
-from streamcli.sources.chat.local_model import LocalFailure, StopScanner
+from streamcli.sources.chat.local import model as local_model
+from streamcli.sources.chat.local.bundled import bundled_model
+from streamcli.sources.chat.local.model import LocalFailure, StopScanner
 from streamcli.sources.chat.provider import Provider
 from streamcli.sources.chat.request import ChatRequest
 

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from streamcli.events import Event
-from streamcli.sources.chat.openai import function_tools
+from streamcli.sources.chat.protocols.openai import function_tools
 from streamcli.sources.chat.provider import Call, Decoder, Provider, ServerReported
 from streamcli.sources.chat.request import ChatRequest, Message, tool_result_text
 
@@ -96,7 +96,7 @@ class Ollama(Provider):
     @property
     def connect_hint(self) -> str:  # type: ignore[override]
         """What to check; and the model that needs no server (installed or not)."""
-        from streamcli.sources.chat.local_model import installed
+        from streamcli.sources.chat.local.model import installed
 
         local = (
             "or use --provider local (a model in-process)"

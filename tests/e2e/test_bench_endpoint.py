@@ -427,7 +427,7 @@ def test_kernel_timestamps_are_arrival_times_even_when_the_client_is_busy():
 def test_reads_timed_by_the_event_loop_give_the_same_figures(server):
     """The path TLS and other systems take (here forced over plain HTTP)."""
     from streamcli.bench.endpoint_mode import LoadOptions, run_endpoint, summarize
-    from streamcli.sources.chat.openai import OpenAI
+    from streamcli.sources.chat.protocols.openai import OpenAI
     from streamcli.sources.chat.request import ChatRequest
 
     server.route(oa.PATH, openai_reply(pieces=4, ttft=0.05, gap=0.01), method="POST")

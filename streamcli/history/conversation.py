@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
 from streamcli.errors import BadInput
-from streamcli.sources.chat.recorder import HistoryRecorder
+from streamcli.history.recorder import HistoryRecorder
 from streamcli.sources.chat.request import Message
 
 if TYPE_CHECKING:
-    from streamcli.history import History
+    from streamcli.history.store import History
 
 
 @dataclass
@@ -52,7 +52,7 @@ def open_conversation(
         return Conversation(lambda: _open(environ), None)
     import sqlite3
 
-    from streamcli.history import HistoryError
+    from streamcli.history.store import HistoryError
 
     history = _open(environ)
     try:
@@ -71,7 +71,7 @@ def open_conversation(
 
 
 def _open(environ: Mapping[str, str]) -> History:
-    from streamcli.history import History, history_path
+    from streamcli.history.store import History, history_path
 
     return History.open(history_path(environ))
 

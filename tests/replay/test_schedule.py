@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from streamcli import events
-from streamcli.sources.schedule import FRAME_SLACK, Schedule, timed_batches
+from streamcli.sources.replay.schedule import FRAME_SLACK, Schedule, timed_batches
 
 
 class FakeClock:

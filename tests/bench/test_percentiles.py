@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from streamcli.bench.endpoint_mode import Slo, summarize
 from streamcli.bench.load import poisson_offsets
 from streamcli.bench.measure import RequestRecord
-from streamcli.bench.stats import percentile
-from streamcli.bench.stats import summarize as describe
+from streamcli.bench.percentiles import percentile
+from streamcli.bench.percentiles import summarize as describe
 from streamcli.bench.synthetic import ChunkSizes, SyntheticConfig, SyntheticSource
 from streamcli.errors import BadInput
 

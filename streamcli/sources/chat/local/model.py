@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from streamcli.errors import BadInput, StreamcliError
-from streamcli.sources.chat.bundled import INSTALL_HINT, PACKAGE, LocalUnavailable
+from streamcli.sources.chat.local.bundled import INSTALL_HINT, PACKAGE, LocalUnavailable
 from streamcli.sources.chat.request import Message
 
 CONTEXT_TOKENS = 8192  # the context allocated for a conversation (prompt + answer)

@@ -10,11 +10,11 @@ from typing import BinaryIO, Literal
 from streamcli.errors import BadInput
 from streamcli.events import Event
 from streamcli.pipeline import Source
-from streamcli.sources import asciicast
-from streamcli.sources.lines import LineReader
-from streamcli.sources.plaintext import read_plaintext
-from streamcli.sources.recording import LineProblems, read_recording
-from streamcli.sources.schedule import Schedule, timed_batches
+from streamcli.sources.replay import asciicast
+from streamcli.sources.replay.lines import LineReader
+from streamcli.sources.replay.plaintext import read_plaintext
+from streamcli.sources.replay.recording import LineProblems, read_recording
+from streamcli.sources.replay.schedule import Schedule, timed_batches
 
 Format = Literal["auto", "events", "asciicast", "text"]
 

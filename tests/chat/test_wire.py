@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streamcli.sources.chat.wire import LineSplitter, SSEEvent, SSEParser, WireError
+from streamcli.sources.chat.protocols.wire import LineSplitter, SSEEvent, SSEParser, WireError
 
 
 def parse(*chunks: bytes) -> list[tuple[str, str]]:

@@ -26,10 +26,10 @@ from streamcli.errors import StreamcliError
 from streamcli.events import Event
 from streamcli.sanitize import sanitize
 from streamcli.sinks.base import Sink
-from streamcli.sources.chat.transcript import Transcript
+from streamcli.sources.chat.protocols.transcript import Transcript
 
 if TYPE_CHECKING:
-    from streamcli.history import History
+    from streamcli.history.store import History
 
 CLOSE_WAIT = 20.0  # seconds `close` waits for the last write (a busy database waits 15)
 

@@ -21,7 +21,7 @@ from servers import anthropic as an
 from servers import ollama as ol
 from servers import openai as oa
 
-from streamcli.history import BUSY_TIMEOUT, INTERRUPTED_NOTE, History, HistoryError
+from streamcli.history.store import BUSY_TIMEOUT, INTERRUPTED_NOTE, History, HistoryError
 
 KEY = "sk-test-0123456789abcdef"
 
@@ -114,7 +114,7 @@ def test_a_newer_schema_or_a_broken_file_is_refused_clearly(tmp_path):
 WRITER = """
 import sys
 from pathlib import Path
-from streamcli.history import History
+from streamcli.history.store import History
 history = History.open(Path(sys.argv[1]))
 for i in range(int(sys.argv[2])):
     conversation, exchange = history.begin(None, prompt=f"{sys.argv[3]} {i}", system=None,

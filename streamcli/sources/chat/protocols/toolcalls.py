@@ -8,19 +8,11 @@ fallbacks servers need: a missing index continues the last call unless a new id 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-
-@dataclass
-class ToolCall:
-    id: str
-    name: str
-    arguments: dict[str, Any] = field(default_factory=dict)
-    arguments_text: str = ""  # the raw JSON, while it streams
-    problem: str | None = None  # why the arguments are not a JSON object, if they are not
+from streamcli.tools.call import ToolCall
 
 
 class ToolCallParts:

@@ -28,7 +28,7 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """An XDG_CACHE_HOME holding the assembled bundled model (removed afterwards: 250 MB)."""
     import io
 
-    from streamcli.sources.chat.bundled import bundled_model
+    from streamcli.sources.chat.local.bundled import bundled_model
 
     base = tmp_path_factory.mktemp("cache")
     bundled_model({"XDG_CACHE_HOME": str(base)}, io.StringIO())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from streamcli import events
-from streamcli.logline import LineFormatter, find_level, level_from_value
+from streamcli.sinks.logline import LineFormatter, find_level, level_from_value
 
 
 @pytest.mark.parametrize(

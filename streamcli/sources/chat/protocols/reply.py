@@ -12,8 +12,13 @@ from typing import Any
 import orjson
 
 from streamcli.events import Event
+from streamcli.sources.chat.protocols.wire import (
+    MAX_EVENT_BYTES,
+    LineSplitter,
+    SSEParser,
+    WireError,
+)
 from streamcli.sources.chat.provider import Decoder, ServerReported
-from streamcli.sources.chat.wire import MAX_EVENT_BYTES, LineSplitter, SSEParser, WireError
 
 _loads = orjson.loads
 NDJSON_TYPES = frozenset(

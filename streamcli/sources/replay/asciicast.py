@@ -15,7 +15,7 @@ import orjson
 from streamcli import events
 from streamcli.errors import BadInput
 from streamcli.events import Event
-from streamcli.sources.recording import LineProblems, json_problem
+from streamcli.sources.replay.recording import LineProblems, json_problem
 
 
 def parse_header(line: bytes) -> dict[str, Any] | None:

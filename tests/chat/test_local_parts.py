@@ -13,9 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from streamcli import paths
-from streamcli.sources.chat import bundled
 from streamcli.sources.chat.fallback import reachable
-from streamcli.sources.chat.local_model import TRANSCRIPT_STOPS, StopScanner, transcript
+from streamcli.sources.chat.local import bundled
+from streamcli.sources.chat.local.model import TRANSCRIPT_STOPS, StopScanner, transcript
 
 # -- stop strings ----------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from ptyterm import PtyTerminal
 from streamcli import events
 from streamcli.sinks.spinner import FRAMES
 
-ANSWER = Path(__file__).parent / "recordings" / "answer.jsonl"
+ANSWER = Path(__file__).parent.parent / "recordings" / "answer.jsonl"
 
 SHOW_CURSOR = b"\x1b[?25h"
 HIDE_CURSOR = b"\x1b[?25l"

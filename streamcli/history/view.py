@@ -19,7 +19,7 @@ import orjson
 from streamcli import errors
 from streamcli.env import Environment
 from streamcli.errors import BadInput, StreamcliError
-from streamcli.history import History, Summary, history_path
+from streamcli.history.store import History, Summary, history_path
 from streamcli.sanitize import sanitize
 from streamcli.sinks import spinner
 
