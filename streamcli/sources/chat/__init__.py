@@ -8,10 +8,10 @@ The parts, each in its own module:
   builds the HTTP `Call` for a request and gives a `Decoder` that turns the reply's parsed
   items into events (`text`, `reasoning`) and keeps the end's reason, usage and tool calls
   (`protocols.toolcalls.ToolCallParts`).
-- `source.ChatSource`: the pipeline `Source` that sends a request with `protocols.http.Http` in an
-  `exchange.Exchange` thread, retries (`retry`) before the first token, frames the body
-  (`protocols.reply`, `protocols.wire`), watches for stalls (`watchdog`) and explains failures (`failures`),
-  with keys masked (`redact`).
+- `source.ChatSource`: the pipeline `Source` that sends a request with
+  `protocols.http.Http` in an `exchange.Exchange` thread, retries (`retry`) before the
+  first token, frames the body (`protocols.reply`, `protocols.wire`), watches for stalls
+  (`watchdog`) and explains failures (`failures`), with keys masked (`redact`).
 - `settings`, `keys`, `command`: flags, environment and config file → a ready source.
 - Tools (`streamcli.tools`): when a reply asks for them, `source` runs a round
   (`tools.round`) and sends the results back; `protocols.transcript.Transcript` rebuilds the
