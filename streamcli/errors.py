@@ -1,6 +1,13 @@
-"""Failures streamcli reports to the user, each with its documented exit status."""
+"""Failures streamcli reports to the user, each with its documented exit status, and the
+one line that reports them."""
 
 from __future__ import annotations
+
+import contextlib
+import os
+from typing import TextIO
+
+from streamcli.sanitize import sanitize
 
 OK = 0
 FAILURE = 1
@@ -40,3 +47,23 @@ class BadInput(StreamcliError):
 
     exit_code = USAGE
     kind = "bad_input"
+
+
+def error_line(message: str) -> str:
+    """The line that tells the user what failed: `streamcli: error: …`, sanitized."""
+    return f"streamcli: error: {sanitize(message)}"
+
+
+def report(stderr: TextIO, message: str) -> None:
+    """Write the error line for `message` on `stderr` (the one place that does)."""
+    stderr.write(error_line(message) + "\n")
+    stderr.flush()
+
+
+def silence_stdout() -> None:
+    """The reader of stdout went away (`| head`): point stdout at /dev/null so the
+    interpreter's final flush cannot fail again."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)

@@ -251,8 +251,7 @@ class Pipeline:
         except OSError as exc:
             self.taps.remove(tap)
             if self._stderr is not None:
-                self._stderr.write(f"streamcli: error: cannot write the recording: {exc}\n")
-                self._stderr.flush()
+                errors.report(self._stderr, f"cannot write {tap.label}: {exc.strerror or exc}")
 
     def _note(self, batch: list[Event]) -> None:
         """Keep what the pipeline must know to end the stream itself."""
@@ -317,7 +316,7 @@ class Pipeline:
         """stdout was closed by its reader (`| head`): stop quietly."""
         self._stop.set()
         self.source.close()
-        _silence_stdout()
+        errors.silence_stdout()
         self._received()
         closing = [] if self._ended else [events.end(self._t(), "interrupted")]
         self._finish(closing, self.taps)
@@ -338,10 +337,7 @@ class Pipeline:
         closing = [events.error(t, exc.kind, exc.message, **extra), events.end(t, "error")]
         self._finish(closing, [*self.taps, self.sink])
         if not self.sink.shows_errors and self._stderr is not None:
-            from streamcli.sanitize import sanitize
-
-            self._stderr.write(f"streamcli: error: {sanitize(exc.message)}\n")
-            self._stderr.flush()
+            errors.report(self._stderr, exc.message)
         return exc.exit_code
 
 
@@ -384,12 +380,4 @@ def _reader_may_be_gone() -> Iterator[None]:
     try:
         yield
     except BrokenPipeError:
-        _silence_stdout()
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
-    with contextlib.suppress(OSError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.close(devnull)
+        errors.silence_stdout()

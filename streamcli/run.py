@@ -48,7 +48,7 @@ def run_stream(
             return Pipeline(FailedSource(source.name, error), sink, stderr=env.stderr).run()
         from streamcli.sinks.jsonl import JsonlSink
 
-        taps.append(JsonlSink(recording))
+        taps.append(JsonlSink(recording, label="the recording"))
     if options.stats:
         from streamcli.sinks.stats import StatsTap
 

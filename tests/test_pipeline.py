@@ -154,6 +154,25 @@ def test_taps_get_every_frame_too():
     assert tap.events() == sink.events() and tap.closed
 
 
+class BrokenTap(RecordingSink):
+    """A tap whose disk is full; its label carries a control character."""
+
+    label = "the history \x1b[2J"
+
+    def write(self, batch):
+        raise OSError(28, "No space left on device")
+
+
+def test_a_tap_that_fails_is_named_in_one_sanitized_line_and_the_stream_goes_on():
+    sink, stderr = RecordingSink(), io.StringIO()
+    batches = [[events.start(0, "test")], [events.text(0, "a")], [events.end(0, "stop")]]
+    assert Pipeline(ScriptedSource(batches), sink, [BrokenTap()], stderr=stderr).run() == 0
+    assert texts(sink.events()) == ["a"]
+    assert stderr.getvalue() == (
+        "streamcli: error: cannot write the history \\x1b[2J: No space left on device\n"
+    )
+
+
 def test_times_of_added_events_never_go_backwards():
     failure = errors.StreamcliError("cut")
     source = ScriptedSource([[events.start(0, "test"), events.text(1000.0, "late")], failure])

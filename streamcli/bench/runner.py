@@ -17,7 +17,6 @@ from streamcli import errors, events
 from streamcli.bench.report import json_lines
 from streamcli.env import Environment
 from streamcli.errors import BadInput, StreamcliError
-from streamcli.sanitize import sanitize
 
 DEFAULT_PROMPT = (
     "Write a short story, about 300 words, about a lighthouse keeper who finds a message "
@@ -88,8 +87,7 @@ def _check_mode(flags: BenchFlags) -> None:
 
 def _fail(env: Environment, flags: BenchFlags, exc: StreamcliError) -> None:
     """One line on stderr, and an `error` event on stdout with --json."""
-    env.stderr.write(f"streamcli: error: {sanitize(exc.message)}\n")
-    env.stderr.flush()
+    errors.report(env.stderr, exc.message)
     if flags.json:
         json_lines(env.stdout, [events.error(0.0, exc.kind, exc.message)])
 
@@ -201,8 +199,7 @@ def _endpoint(flags: BenchFlags, env: Environment) -> int:
 
         show_endpoint(env, summary, header, run.records)
     if failure is not None:
-        env.stderr.write(f"streamcli: error: {sanitize(failure.message)}\n")
-        env.stderr.flush()
+        errors.report(env.stderr, failure.message)
     if run.status != errors.OK:
         return run.status
     return errors.FAILURE if failure is not None else errors.OK

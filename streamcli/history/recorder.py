@@ -35,6 +35,8 @@ CLOSE_WAIT = 20.0  # seconds `close` waits for the last write (a busy database w
 
 
 class HistoryRecorder(Sink):
+    label = "the history"
+
     def __init__(
         self,
         opener: Callable[[], History],

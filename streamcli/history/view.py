@@ -8,9 +8,7 @@ creates the database.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,11 +37,10 @@ def run_history(request: HistoryRequest, env: Environment) -> int:
     try:
         return _run(request, env)
     except StreamcliError as exc:
-        env.stderr.write(f"streamcli: error: {sanitize(exc.message)}\n")
-        env.stderr.flush()
+        errors.report(env.stderr, exc.message)
         return exc.exit_code
     except BrokenPipeError:
-        _silence_stdout()
+        errors.silence_stdout()
         return errors.OK
 
 
@@ -180,10 +177,3 @@ def _messages(messages: list[dict[str, Any]]) -> list[str]:
             arguments = orjson.dumps(call.get("arguments")).decode()
             out.append(f"→ {sanitize(str(call.get('name')))} {sanitize(arguments)}")
     return out
-
-
-def _silence_stdout() -> None:
-    with contextlib.suppress(OSError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.close(devnull)

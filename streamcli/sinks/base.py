@@ -35,11 +35,13 @@ class Sink:
 
     `frame_interval` is the shortest time between frames the sink wants;
     `shows_errors` says whether `error` events reach the user's eyes through this sink
-    (if not, the pipeline prints them on stderr itself).
+    (if not, the pipeline prints them on stderr itself); `label` names it in an error
+    message ("cannot write the recording: …").
     """
 
     frame_interval: float = FRAME_INTERVAL
     shows_errors: bool = True
+    label: str = "the output"
 
     def write(self, events: list[Event]) -> None:
         """Write one frame: every event that arrived since the last one, in order."""

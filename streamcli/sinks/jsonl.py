@@ -37,8 +37,11 @@ class JsonlSink(Sink):
 
     shows_errors = False
 
-    def __init__(self, stream: BinaryIO, *, escape_controls: bool = False) -> None:
+    def __init__(
+        self, stream: BinaryIO, *, escape_controls: bool = False, label: str = "the output"
+    ) -> None:
         self.output = Output(stream)
+        self.label = label
         self._escape_controls = escape_controls
 
     def write(self, events: list[Event]) -> None:

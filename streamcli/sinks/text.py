@@ -10,6 +10,7 @@ from typing import BinaryIO, TextIO
 
 import orjson
 
+from streamcli.errors import error_line
 from streamcli.events import Event
 from streamcli.sanitize import Sanitizer, sanitize
 from streamcli.sinks.base import Output, Sink
@@ -122,7 +123,7 @@ def describe(event: Event) -> str | None:
         prefix = f"streamcli: {sanitize(file)}: " if file else "streamcli: "
         return prefix + sanitize(event["message"])
     if kind == "error":
-        return f"streamcli: error: {sanitize(event['message'])}"
+        return error_line(event["message"])
     return None
 
 
