@@ -5,9 +5,16 @@ A source's batches are produced in a worker thread and handed over through a bou
 *frame* when one is due: at once for the first batch after a quiet period (leading edge),
 otherwise when the frame interval has passed, whether or not more arrives (trailing edge).
 Between frames, arriving events are only appended to a list; in a flood, a frame is also
-written once that list holds `MAX_PENDING_EVENTS`, so memory stays bounded. On the end of
-the stream, an error, Ctrl-C, SIGTERM or SIGHUP, everything that arrived is written before
-exiting.
+written once that list holds `MAX_PENDING_EVENTS`, so memory stays bounded.
+
+A sink with no frame interval (`ASAP`: a pipe or a file, where a write costs microseconds)
+is written as soon as the pump is free: whatever arrived while the previous write (or the
+taps) kept it busy goes out in the next write, so sparse events leave at once and a flood
+is coalesced by itself. The taps (recording, history, stats) are written after the sink,
+so they are never on the way to the output.
+
+On the end of the stream, an error, Ctrl-C, SIGTERM or SIGHUP, everything that arrived is
+written before exiting.
 """
 
 from __future__ import annotations
@@ -80,7 +87,8 @@ class FrameClock:
 
     The interval adapts to what a frame costs (four times the last frame's cost, between
     the sink's base interval and 250 ms), so a slow sink lowers the frame rate instead of
-    falling behind.
+    falling behind. With a base interval of 0 (`ASAP`) every frame is due at once: the
+    pump's own time per frame is the only spacing.
     """
 
     def __init__(self, interval: float, max_interval: float = MAX_FRAME_INTERVAL) -> None:
@@ -100,7 +108,8 @@ class FrameClock:
         """Record a frame that started at `now` and took `cost` seconds."""
         self.frames += 1
         self.last = now
-        self.interval = min(max(self.base, 4 * cost), self.max_interval)
+        if self.base > 0:
+            self.interval = min(max(self.base, 4 * cost), self.max_interval)
 
 
 class Stopped(BaseException):
@@ -234,15 +243,18 @@ class Pipeline:
         return max(0.0, min(deadlines) - now)
 
     def _flush(self, now: float) -> None:
-        """Write one frame: every pending event, to the taps first, then the sink."""
+        """Write one frame: every pending event, to the sink first, then the taps (also
+        when the sink's reader went away or a signal cut the write short)."""
         batch = self._pending
         if not batch:
             return
         self._pending = []
-        for tap in self.taps:
-            self._write_tap(tap, batch)
-        self.sink.write(batch)
-        self.frame.painted(now, self._clock() - now)
+        try:
+            self.sink.write(batch)
+            self.frame.painted(now, self._clock() - now)
+        finally:
+            for tap in self.taps:
+                self._write_tap(tap, batch)
 
     def _write_tap(self, tap: Sink, batch: list[Event]) -> None:
         """A tap that cannot be written (disk full) is dropped; the stream goes on."""

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import io
+import os
 import threading
 
+import orjson
 import pytest
 
 from streamcli import errors, events
-from streamcli.pipeline import FrameClock, Pipeline, Source
-from streamcli.sinks.base import Sink
+from streamcli.pipeline import QUEUE_BATCHES, FrameClock, Pipeline, Source
+from streamcli.sinks.base import ASAP, FRAME_INTERVAL, Sink
+from streamcli.sinks.jsonl import JsonlSink
+from streamcli.sinks.passthrough import PassthroughSink
+from streamcli.sinks.text import TextSink
 
 
 class RecordingSink(Sink):
@@ -179,3 +184,198 @@ def test_times_of_added_events_never_go_backwards():
     sink = RecordingSink()
     Pipeline(source, sink, stderr=io.StringIO()).run()
     assert [e["t"] for e in sink.events()][-2:] == [1000.0, 1000.0]
+
+
+# -- pipes and files: no frame clock ------------------------------------------------
+
+
+class FrozenClock:
+    """The pipeline's clock, standing still: a frame clock can never come due again."""
+
+    def __call__(self) -> float:
+        return 0.0
+
+
+class LineByLine(Source):
+    """One line per batch, each only once the test has seen the previous one written."""
+
+    name = "test"
+
+    def __init__(self, count: int):
+        self.count = count
+        self.seen = [threading.Event() for _ in range(count)]
+        self.closed = threading.Event()
+
+    def batches(self):
+        yield [events.start(0, "test")]
+        for i in range(self.count):
+            yield [events.line(0, f"line {i}", "app.log")]
+            while not self.seen[i].wait(0.01):
+                if self.closed.is_set():
+                    return
+        yield [events.end(0, "eof")]
+
+    def close(self):
+        self.closed.set()
+
+
+def read_lines(read_fd, on_line):
+    """A reader thread on a pipe: calls `on_line` with each complete line it reads."""
+
+    def drain():
+        held = b""
+        with os.fdopen(read_fd, "rb", buffering=0) as reader:
+            while chunk := reader.read(65536):
+                *lines, held = (held + chunk).split(b"\n")
+                for line in lines:
+                    on_line(line)
+
+    thread = threading.Thread(target=drain)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("json", [False, True])
+def test_into_a_pipe_each_line_is_written_before_the_next_is_produced(json):
+    """No frame clock for a pipe: with the pipeline's clock standing still, every line is
+    still written as soon as it arrives (a frame clock would hold the second one)."""
+    source = LineByLine(50)
+    read_fd, write_fd = os.pipe()
+    lines = []
+
+    def on_line(line):
+        text = orjson.loads(line).get("text", "") if json else line.decode()
+        if text.startswith("line "):
+            lines.append(text)
+            source.seen[int(text.split()[1])].set()
+
+    reader = read_lines(read_fd, on_line)
+    with os.fdopen(write_fd, "wb") as out:
+        if json:
+            sink = JsonlSink(out)
+        else:
+            sink = TextSink(out, io.StringIO(), sanitize_output=False, terminal=False)
+        pipeline = Pipeline(source, sink, stderr=io.StringIO(), clock=FrozenClock())
+        runner = threading.Thread(target=pipeline.run)
+        runner.start()
+        runner.join(60)
+        if runner.is_alive():  # a line was held back: let the test fail, not hang
+            source.close()
+            runner.join()
+    reader.join()
+    assert all(seen.is_set() for seen in source.seen)
+    assert lines == [f"line {i}" for i in range(50)]
+
+
+def test_sinks_into_pipes_have_no_frame_clock_and_terminals_keep_theirs():
+    err = io.StringIO()
+    out = io.BytesIO()
+    assert TextSink(out, err, sanitize_output=False, terminal=False).frame_interval == ASAP
+    assert JsonlSink(out).frame_interval == ASAP
+    assert PassthroughSink(out, err, safe=True, restore_terminal=False).frame_interval == ASAP
+    assert TextSink(out, err, sanitize_output=True, terminal=True).frame_interval == FRAME_INTERVAL
+    assert JsonlSink(out, escape_controls=True).frame_interval == FRAME_INTERVAL
+    assert (
+        PassthroughSink(out, err, safe=True, restore_terminal=True).frame_interval == FRAME_INTERVAL
+    )
+
+
+def test_without_a_frame_clock_every_frame_is_due_whatever_the_last_one_cost():
+    frame = FrameClock(ASAP)
+    frame.painted(0.0, cost=0.2)
+    assert frame.due(0.0) and frame.interval == 0.0
+
+
+class Flood(Source):
+    """`count` one-line batches as fast as the channel takes them; counts what it yielded."""
+
+    name = "test"
+
+    def __init__(self, count: int):
+        self.count = count
+        self.yielded = 0
+        self.finished = False
+        self.changed = threading.Condition()
+
+    def batches(self):
+        for i in range(self.count):
+            with self.changed:
+                self.yielded += 1
+                self.changed.notify_all()
+            yield [events.line(0, str(i), "app.log")]
+        with self.changed:
+            self.finished = True
+            self.changed.notify_all()
+
+
+class WritesWhenTheChannelIsFull(Sink):
+    """Around a sink: each write lasts until the source is blocked on a full channel, so
+    what a write must coalesce is known exactly."""
+
+    frame_interval = ASAP
+
+    def __init__(self, sink: Sink, source: Flood):
+        self.sink = sink
+        self.source = source
+        self.lines = 0
+        self.frames: list[int] = []
+
+    def write(self, batch):
+        after = self.lines + sum(1 for e in batch if e["type"] == "line")
+        with self.source.changed:  # the source yields the batch after a full channel
+            assert self.source.changed.wait_for(
+                lambda: self.source.finished or self.source.yielded > after + QUEUE_BATCHES, 30
+            )
+        self.sink.write(batch)
+        self.lines = after
+        self.frames.append(len(batch))
+
+    def close(self):
+        self.sink.close()
+
+
+def test_a_flood_into_a_pipe_is_written_in_one_write_per_busy_spell():
+    """What arrives while a write is in progress goes out in the next write, together."""
+    count = 2000
+    source = Flood(count)
+    read_fd, write_fd = os.pipe()
+    lines = []
+    reader = read_lines(read_fd, lambda line: lines.append(line.decode()))
+    with os.fdopen(write_fd, "wb") as out:
+        text = TextSink(out, io.StringIO(), sanitize_output=False, terminal=False)
+        sink = WritesWhenTheChannelIsFull(text, source)
+        assert Pipeline(source, sink, stderr=io.StringIO()).run() == errors.OK
+    reader.join()
+    assert lines == [str(i) for i in range(count)]  # nothing lost, in order
+    assert all(size >= QUEUE_BATCHES for size in sink.frames[1:-1])  # a full channel each
+    assert text.output.writes <= 2 + count // QUEUE_BATCHES  # not one write per line
+
+
+def test_taps_are_written_after_the_sink_and_get_the_frame_the_reader_missed():
+    order = []
+
+    class Gone(RecordingSink):
+        def write(self, batch):
+            order.append("sink")
+            if any(e["type"] == "text" and e["text"] == "b" for e in batch):
+                raise BrokenPipeError
+            super().write(batch)
+
+    class Tap(RecordingSink):
+        def write(self, batch):
+            order.append("tap")
+            super().write(batch)
+
+    gate = threading.Event()
+    source = ScriptedSource(
+        [[events.start(0, "test"), events.text(0, "a")], gate, [events.text(0, "b")], gate]
+    )
+    sink, tap = Gone(interval=ASAP), Tap()
+    runner = threading.Thread(target=Pipeline(source, sink, [tap]).run)
+    runner.start()
+    sink.wait_for(lambda evs: texts(evs) == ["a"])
+    gate.set()
+    runner.join(30)
+    assert order[:4] == ["sink", "tap", "sink", "tap"]
+    assert texts(tap.events()) == ["a", "b"] and tap.events()[-1]["type"] == "end"
+    assert tap.closed

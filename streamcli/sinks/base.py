@@ -7,6 +7,7 @@ from typing import BinaryIO
 from streamcli.events import Event
 
 FRAME_INTERVAL = 1 / 30
+ASAP = 0.0  # no frame clock: written as soon as the pump is free (pipes and files)
 
 
 class Output:
@@ -33,7 +34,8 @@ class Output:
 class Sink:
     """Where a stream ends up. The pipeline calls `write` once per frame.
 
-    `frame_interval` is the shortest time between frames the sink wants;
+    `frame_interval` is the shortest time between frames the sink wants (`ASAP` for
+    bytes into a pipe or a file: each frame as soon as the previous one is written);
     `shows_errors` says whether `error` events reach the user's eyes through this sink
     (if not, the pipeline prints them on stderr itself); `label` names it in an error
     message ("cannot write the recording: …").

@@ -1,4 +1,8 @@
-"""JSON lines: one event per line, complete lines only, one write per frame."""
+"""JSON lines: one event per line, complete lines only, one write per frame.
+
+Into a pipe or a file a frame is written as soon as the pipeline is free to write it;
+on a terminal, per frame of the frame clock.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import BinaryIO
 import orjson
 
 from streamcli.events import Event
-from streamcli.sinks.base import Output, Sink
+from streamcli.sinks.base import ASAP, FRAME_INTERVAL, Output, Sink
 
 _APPEND_NEWLINE = orjson.OPT_APPEND_NEWLINE
 
@@ -42,6 +46,7 @@ class JsonlSink(Sink):
     ) -> None:
         self.output = Output(stream)
         self.label = label
+        self.frame_interval = FRAME_INTERVAL if escape_controls else ASAP
         self._escape_controls = escape_controls
 
     def write(self, events: list[Event]) -> None:

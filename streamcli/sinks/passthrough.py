@@ -2,8 +2,9 @@
 
 Clipboard writes (OSC 52) and window-title changes (OSC 0, 1, 2) are removed unless the
 user asks for `--unsafe`; the filter keeps its state between chunks, so a sequence split
-across two events is removed just the same. On a terminal, the modes a recording may have
-switched on are switched off again at the end.
+across two events is removed just the same. On a terminal, output is written per frame and
+the modes a recording may have switched on are switched off again at the end; into a pipe
+or a file, as soon as the pipeline is free to write it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from typing import BinaryIO, TextIO
 
 from streamcli.events import Event
-from streamcli.sinks.base import Output, Sink
+from streamcli.sinks.base import ASAP, FRAME_INTERVAL, Output, Sink
 from streamcli.sinks.text import describe
 
 # Reset attributes, show the cursor, leave the alternate screen, stop bracketed paste and
@@ -85,10 +86,13 @@ class OscFilter:
 
 
 class PassthroughSink(Sink):
+    """Recorded terminal output on stdout (`restore_terminal`: stdout is a terminal)."""
+
     def __init__(
         self, stdout: BinaryIO, stderr: TextIO, *, safe: bool, restore_terminal: bool
     ) -> None:
         self.output = Output(stdout)
+        self.frame_interval = FRAME_INTERVAL if restore_terminal else ASAP
         self._stderr = stderr
         self._filter = OscFilter() if safe else None
         self._restore = restore_terminal

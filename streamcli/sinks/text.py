@@ -1,7 +1,9 @@
 """Plain text: the answer (or the log lines) on stdout, everything else as short lines on stderr.
 
-Into a pipe or a file the text is written exactly as received; on a terminal it passes
-through the sanitizer first. Each frame is one write to stdout.
+Into a pipe or a file the text is written exactly as received, as soon as the pipeline
+is free to write it (no frame clock: a write there costs microseconds); on a terminal it
+passes through the sanitizer first and is written per frame. Each frame is one write to
+stdout.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import orjson
 from streamcli.errors import error_line
 from streamcli.events import Event
 from streamcli.sanitize import Sanitizer, sanitize
-from streamcli.sinks.base import Output, Sink
+from streamcli.sinks.base import ASAP, FRAME_INTERVAL, Output, Sink
 
 
 class TextSink(Sink):
+    """The answer or the log lines as plain text on stdout, the rest on stderr."""
+
     def __init__(
         self,
         stdout: BinaryIO,
@@ -27,6 +31,7 @@ class TextSink(Sink):
         line_labels: str = "none",
     ) -> None:
         self.output = Output(stdout)
+        self.frame_interval = FRAME_INTERVAL if terminal else ASAP
         self._stderr = stderr
         self._terminal = terminal
         self._text_sanitizer = Sanitizer() if sanitize_output else None
