@@ -253,7 +253,7 @@ class Pipeline:
             self.sink.write(batch)
             self.frame.painted(now, self._clock() - now)
         finally:
-            for tap in self.taps:
+            for tap in list(self.taps):  # a tap that fails is removed
                 self._write_tap(tap, batch)
 
     def _write_tap(self, tap: Sink, batch: list[Event]) -> None:
