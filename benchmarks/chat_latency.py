@@ -1,7 +1,12 @@
 """`streamcli chat` speed against a local fake server, side by side with baselines.
 
-    .venv/bin/python benchmarks/chat_latency.py [--runs 40] [--chunks 20000]
+    .venv/bin/python benchmarks/chat_latency.py [--runs 40] [--chunks 20000] [--before REF]
 
+0. Every token: a stream of `--tokens` tokens at `--rate` tokens/s (50 by default); for
+   each token, the time from the server writing it to the read that brought it out of
+   streamcli's stdout (a pipe), pooled over `--token-runs` streams, next to a bare Python
+   loop and curl, and with `--before REF` another commit's streamcli. Target (issue 14):
+   median ≤ 1 ms.
 1. First token: the time from the server's first byte of the answer to the first byte on
    streamcli's stdout (a pipe), median and p99 over `--runs` runs, next to a bare Python
    loop (httpx + the same parsing, written straight to stdout) and curl. Target: ≤ 5 ms.
@@ -17,6 +22,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -26,8 +32,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import orjson  # noqa: E402
+from checkouts import Checkout, checkouts  # noqa: E402
 from servers import FakeServer, Pause, Reply  # noqa: E402
 from servers import openai as oa  # noqa: E402
 
@@ -63,6 +71,76 @@ with httpx.Client(timeout=None) as client, client.stream("POST", url, json=body)
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+# -- 0. every token ---------------------------------------------------------------------
+
+TOKEN = re.compile(rb"w(\d+) ")
+
+
+def paced_reply(tokens: int, rate: float) -> Reply:
+    """The role chunk, then token k ("wK ") 1/rate seconds after token k-1, then the end."""
+    body: list[object] = [Pause(0.2), oa.event(oa.chunk("", role="assistant"))]
+    for k in range(tokens):
+        body += [Pause(1 / rate), oa.event(oa.chunk(f"w{k} "))]
+    body += [oa.event(oa.chunk(finish="stop")), b"data: [DONE]\n\n"]
+    return oa.sse(body)
+
+
+def token_delays(
+    server: FakeServer, command: list[str], tokens: int, **options: object
+) -> list[float]:
+    """Run `command`; for each token, seconds from the server's write of it to the read
+    from stdout that completed it."""
+    before = len(server.received())
+    process = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **options
+    )
+    assert process.stdout is not None
+    arrived: dict[int, float] = {}
+    held = b""
+    while chunk := os.read(process.stdout.fileno(), 65536):
+        now = time.monotonic()
+        held += chunk
+        end = 0
+        for found in TOKEN.finditer(held):
+            arrived.setdefault(int(found.group(1)), now)
+            end = found.end()
+        held = held[end:]
+    process.communicate(timeout=30)
+    if process.returncode != 0 or len(arrived) != tokens:
+        raise RuntimeError(f"{command[:4]}: status {process.returncode}, {len(arrived)} tokens")
+    received = server.received()[before]
+    received.finished.wait(5)
+    writes = [at for at, _ in received.writes][1 : 1 + tokens]  # after the role chunk
+    return [arrived[k] - at for k, at in enumerate(writes)]
+
+
+def every_token(
+    runs: int, tokens: int, rate: float, trees: list[Checkout]
+) -> list[tuple[str, list[float]]]:
+    with FakeServer() as server:
+        server.route(oa.PATH, paced_reply(tokens, rate), method="POST")
+        url = server.url + "/v1"
+        chat = ["chat", "hi", "-m", "m", "-p", "openai", "--base-url", url]
+        commands: dict[str, tuple[list[str], dict[str, object]]] = {}
+        for tree in trees:
+            options = tree.run_options(CLEAN_ENV)
+            commands[f"{tree.label} chat"] = (tree.argv(*chat), options)
+            commands[f"{tree.label} chat --json"] = (tree.argv(*chat, "--json"), options)
+        commands["bare httpx loop"] = (
+            [PYTHON, "-c", BARE_CLIENT, url + "/chat/completions"],
+            {"env": CLEAN_ENV},
+        )
+        commands["curl -N (raw bytes)"] = (
+            ["curl", "-sN", "-X", "POST", "-d", "{}", url + "/chat/completions"],
+            {"env": CLEAN_ENV},
+        )
+        results: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(runs):  # interleaved, so load changes hit every row alike
+            for name, (command, options) in commands.items():
+                results[name] += token_delays(server, command, tokens, **options)
+    return list(results.items())
 
 
 # -- 1. first token ---------------------------------------------------------------------
@@ -276,16 +354,37 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=20000)
     parser.add_argument("--repeats", type=int, default=5, help="throughput repeats")
     parser.add_argument("--startup-runs", type=int, default=20)
+    parser.add_argument("--tokens", type=int, default=100, help="tokens per paced stream")
+    parser.add_argument("--rate", type=float, default=50.0, help="tokens/s of that stream")
+    parser.add_argument("--token-runs", type=int, default=3, help="paced streams per client")
+    parser.add_argument("--before", metavar="REF", help="also run this commit's streamcli")
+    parser.add_argument(
+        "--parts", default="tokens,first,throughput,startup", help="which parts to run"
+    )
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
 
-    print(f"First token: server's first byte → first byte on stdout ({args.runs} runs)")
-    print(f"  {'client':<24} {'median':>9} {'p99':>9} {'min':>9}")
-    for name, values in first_token(args.runs):
-        ms = [v * 1000 for v in values]
-        median, p99 = statistics.median(ms), percentile(ms, 0.99)
-        print(f"  {name:<24} {median:7.2f} ms {p99:6.2f} ms {min(ms):6.2f} ms")
+    if "tokens" in parts:
+        print(
+            f"Every token: server write → its read from stdout, {args.tokens} tokens at "
+            f"{args.rate:g}/s, {args.token_runs} streams per client"
+        )
+        print(f"  {'client':<32} {'median':>9} {'p99':>9} {'max':>9}")
+        trees = checkouts(args.before)
+        for name, values in every_token(args.token_runs, args.tokens, args.rate, trees):
+            ms = [v * 1000 for v in values]
+            median, p99 = statistics.median(ms), percentile(ms, 0.99)
+            print(f"  {name:<32} {median:6.2f} ms {p99:6.2f} ms {max(ms):6.2f} ms", flush=True)
+        print()
+    if "first" in parts:
+        print(f"First token: server's first byte → first byte on stdout ({args.runs} runs)")
+        print(f"  {'client':<24} {'median':>9} {'p99':>9} {'min':>9}")
+        for name, values in first_token(args.runs):
+            ms = [v * 1000 for v in values]
+            median, p99 = statistics.median(ms), percentile(ms, 0.99)
+            print(f"  {name:<24} {median:7.2f} ms {p99:6.2f} ms {min(ms):6.2f} ms")
 
-    for coalesce in (True, False):
+    for coalesce in (True, False) if "throughput" in parts else ():
         label = "64 KiB writes" if coalesce else "one write per event"
         result = throughput(args.chunks, args.repeats, coalesce)
         print(f"\nThroughput: {args.chunks:,} chunks, {label} (median of {args.repeats})")
@@ -294,10 +393,11 @@ def main() -> None:
             print(f"  {name:<24} {seconds * 1000:8.1f} ms {rate:10,.0f} chunks/s")
         print(f"  ratio streamcli / bare loop: {result['streamcli'] / result['bare']:.2f}")
 
-    print(f"\nStart-up (median and best of {args.startup_runs})")
-    print(f"  {'command':<28} {'median':>9} {'best':>9}  heavy imports")
-    for name, median, best, heavy in startup(args.startup_runs):
-        print(f"  {name:<28} {median * 1000:6.1f} ms {best * 1000:6.1f} ms  {heavy}")
+    if "startup" in parts:
+        print(f"\nStart-up (median and best of {args.startup_runs})")
+        print(f"  {'command':<28} {'median':>9} {'best':>9}  heavy imports")
+        for name, median, best, heavy in startup(args.startup_runs):
+            print(f"  {name:<28} {median * 1000:6.1f} ms {best * 1000:6.1f} ms  {heavy}")
 
 
 if __name__ == "__main__":

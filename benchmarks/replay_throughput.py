@@ -1,11 +1,12 @@
 """Replay throughput: `streamcli replay --speed 0` against `jq -c .` on the same recording.
 
-    python benchmarks/replay_throughput.py [--events 1000000] [--runs 3]
+    python benchmarks/replay_throughput.py [--events 1000000] [--runs 3] [--before REF]
 
 Runs every command on the same file, interleaved, several times, and reports the median
 wall time, the ratio to jq and the peak memory. Targets (issue 2): `replay --json` and
 `replay` (text) each at most 0.6x jq's time; peak memory independent of the file's size;
-the text writer at most one write per frame under a flood.
+the text writer at most one write per frame under a flood. `--before REF` adds another
+commit's streamcli to the same run.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checkouts import checkouts
 
 from streamcli import events
 from streamcli.pipeline import Pipeline
@@ -58,7 +62,7 @@ def make_recording(path: Path, count: int, seed: int = 1) -> None:
         f.write(events.encode(events.end(round(count * 0.00001, 6), "stop")))
 
 
-def timed(argv: list[str]) -> tuple[float, float]:
+def timed(argv: list[str], options: dict[str, object] | None = None) -> tuple[float, float]:
     """Run `argv` with stdout to /dev/null; return (seconds, peak RSS in MB).
 
     The peak memory comes from GNU time (`/usr/bin/time -f %M`): Linux carries a parent's
@@ -67,7 +71,12 @@ def timed(argv: list[str]) -> tuple[float, float]:
     """
     with tempfile.NamedTemporaryFile("r") as report, open(os.devnull, "wb") as devnull:
         started = time.perf_counter()
-        subprocess.run([GNU_TIME, "-f", "%M", "-o", report.name, *argv], stdout=devnull, check=True)
+        subprocess.run(
+            [GNU_TIME, "-f", "%M", "-o", report.name, *argv],
+            stdout=devnull,
+            check=True,
+            **(options or {}),
+        )
         elapsed = time.perf_counter() - started
         return elapsed, int(report.read().split()[-1]) / 1024
 
@@ -86,45 +95,52 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--before", metavar="REF", help="also run this commit's streamcli")
     args = parser.parse_args()
     if shutil.which("jq") is None or not os.path.exists(GNU_TIME):
         raise SystemExit("needs jq (the baseline) and GNU time: apt install jq time")
 
-    streamcli = [sys.executable, "-m", "streamcli", "replay", "--speed", "0"]
+    replay = ["replay", "--speed", "0"]
+    trees = checkouts(args.before)
     with tempfile.TemporaryDirectory() as tmp:
         big, small = Path(tmp, "big.jsonl"), Path(tmp, "small.jsonl")
         make_recording(big, args.events)
         make_recording(small, args.events // 10)
-        commands = {
-            "jq -c .": ["jq", "-c", "."],
-            "bare orjson loop": [sys.executable, "-c", BARE_LOOP],
-            "replay --json": [*streamcli, "--json"],
-            "replay (text)": streamcli,
+        commands: dict[str, tuple[list[str], dict[str, object]]] = {
+            "jq -c .": (["jq", "-c", "."], {}),
+            "bare orjson loop": ([sys.executable, "-c", BARE_LOOP], {}),
         }
+        for tree in trees:
+            commands[f"{tree.label} replay --json"] = (
+                tree.argv(*replay, "--json"),
+                tree.run_options(),
+            )
+            commands[f"{tree.label} replay (text)"] = (tree.argv(*replay), tree.run_options())
         times: dict[str, list[float]] = {name: [] for name in commands}
         memory: dict[str, float] = {}
         for _ in range(args.runs):
-            for name, argv in commands.items():
-                seconds, rss = timed([*argv, str(big)])
+            for name, (argv, options) in commands.items():
+                seconds, rss = timed([*argv, str(big)], options)
                 times[name].append(seconds)
                 memory[name] = max(memory.get(name, 0.0), rss)
         small_memory = {
-            name: timed([*commands[name], str(small)])[1]
-            for name in ("replay --json", "replay (text)")
+            name: timed([*commands[name][0], str(small)], commands[name][1])[1]
+            for name in commands
+            if name.startswith(trees[0].label)
         }
         frames, writes = writes_per_frame(big)
         size_mb = big.stat().st_size / 1e6
 
     jq = statistics.median(times["jq -c ."])
     print(f"{args.events:,} text events (~{size_mb:.0f} MB), median of {args.runs} runs\n")
-    print(f"{'command':<20} {'seconds':>8} {'x jq':>6} {'peak MB':>8}")
+    print(f"{'command':<36} {'seconds':>8} {'x jq':>6} {'peak MB':>8}")
     for name in commands:
         median = statistics.median(times[name])
-        print(f"{name:<20} {median:>8.2f} {median / jq:>6.2f} {memory[name]:>8.1f}")
+        print(f"{name:<36} {median:>8.2f} {median / jq:>6.2f} {memory[name]:>8.1f}")
     print("\npeak memory with a file ten times smaller (constant memory means no growth):")
     for name, rss in small_memory.items():
         print(
-            f"  {name:<18} {rss:>6.1f} MB at {args.events // 10:,} events,"
+            f"  {name:<34} {rss:>6.1f} MB at {args.events // 10:,} events,"
             f" {memory[name]:>6.1f} MB at {args.events:,}"
         )
     print(
