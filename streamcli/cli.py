@@ -6,11 +6,15 @@ start fast.
 
 import enum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from streamcli import __version__
+
+if TYPE_CHECKING:
+    from streamcli.pipeline import Source
+    from streamcli.sinks.base import Sink
 
 app = typer.Typer(
     name="streamcli",
@@ -294,7 +298,8 @@ def chat(
         conversation=conversation,
         no_history=no_history,
     )
-    taps = []
+    source: Source
+    taps: list[Sink] = []
     try:
         source, taps = open_chat_command(flags, prompt or [], env)
     except StreamcliError as exc:
@@ -364,6 +369,7 @@ def replay(
 
     env = Environment.from_process()
     options = ReplayOptions(speed, idle_limit, lenient, format.value, chunk_size, delay)
+    source: Source
     try:
         source = open_replay(file, env.stdin, options)
     except StreamcliError as exc:
@@ -470,12 +476,17 @@ def tail(
         poll=poll,
         poll_interval=poll_interval,
     )
+    source: Source
     try:
         source = TailSource(options, stdin_fd=env.stdin.fileno(), stdout_fd=env.stdout.fileno())
     except StreamcliError as exc:
         source = FailedSource("tail", exc)
-    labels = "prefix" if prefix else "header" if len(files) > 1 and not quiet else "none"
-    output = OutputOptions(json=json_output, plain=plain, raw=raw, line_labels=labels)
+    output = OutputOptions(
+        json=json_output,
+        plain=plain,
+        raw=raw,
+        line_labels="prefix" if prefix else "header" if len(files) > 1 and not quiet else "none",
+    )
     raise typer.Exit(run_stream(source, env, output, record=record))
 
 

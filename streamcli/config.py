@@ -52,7 +52,11 @@ TABLES: dict[str, dict[str, tuple[type, ...]]] = {
     for name in ("ollama", "openai", "anthropic")
 }
 TABLES["local"] = {"model": (str,)}  # a GGUF file's path
-_TYPE_NAMES = {(str,): "a string", _NUMBER: "a number", (int,): "an integer"}
+_TYPE_NAMES: dict[tuple[type, ...], str] = {
+    (str,): "a string",
+    _NUMBER: "a number",
+    (int,): "an integer",
+}
 
 
 @dataclass

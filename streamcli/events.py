@@ -64,7 +64,7 @@ def problem(event: Any) -> str | None:
     kind = event.get("type")
     if type(kind) is not str:
         return 'no "type" string'
-    t = event.get("t")
+    t: Any = event.get("t")  # compared only once its type is known to be a number
     if type(t) not in _NUMBER or t < 0:
         return f'{kind} event: "t" must be a number of seconds >= 0'
     required = REQUIRED_FIELDS.get(kind)

@@ -369,7 +369,10 @@ def _signal_handlers(handler: Callable[[int, object], None], *signums: int) -> I
 
 def _stop_signals() -> contextlib.AbstractContextManager[None]:
     """SIGTERM and SIGHUP raise `Stopped` in the main thread, so cleanup runs."""
-    statuses = {signal.SIGTERM: errors.TERMINATED, signal.SIGHUP: 128 + signal.SIGHUP}
+    statuses: dict[int, int] = {
+        signal.SIGTERM: errors.TERMINATED,
+        signal.SIGHUP: 128 + signal.SIGHUP,
+    }
 
     def stop(signum: int, frame: object) -> None:
         raise Stopped(statuses[signum])

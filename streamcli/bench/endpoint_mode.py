@@ -288,7 +288,9 @@ async def choose_model(pool: Pool, provider: Provider, timeout: float) -> str:
     """No model was given: the server's only model, or `BadInput` listing them."""
 
     class _Times:
-        started = connected = sent = 0.0
+        started: float | None = None
+        connected: float | None = None
+        sent: float | None = None
         reused = False
 
     call = provider.models_call()

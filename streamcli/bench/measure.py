@@ -28,6 +28,7 @@ from typing import Any
 
 import orjson
 
+from streamcli.bench.transport import ResponseHandler
 from streamcli.sources.chat.protocols.reply import Malformed, Reply, open_reply
 from streamcli.sources.chat.provider import Provider, ServerReported, server_message
 
@@ -187,7 +188,7 @@ class RequestRecord:
         )
 
 
-class StreamMeter:
+class StreamMeter(ResponseHandler):
     """A `ResponseHandler` that decodes the reply with `provider` and fills `record`."""
 
     def __init__(self, provider: Provider, record: RequestRecord, url: str) -> None:

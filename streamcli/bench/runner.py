@@ -120,7 +120,8 @@ def _pipeline(flags: BenchFlags, env: Environment) -> int:
         content=flags.content or "text",
         seed=flags.seed,
     )
-    sinks = SINKS if (flags.sink or "all") == "all" else (flags.sink,)
+    chosen = flags.sink or "all"
+    sinks = SINKS if chosen == "all" else (chosen,)
     runs = []
     status = errors.OK
     with display(env) as progress:

@@ -74,9 +74,9 @@ def split_url(url: str) -> tuple[Origin, str]:
 class Times(Protocol):
     """Where a request's timestamps go (clock seconds)."""
 
-    started: float  # the request began (a connection was looked for)
-    connected: float  # a connection was ready
-    sent: float  # the request was written
+    started: float | None  # the request began (a connection was looked for)
+    connected: float | None  # a connection was ready
+    sent: float | None  # the request was written
     reused: bool  # the connection was kept alive from an earlier request
 
 

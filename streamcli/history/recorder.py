@@ -82,7 +82,9 @@ class HistoryRecorder(Sink):
 
     def _ending(self, event: Event) -> dict[str, Any]:
         reason = event.get("reason")
-        usage = event.get("usage") if isinstance(event.get("usage"), dict) else {}
+        usage = event.get("usage")
+        if not isinstance(usage, dict):
+            usage = {}
         fields: dict[str, Any] = {
             "end_reason": reason,
             "input_tokens": usage.get("input_tokens"),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import unicodedata
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from markdown_it.token import Token
 from rich.cells import cell_len
@@ -25,6 +25,8 @@ from rich.style import Style
 from rich.text import Text
 
 from streamcli.sinks.markdown_blocks import SafeMarkdown
+
+ColorDepth = Literal["standard", "256", "truecolor"]
 
 RESET = "\x1b[0m"
 ERASE_LINE = "\x1b[K"
@@ -76,7 +78,7 @@ def plain_text(line: Line) -> str:
     return "".join(text for text, _ in line.runs)
 
 
-def color_system_for(environ: Mapping[str, str]) -> str:
+def color_system_for(environ: Mapping[str, str]) -> ColorDepth:
     """The colour depth the terminal announces (FORCE_COLOR=2/3, COLORTERM, TERM)."""
     force = environ.get("FORCE_COLOR", "")
     if force == "3" or environ.get("COLORTERM", "").lower() in ("truecolor", "24bit"):
@@ -203,7 +205,7 @@ def _joins_next(char: str) -> bool:
 class LineEncoder:
     """Segments of one rendered row → a `Line`."""
 
-    def __init__(self, color_system: str = "truecolor", no_color: bool = False) -> None:
+    def __init__(self, color_system: ColorDepth = "truecolor", no_color: bool = False) -> None:
         self._system = _COLOR_SYSTEMS[color_system]
         self._no_color = no_color
         self._styles: dict[Style, Sgr] = {}
@@ -267,7 +269,7 @@ class Renderer:
         width: int,
         height: int,
         *,
-        color_system: str = "truecolor",
+        color_system: ColorDepth = "truecolor",
         no_color: bool = False,
         code_theme: str = "monokai",
     ) -> None:

@@ -50,7 +50,8 @@ class JsonlSink(Sink):
         self._escape_controls = escape_controls
 
     def write(self, events: list[Event]) -> None:
-        buffer = bytearray()  # one growing buffer: many small bytes objects churn malloc
+        # one growing buffer: many small bytes objects churn malloc
+        buffer: bytes | bytearray = bytearray()
         dumps = orjson.dumps
         for event in events:
             buffer += dumps(event, option=_APPEND_NEWLINE)

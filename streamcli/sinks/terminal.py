@@ -28,7 +28,7 @@ from rich.text import Text
 from streamcli.events import Event
 from streamcli.sanitize import Sanitizer, sanitize
 from streamcli.sinks import event_rows, spinner
-from streamcli.sinks.ansi_lines import BLANK, PLAIN, Line, Renderer, raw_line
+from streamcli.sinks.ansi_lines import BLANK, PLAIN, ColorDepth, Line, Renderer, raw_line
 from streamcli.sinks.base import Output, Sink
 from streamcli.sinks.live_region import LiveRegion
 from streamcli.sinks.logline import LineFormatter
@@ -70,7 +70,7 @@ class TerminalSink(Sink):
         *,
         size: Callable[[], tuple[int, int]],
         live: bool = True,
-        color_system: str = "truecolor",
+        color_system: ColorDepth = "truecolor",
         no_color: bool = False,
         hide_reasoning: bool = False,
         cursor_glyph: bool = True,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 
 from streamcli import events
@@ -76,7 +76,7 @@ def _approve(
     call: ToolCall,
     stop: threading.Event,
     open_terminal: Callable[[], tuple[Terminal | None, str]],
-) -> Iterator[Hold]:
+) -> Generator[Hold, None, str]:
     """Ask on the terminal; returns "" when approved, else what the model is told."""
     terminal, why = open_terminal()
     if terminal is None:

@@ -4,6 +4,7 @@ the taps that go with it (the history recorder)."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from streamcli.config import load_config
 from streamcli.env import Environment
@@ -44,7 +45,7 @@ def open_chat_command(
     if flags.tools:
         from streamcli.tools.toolbox import Toolbox
 
-        limits = {"approve": flags.approve}
+        limits: dict[str, Any] = {"approve": flags.approve}
         if flags.tool_timeout is not None:
             limits["timeout"] = flags.tool_timeout
         if flags.max_tool_rounds is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from streamcli.config import Config
 from streamcli.errors import BadInput
@@ -181,7 +181,10 @@ def _key(
     return None, None
 
 
-def _pick(flag: object, configured: object) -> object:
+_T = TypeVar("_T")
+
+
+def _pick(flag: _T | None, configured: _T | None) -> _T | None:
     return flag if flag is not None else configured
 
 

@@ -16,7 +16,8 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     import httpx
 
     from streamcli.tools.toolbox import Toolbox
+
+_T = TypeVar("_T")
 
 ERROR_BODY_LIMIT = 64 * 1024
 ERROR_BODY_TIMEOUT = 10.0
@@ -139,9 +142,7 @@ class ChatSource(Source):
         began: Watchdog | None = None
         while True:
             self._shown = False  # a new request: retryable until its reply shows something
-            decoder, watchdog = yield from self._retrying(
-                lambda request=request: self._attempt(http, request)
-            )
+            decoder, watchdog = yield from self._retrying(partial(self._attempt, http, request))
             began = began or watchdog
             for name, count in decoder.usage.items():
                 usage[name] = usage.get(name, 0) + count
@@ -177,7 +178,9 @@ class ChatSource(Source):
             self._call_ids.add(call.id)
         return calls
 
-    def _retrying(self, attempt: Callable[[], Iterator[list[Event]]]) -> Iterator[list[Event]]:
+    def _retrying(
+        self, attempt: Callable[[], Generator[list[Event], None, _T]]
+    ) -> Generator[list[Event], None, _T]:
         """Run `attempt` again after a retryable failure, while nothing has been shown."""
         tries = 0
         while True:
@@ -445,7 +448,7 @@ class ChatSource(Source):
             exchange.close()
             self._exchange = None
 
-    def _choose_model(self, http: Http) -> Iterator[list[Event]]:
+    def _choose_model(self, http: Http) -> Generator[list[Event], None, str]:
         """No model was given: use the server's only one, or say which exist."""
         provider = self.provider
         names = self._list_models(http)

@@ -56,10 +56,11 @@ def read_recording(batches: Iterable[list[bytes]], problems: LineProblems) -> It
                 if _plain_text_event(event):  # the common case, checked inline
                     append(event)
                     continue
-                why = problem(event)
-                if why is None:
+                found = problem(event)
+                if found is None:
                     append(event)
                     continue
+                why = found
             if out:
                 t = out[-1]["t"]
                 if not problems.lenient:

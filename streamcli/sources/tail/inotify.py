@@ -12,7 +12,7 @@ import contextlib
 import ctypes
 import errno
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from streamcli.sources.tail.wakeup import BACKSTOP, FileWatch, Waker, _drain
 
@@ -33,7 +33,7 @@ DIRECTORY_EVENTS = (
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def _call(function: ctypes._CFuncPtr, *args: object) -> int:
+def _call(function: Callable[..., int], *args: object) -> int:
     result = function(*args)
     if result < 0:
         code = ctypes.get_errno()
@@ -60,8 +60,10 @@ class InotifyWaker(Waker):
                 st = os.stat(directory)
             except OSError:
                 continue
-            key = ("dir", directory, st.st_dev, st.st_ino)
-            wanted[key] = (os.fsencode(directory), DIRECTORY_EVENTS)
+            wanted[("dir", directory, st.st_dev, st.st_ino)] = (
+                os.fsencode(directory),
+                DIRECTORY_EVENTS,
+            )
         added = False
         for key, (path, mask) in wanted.items():
             if key in self._watches:

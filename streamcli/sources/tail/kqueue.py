@@ -11,9 +11,13 @@ from __future__ import annotations
 import contextlib
 import os
 import select
+import sys
 from collections.abc import Iterable, Sequence
 
 from streamcli.sources.tail.wakeup import BACKSTOP, FileWatch, Waker, _drain
+
+# Imported only where `select.kqueue` exists; the type checker skips this module elsewhere.
+assert sys.platform != "linux" and sys.platform != "win32"
 
 O_EVTONLY = getattr(os, "O_EVTONLY", 0x8000 if os.uname().sysname == "Darwin" else 0)
 
@@ -42,7 +46,7 @@ class KqueueWaker(Waker):
 
     def watch(self, files: Iterable[FileWatch], directories: Iterable[str]) -> bool:
         added = False
-        wanted_files = {tuple(file) for file in files}
+        wanted_files = {(file.fd, file.dev, file.ino) for file in files}
         for fd, _dev, _ino in wanted_files - self._files:
             self._register([_vnode_event(fd, FILE_EVENTS, select.KQ_EV_ADD)])
             added = True

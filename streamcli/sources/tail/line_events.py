@@ -39,7 +39,7 @@ class LineEvents:
             lines = [s for s in lines if (search(s) is not None) is keep_matches]
         t = self._clock()
         # The fields of `events.line`, spelled out here: a call per line costs 10% of a read.
-        batch = [{"type": "line", "t": t, "text": s, "file": file} for s in lines]
+        batch: list[Event] = [{"type": "line", "t": t, "text": s, "file": file} for s in lines]
         if split.maybe_json or split.flagged:
             for event in batch:
                 text = event["text"]

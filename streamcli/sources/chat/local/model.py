@@ -125,7 +125,8 @@ def build_prompt(llm: Any, messages: list[Message]) -> Prompt:
             bos_token=_token_text(llm, llm.token_bos()),
         )
         try:
-            text = formatter(messages=messages).prompt
+            # Our messages are plain dicts of the shape llama_cpp declares as TypedDicts.
+            text = formatter(messages=messages).prompt  # type: ignore[arg-type]
         except Exception as exc:  # the template's own raise_exception, or a Jinja error
             raise BadInput(f"the model's chat template rejects this conversation: {exc}") from None
         tokens = llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
