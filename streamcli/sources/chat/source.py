@@ -86,6 +86,8 @@ class ChatSource(Source):
         self._clock = events.StreamClock()
         self._transcript = Transcript()  # this exchange so far, to send back after tools
         self._call_ids: set[str] = set()
+        # The answer and the reasoning are each masked as one text, whatever their pieces.
+        self._maskers = {kind: self._redact.stream() for kind in _OUTPUT_TYPES}
 
     # -- the Source interface -------------------------------------------------
 
@@ -95,10 +97,12 @@ class ChatSource(Source):
         try:
             yield from self._converse()
         except (_Stopped, ToolsStopped):
+            yield from self._emit([])  # the end of the text so far, for the history
             return
         except StreamcliError as exc:
             if self._stopped.is_set():
                 return
+            yield from self._emit([])  # what the maskers held back comes before the error
             exc.message = self._redact(exc.message)
             exc.args = (exc.message,)
             raise exc from None
@@ -147,11 +151,17 @@ class ChatSource(Source):
             for name, count in decoder.usage.items():
                 usage[name] = usage.get(name, 0) + count
             calls = decoder.tool_calls.done() if decoder.tool_calls else []
+            if self._redact.secrets:  # a key in the arguments: never shown, never passed on
+                for call in calls:
+                    call.arguments = self._redact.exact_within(call.arguments)
+                    call.arguments_text = self._redact.exact(call.arguments_text)
             toolbox = self.toolbox
             if not calls or toolbox is None or rounds >= toolbox.max_rounds:
+                yield from self._emit([])
                 yield self._ending(decoder, calls, usage, began)
                 return
             rounds += 1
+            yield from self._emit([])  # the text before the calls, all of it
             yield from self._run_tools(self._unique(calls), toolbox)
             request = first.followed_by(self._transcript.finish())
 
@@ -307,20 +317,45 @@ class ChatSource(Source):
             elif watchdog.expired:
                 yield from self._emit(out)
                 raise self._stalled(decoder, watchdog, url)
-            yield from self._emit(out)
+            yield from self._emit(out, last=decoder.complete or ended)
             if decoder.complete or ended:
                 break
 
-    def _emit(self, out: list[Event]) -> Iterator[list[Event]]:
+    def _emit(self, out: list[Event], last: bool = False) -> Iterator[list[Event]]:
+        """Send `out` on, the keys in its text masked. What the maskers hold back goes
+        out with the `last` events of a reply, or alone when `out` is empty (before a
+        tool call or an error)."""
+        if self._redact.secrets:
+            out = self._masked(out, last) if out else self._held()
         if not out:
             return
-        if self._redact.secrets:
-            for event in out:
-                if event["type"] in _OUTPUT_TYPES:
-                    event["text"] = self._redact.exact(event["text"])
         self._shown = True
         self._transcript.feed(out)
         yield out
+
+    def _masked(self, out: list[Event], last: bool) -> list[Event]:
+        kept: list[Event] = []
+        for event in out:
+            kind = event["type"]
+            # Text held back comes before what follows it (but the answer and the
+            # reasoning are two texts: each goes on while the other is held).
+            _join(kept, self._held(but=kind))
+            if kind in _OUTPUT_TYPES:
+                event["text"] = self._maskers[kind].feed(event["text"])
+                if not event["text"]:
+                    continue  # all of it held back
+            kept.append(event)
+        if last:
+            _join(kept, self._held())
+        return kept
+
+    def _held(self, but: str | None = None) -> list[Event]:
+        held = []
+        for kind, masker in self._maskers.items():
+            rest = masker.flush() if kind != but else ""
+            if rest:
+                held.append({"type": kind, "t": self._clock(), "text": rest})
+        return held
 
     def _ending(
         self, decoder: Decoder, calls: list[ToolCall], usage: dict[str, int], watchdog: Watchdog
@@ -467,6 +502,15 @@ class ChatSource(Source):
 
 class _Stopped(Exception):
     """The source was closed while waiting."""
+
+
+def _join(events: list[Event], held: list[Event]) -> None:
+    """Append the `held` text events, each onto the event before it when of its type."""
+    for event in held:
+        if events and events[-1]["type"] == event["type"]:
+            events[-1]["text"] += event["text"]
+        else:
+            events.append(event)
 
 
 def _known(model: str, names: list[str]) -> bool:
