@@ -66,7 +66,7 @@ complete -c streamcli -n '__fish_seen_subcommand_from replay' -l lenient -d 'Ski
 complete -c streamcli -n '__fish_seen_subcommand_from replay' -l format -r -f -a 'auto events asciicast text' -d 'The input format (auto: recognise it).'
 complete -c streamcli -n '__fish_seen_subcommand_from replay' -l chunk-size -r -d 'Plain text: N characters per chunk.'
 complete -c streamcli -n '__fish_seen_subcommand_from replay' -l delay -r -d 'Plain text: MS between chunks.'
-complete -c streamcli -n '__fish_seen_subcommand_from replay' -l unsafe -d 'asciicast: keep clipboard and window-title sequences.'
+complete -c streamcli -n '__fish_seen_subcommand_from replay' -l unsafe -d 'asciicast: keep every escape sequence as recorded.'
 complete -c streamcli -n '__fish_seen_subcommand_from replay' -l json -d 'Write JSON lines, one event per line.'
 complete -c streamcli -n '__fish_seen_subcommand_from replay' -l plain -d 'Plain text output, even on a terminal.'
 complete -c streamcli -n '__fish_seen_subcommand_from replay' -l raw -d 'Write text to a terminal without sanitizing control characters.'

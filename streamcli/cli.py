@@ -350,7 +350,7 @@ def replay(
     ] = 20.0,
     unsafe: Annotated[
         bool,
-        typer.Option("--unsafe", help="asciicast: keep clipboard and window-title sequences."),
+        typer.Option("--unsafe", help="asciicast: keep every escape sequence as recorded."),
     ] = False,
     json_output: JsonOption = False,
     plain: PlainOption = False,

@@ -1,4 +1,4 @@
-"""asciicast output filter: clipboard and title sequences removed, chunk by chunk."""
+"""asciicast output: written as recorded through the escape filter, the terminal restored."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from streamcli import events
-from streamcli.sinks.passthrough import RESTORE_TERMINAL, OscFilter, PassthroughSink
+from streamcli.sinks.escapes import EscapeFilter
+from streamcli.sinks.passthrough import RESTORE_TERMINAL, PassthroughSink
 
 
 def filtered(text: str) -> str:
-    f = OscFilter()
+    f = EscapeFilter()
     return f.feed(text) + f.flush()
 
 
@@ -21,8 +22,9 @@ def test_clipboard_and_titles_removed_everything_else_kept():
     assert filtered("a\x1b]0;title\x1b\\b") == "ab"
     assert filtered("a\x1b]2;title\x07b\x1b]1;icon\x07c") == "abc"
     assert filtered("a\x9d52;c;eA==\x9cb") == "ab"
-    kept = "\x1b[1;31mred\x1b[0m \x1b]8;;https://x\x1b\\link\x1b]8;;\x1b\\ \x1b]7;file://h/\x07"
+    kept = "\x1b[1;31mred\x1b[0m \x1b[2J\x1b[H\x1b[?1049h\x1b7\x1b[3;20r\x1b8"
     assert filtered(kept) == kept
+    assert filtered("\x1b]8;;https://x\x1b\\link\x1b]8;;\x1b\\ \x1b]7;file://h/\x07") == "link "
 
 
 SAMPLE = st.lists(
@@ -52,7 +54,7 @@ SAMPLE = st.lists(
 def test_filtering_in_chunks_equals_filtering_whole(text, cuts):
     cuts = sorted(c for c in cuts if 0 < c < len(text))
     pieces = [text[i:j] for i, j in zip([0, *cuts], [*cuts, len(text)], strict=True)]
-    f = OscFilter()
+    f = EscapeFilter()
     assert "".join(f.feed(p) for p in pieces) + f.flush() == filtered(text)
 
 
