@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import re
+import sys
+import unicodedata
 
+import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from streamcli.sanitize import Sanitizer, sanitize
+from streamcli.sanitize import INVISIBLE, Sanitizer, sanitize
+from streamcli.sinks.jsonl import JsonlSink
 
 UNSAFE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060\u2066-\u2069"
@@ -76,3 +81,59 @@ def test_chunked_sanitizing_equals_whole(text, data):
     pieces = [text[i:j] for i, j in zip([0, *cuts], [*cuts, len(text)], strict=True)]
     sanitizer = Sanitizer()
     assert "".join(sanitizer.feed(p) for p in pieces) + sanitizer.flush() == sanitize(text)
+
+
+# -- by Unicode category, over the whole of Unicode ---------------------------------------
+
+ALL_OF_UNICODE = "".join(map(chr, range(sys.maxunicode + 1)))
+HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+
+
+def raw_unsafe(text: str) -> list[str]:
+    """Characters of `text` a terminal must not get as themselves."""
+    return [
+        f"U+{ord(c):04X}"
+        for c in text
+        if c not in "\n\t" and (unicodedata.category(c) in HIDDEN or ord(c) in INVISIBLE)
+    ]
+
+
+def test_no_control_format_separator_or_invisible_character_anywhere_in_unicode_survives():
+    out = sanitize(ALL_OF_UNICODE)
+    assert raw_unsafe(out) == []
+    for code in (0x2061, 0x2062, 0x2063, 0x2064, 0x00AD, 0x180E, 0x200D, 0xFE01, 0xE0100):
+        assert visible_form(code) in out
+    assert "\ufe0f" in out and "日" in out and "🦀" in out  # emoji style, text and emoji stay
+
+
+def visible_form(code: int) -> str:
+    return (
+        f"\\x{code:02x}"
+        if code < 0x100
+        else f"\\u{code:04x}"
+        if code < 0x10000
+        else (f"\\U{code:08x}")
+    )
+
+
+def test_json_on_a_terminal_escapes_the_same_characters_and_means_the_same():
+    out = io.BytesIO()
+    text = ALL_OF_UNICODE.replace("\ud800", "").encode("utf-8", "ignore").decode()  # no Cs
+    JsonlSink(out, escape_controls=True).write([{"type": "text", "t": 0, "text": text}])
+    written = out.getvalue().decode("utf-8")
+    assert raw_unsafe(written.rstrip("\n")) == []
+    assert orjson.loads(written)["text"] == text
+
+
+ANY_CHARACTER = st.characters(codec=None, categories=None)
+
+
+@given(st.text(alphabet=ANY_CHARACTER), st.lists(st.integers(0, 60), max_size=8))
+def test_any_text_in_any_chunks_is_safe_the_same_and_idempotent(text, cuts):
+    cuts = sorted(c for c in cuts if 0 < c < len(text))
+    pieces = [text[i:j] for i, j in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    sanitizer = Sanitizer()
+    out = "".join(sanitizer.feed(p) for p in pieces) + sanitizer.flush()
+    assert out == sanitize(text)
+    assert raw_unsafe(out) == []
+    assert sanitize(out) == out

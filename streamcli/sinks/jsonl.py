@@ -6,30 +6,38 @@ on a terminal, per frame of the frame clock.
 
 from __future__ import annotations
 
-import re
 from typing import BinaryIO
 
 import orjson
 
 from streamcli.events import Event
+from streamcli.sanitize import EscapeTable, is_plain
 from streamcli.sinks.base import ASAP, FRAME_INTERVAL, Output, Sink
 
 _APPEND_NEWLINE = orjson.OPT_APPEND_NEWLINE
 
-# Characters orjson leaves raw that a terminal may act on: DEL, C1 controls, bidi
-# controls and tag characters, matched in their UTF-8 form.
-_TERMINAL_UNSAFE = re.compile(
-    rb"\x7f|\xc2[\x80-\x9f]|\xe2\x80[\x8b\x8e\x8f\xa8-\xae]|\xe2\x81[\xa0\xa6-\xa9]"
-    rb"|\xef\xbb\xbf|\xd8\x9c|\xf3\xa0[\x80\x81][\x80-\xbf]"
-)
 
-
-def _json_escape(match: re.Match[bytes]) -> bytes:
-    code = ord(match.group().decode())
+def _json_escape(code: int) -> str:
     if code > 0xFFFF:  # JSON spells astral characters as a surrogate pair
         code -= 0x10000
-        return b"\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF))
-    return b"\\u%04x" % code
+        high, low = 0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF)
+        return f"\\u{high:04x}\\u{low:04x}"
+    return f"\\u{code:04x}"
+
+
+# Characters orjson leaves raw that a terminal may act on (DEL, C1 and format characters,
+# separators, invisible ones: the sanitizer's categories), as JSON escapes.
+_JSON_ESCAPES = EscapeTable(_json_escape)
+
+
+def escape_for_terminal(buffer: bytearray) -> bytearray:
+    """JSON lines with every character unsafe on a terminal written as a JSON escape."""
+    if buffer.isascii():
+        return buffer.replace(b"\x7f", b"\\u007f") if b"\x7f" in buffer else buffer
+    text = buffer.decode("utf-8")
+    if is_plain(text):
+        return buffer
+    return bytearray(text.translate(_JSON_ESCAPES).encode("utf-8"))
 
 
 class JsonlSink(Sink):
@@ -56,5 +64,5 @@ class JsonlSink(Sink):
         for event in events:
             buffer += dumps(event, option=_APPEND_NEWLINE)
         if self._escape_controls:
-            buffer = _TERMINAL_UNSAFE.sub(_json_escape, buffer)
+            buffer = escape_for_terminal(buffer)
         self.output.write(buffer)
