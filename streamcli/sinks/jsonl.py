@@ -30,14 +30,14 @@ def _json_escape(code: int) -> str:
 _JSON_ESCAPES = EscapeTable(_json_escape)
 
 
-def escape_for_terminal(buffer: bytearray) -> bytearray:
+def escape_for_terminal(buffer: bytes | bytearray) -> bytes | bytearray:
     """JSON lines with every character unsafe on a terminal written as a JSON escape."""
     if buffer.isascii():
         return buffer.replace(b"\x7f", b"\\u007f") if b"\x7f" in buffer else buffer
     text = buffer.decode("utf-8")
     if is_plain(text):
         return buffer
-    return bytearray(text.translate(_JSON_ESCAPES).encode("utf-8"))
+    return text.translate(_JSON_ESCAPES).encode("utf-8")
 
 
 class JsonlSink(Sink):
