@@ -15,7 +15,14 @@ from hypothesis import strategies as st
 from streamcli import paths
 from streamcli.sources.chat.fallback import reachable
 from streamcli.sources.chat.local import bundled
-from streamcli.sources.chat.local.model import TRANSCRIPT_STOPS, StopScanner, transcript
+from streamcli.sources.chat.local.model import (
+    BUNDLED_EXAMPLES,
+    BUNDLED_INSTRUCTION,
+    TRANSCRIPT_STOPS,
+    RepetitionGuard,
+    StopScanner,
+    transcript,
+)
 
 # -- stop strings ----------------------------------------------------------------------
 
@@ -70,6 +77,44 @@ def test_transcript_puts_the_system_prompt_first_and_ends_with_the_assistant_tur
     assert transcript(messages) == (
         "Be brief.\n\nUser: Hi\nAssistant: Hello.\nUser: Why is the sky blue?\nAssistant:"
     )
+
+
+def test_the_bundled_models_transcript_starts_with_an_instruction_and_examples():
+    text = transcript([{"role": "user", "content": "Hi"}], examples=True)
+    assert text == f"{BUNDLED_INSTRUCTION}\n\n{BUNDLED_EXAMPLES}User: Hi\nAssistant:"
+
+
+def test_a_system_prompt_replaces_the_instruction_but_keeps_the_examples():
+    messages = [
+        {"role": "system", "content": "Answer in French."},
+        {"role": "user", "content": "Hi"},
+    ]
+    text = transcript(messages, examples=True)
+    assert text.startswith(f"Answer in French.\n\n{BUNDLED_EXAMPLES}User: Hi\n")
+    assert BUNDLED_INSTRUCTION not in text and text.count("Answer in French.") == 1
+
+
+# -- the repetition guard -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("cycle", [[7], [1, 2], [5, 6, 7, 8, 9, 10, 11, 12]])
+def test_a_cycle_repeated_over_the_window_is_a_loop(cycle):
+    guard = RepetitionGuard(window=24, longest=8)
+    tokens = [100, 101, 102] + cycle * 24
+    fed = [guard.feed(t) for t in tokens]
+    assert fed[-1] is True
+    assert fed.index(True) == 3 + 24 - 1  # as soon as the window holds only the cycle
+
+
+@given(st.lists(st.integers(0, 50), min_size=24, max_size=60, unique=True))
+def test_text_that_does_not_repeat_is_never_a_loop(tokens):
+    guard = RepetitionGuard(window=24, longest=8)
+    assert not any(guard.feed(t) for t in tokens)
+
+
+def test_a_cycle_longer_than_the_longest_is_not_stopped():
+    guard = RepetitionGuard(window=24, longest=8)
+    assert not any(guard.feed(t) for t in list(range(9)) * 6)
 
 
 # -- the bundled model's cache ---------------------------------------------------------

@@ -19,6 +19,7 @@ import orjson
 import pytest
 from chat_support import chat_env, run_chat
 from conftest import STREAMCLI
+from ptyterm import PtyTerminal
 
 COUNTING = "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,"  # greedy decoding goes on counting
 
@@ -34,6 +35,12 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     bundled_model({"XDG_CACHE_HOME": str(base)}, io.StringIO())
     yield base
     shutil.rmtree(base, ignore_errors=True)
+
+
+def own_model(cache: Path) -> tuple[str, str]:
+    """`--model` naming the bundled GGUF file: a model of the user's own, run with the
+    plain transcript and the user's settings, not the bundled model's defaults."""
+    return ("--model", str(cache / "streamcli" / "gemma-3-270m-q4_k_m.gguf"))
 
 
 def local(*args: str, home: Path, cache: Path, input: bytes = b"", **env: str):
@@ -100,7 +107,14 @@ def _feed(stdin, data: bytes) -> None:
 
 def test_text_arrives_token_by_token_before_the_end(tmp_path, cache):
     reader = start_local(
-        COUNTING, "--max-tokens", "16", "--temperature", "0", home=tmp_path, cache=cache
+        COUNTING,
+        "--max-tokens",
+        "16",
+        "--temperature",
+        "0",
+        *own_model(cache),
+        home=tmp_path,
+        cache=cache,
     )
     assert reader.finish() == 0
     kinds = [e["type"] for e in reader.events]
@@ -120,7 +134,15 @@ def test_text_arrives_token_by_token_before_the_end(tmp_path, cache):
 
 def test_end_carries_token_counts_and_timings(tmp_path, cache):
     result = local(
-        COUNTING, "--max-tokens", "6", "--temperature", "0", "--json", home=tmp_path, cache=cache
+        COUNTING,
+        "--max-tokens",
+        "6",
+        "--temperature",
+        "0",
+        "--json",
+        *own_model(cache),
+        home=tmp_path,
+        cache=cache,
     )
     assert result.status == 0, result.stderr
     end = result.events[-1]
@@ -155,6 +177,37 @@ def test_an_answer_ends_by_itself_with_reason_stop(tmp_path, cache):
     assert result.events[-1]["reason"] == "stop"
     assert "Paris" in result.text
     assert "User:" not in result.text and "Assistant:" not in result.text
+
+
+def test_the_quick_start_question_is_answered_right_every_time(tmp_path, cache):
+    """The bundled model decodes greedily by default: the same right answer each run."""
+    runs = [
+        local("What is the capital of France?", "--json", home=tmp_path, cache=cache)
+        for _ in range(2)
+    ]
+    assert [r.status for r in runs] == [0, 0], runs[0].stderr
+    assert "Paris" in runs[0].text
+    assert runs[0].text == runs[1].text
+    assert runs[0].events[-1]["reason"] == "stop"
+
+
+def test_a_loop_is_stopped_by_the_repetition_guard(tmp_path, cache):
+    """A loop ends as cut off, long before the bundled model's default length."""
+    result = local("0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0", "--json", home=tmp_path, cache=cache)
+    assert result.status == 0, result.stderr
+    assert result.events[-1]["reason"] == "length"
+    assert result.events[-1]["usage"]["output_tokens"] < 64
+
+
+def test_a_spinner_says_the_model_is_loading(tmp_path, cache):
+    env = chat_env(tmp_path, XDG_CACHE_HOME=str(cache))
+    with PtyTerminal(
+        ["chat", "--provider", "local", "What is the capital of France?"], env=env
+    ) as term:
+        assert term.wait_exit() == 0
+        assert "loading model…".encode() in bytes(term.raw)
+        assert "loading model" not in term.text()  # erased once the model was loaded
+        assert "Paris" in term.text()
 
 
 @pytest.mark.parametrize("temperature", ["0", "1"])

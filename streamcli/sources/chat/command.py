@@ -66,7 +66,10 @@ def open_chat_command(
         from streamcli.sources.chat.local.source import open_local
 
         request = chat_request(settings, prompt, flatten_tools(conversation.earlier))
-        source: Source = open_local(request, environ=env.environ, stderr=env.stderr)
+        progress = env.stderr_isatty and not env.dumb_terminal
+        source: Source = open_local(
+            request, environ=env.environ, stderr=env.stderr, progress=progress
+        )
     else:
         source = open_chat(settings, prompt, conversation.earlier, toolbox)
     recorder = conversation.recorder(prompt, settings.system, env.stderr)

@@ -25,6 +25,18 @@ GGUF_MAGIC = b"GGUF"
 # ends where the model starts the next turn, or at a blank line: a base model continues
 # text rather than answering, and would otherwise ramble on to --max-tokens.
 TRANSCRIPT_STOPS = ("\nUser:", "\nAssistant:", "\n\n")
+# The bundled model is a base model: it answers a question only when the transcript shows
+# what an answer looks like. `benchmarks/local_quality.py` measures what this buys.
+BUNDLED_INSTRUCTION = (
+    "The following is a conversation between a user and a helpful, knowledgeable "
+    "assistant. The assistant answers in one or two short sentences."
+)
+BUNDLED_EXAMPLES = (
+    "User: What is the capital of Spain?\n"
+    "Assistant: The capital of Spain is Madrid.\n"
+    "User: How many hours are in a day?\n"
+    "Assistant: There are 24 hours in a day.\n"
+)
 
 _errors: collections.deque[str] = collections.deque(maxlen=20)
 _log_callback: Any = None  # kept referenced: llama.cpp holds a pointer to it
@@ -109,11 +121,12 @@ class Prompt:
     template: str  # "gguf": the model's own chat template; "transcript": none found
 
 
-def build_prompt(llm: Any, messages: list[Message]) -> Prompt:
+def build_prompt(llm: Any, messages: list[Message], examples: bool = False) -> Prompt:
     """Format `messages` with the chat template from the model's metadata, and tokenize.
 
     A model without a template (a base model, like the bundled Gemma 3 270M) gets a plain
-    transcript that ends with "Assistant:", and stops at the next turn or a blank line.
+    transcript that ends with "Assistant:", and stops at the next turn or a blank line;
+    with `examples`, the transcript starts with an instruction and two example turns.
     """
     template = llm.metadata.get("tokenizer.chat_template")
     if template:
@@ -131,18 +144,27 @@ def build_prompt(llm: Any, messages: list[Message]) -> Prompt:
             raise BadInput(f"the model's chat template rejects this conversation: {exc}") from None
         tokens = llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
         return Prompt(tokens, (), "gguf")
-    tokens = llm.tokenize(transcript(messages).encode("utf-8"), add_bos=True, special=False)
+    text = transcript(messages, examples)
+    tokens = llm.tokenize(text.encode("utf-8"), add_bos=True, special=False)
     return Prompt(tokens, TRANSCRIPT_STOPS, "transcript")
 
 
-def transcript(messages: list[Message]) -> str:
-    """The conversation as plain text: system prompt, then User:/Assistant: turns."""
+def transcript(messages: list[Message], examples: bool = False) -> str:
+    """The conversation as plain text: system prompt, then User:/Assistant: turns.
+
+    With `examples`, the system prompt (or, without one, `BUNDLED_INSTRUCTION`) is
+    followed by `BUNDLED_EXAMPLES`, before the conversation's own turns.
+    """
     parts: list[str] = []
+    system = [str(m.get("content") or "").strip() for m in messages if m.get("role") == "system"]
+    if examples:
+        parts.append(f"{system[0] if system else BUNDLED_INSTRUCTION}\n\n{BUNDLED_EXAMPLES}")
     for message in messages:
         content = str(message.get("content") or "").strip()
         role = message.get("role")
         if role == "system":
-            parts.append(f"{content}\n\n")
+            if not examples:
+                parts.append(f"{content}\n\n")
         else:
             parts.append(f"{'Assistant' if role == 'assistant' else 'User'}: {content}\n")
     parts.append("Assistant:")
@@ -200,6 +222,29 @@ def _overlap(text: str, stop: str) -> int:
         if text.endswith(stop[:size]):
             return size
     return 0
+
+
+class RepetitionGuard:
+    """Notices an answer stuck in a loop: the same few tokens over and over.
+
+    `feed` returns True once the last `window` tokens are one cycle of at most
+    `longest` tokens repeated (`0000…`, `the the the…`, `Name: City: Name: City:…`).
+    """
+
+    def __init__(self, window: int = 24, longest: int = 8) -> None:
+        self.window = window
+        self.longest = longest
+        self._recent: collections.deque[int] = collections.deque(maxlen=window)
+
+    def feed(self, token: int) -> bool:
+        self._recent.append(token)
+        if len(self._recent) < self.window:
+            return False
+        recent = list(self._recent)
+        return any(
+            all(recent[i] == recent[i - size] for i in range(size, self.window))
+            for size in range(1, self.longest + 1)
+        )
 
 
 class LocalFailure(StreamcliError):

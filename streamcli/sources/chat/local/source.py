@@ -32,12 +32,18 @@ from streamcli.events import Event
 from streamcli.pipeline import Source
 from streamcli.sources.chat.local import model as local_model
 from streamcli.sources.chat.local.bundled import bundled_model
-from streamcli.sources.chat.local.model import LocalFailure, StopScanner
+from streamcli.sources.chat.local.loading import LoadingSpinner
+from streamcli.sources.chat.local.model import LocalFailure, RepetitionGuard, StopScanner
 from streamcli.sources.chat.provider import Provider
 from streamcli.sources.chat.request import ChatRequest
 
 DEFAULT_TEMPERATURE = 0.8
 DEFAULT_MAX_TOKENS = 1024  # a base model may ramble until its context is full
+# The bundled model decodes greedily (sampling makes a 270M base model babble), stops a
+# loop, and ends a runaway answer after a few seconds; `--temperature` and `--max-tokens`
+# still apply. A model of the user's own keeps the defaults above.
+BUNDLED_MAX_TOKENS = 256
+BUNDLED_REPEAT_PENALTY = 1.1
 # llama.cpp's own sampling defaults.
 TOP_K = 40
 TOP_P = 0.95
@@ -52,6 +58,7 @@ class LocalModel:
     llm: Any  # llama_cpp.Llama
     name: str
     load_ms: float
+    bundled: bool = False  # the bundled base model: greedy, with example turns
 
 
 class LocalProvider(Provider):
@@ -77,18 +84,22 @@ class LocalProvider(Provider):
 PROVIDER = LocalProvider
 
 
-def open_local(request: ChatRequest, *, environ: Mapping[str, str], stderr: TextIO) -> LocalSource:
+def open_local(
+    request: ChatRequest, *, environ: Mapping[str, str], stderr: TextIO, progress: bool = False
+) -> LocalSource:
     """Find and load the model (`request.model` is a GGUF path; None: the bundled one).
 
+    With `progress`, a "loading model…" spinner turns on stderr (a terminal) meanwhile.
     Raises `BadInput` for a missing or invalid model file (exit 2), `StreamcliError` when
     the `local` extra is missing or the bundled model cannot be prepared.
     """
     model = request.model
     path = local_model.check_model_file(Path(model)) if model else bundled_model(environ, stderr)
     started = time.monotonic()
-    llm = local_model.load(path)
+    with LoadingSpinner(stderr if progress else None):
+        llm = local_model.load(path)
     load_ms = round((time.monotonic() - started) * 1000, 3)
-    return LocalSource(LocalModel(llm, path.name, load_ms), request)
+    return LocalSource(LocalModel(llm, path.name, load_ms, bundled=not model), request)
 
 
 class LocalSource(Source):
@@ -124,15 +135,20 @@ class LocalSource(Source):
         llm, request, clock = self.model.llm, self.request, self._clock
         yield [events.start(clock(), "chat", provider="local", model=self.model.name)]
         started = time.monotonic()
-        prompt = local_model.build_prompt(llm, request.messages)
+        bundled = self.model.bundled
+        prompt = local_model.build_prompt(llm, request.messages, examples=bundled)
         room = local_model.context_limit(llm) - len(prompt.tokens)
         if room < 1:
             raise BadInput(
                 f"the prompt is {len(prompt.tokens)} tokens; the local model's context "
                 f"holds {local_model.context_limit(llm)}"
             )
-        budget = min(request.max_tokens or DEFAULT_MAX_TOKENS, room)
-        temperature = DEFAULT_TEMPERATURE if request.temperature is None else request.temperature
+        default_max = BUNDLED_MAX_TOKENS if bundled else DEFAULT_MAX_TOKENS
+        budget = min(request.max_tokens or default_max, room)
+        temperature = request.temperature
+        if temperature is None:
+            temperature = 0.0 if bundled else DEFAULT_TEMPERATURE
+        repetition = RepetitionGuard() if bundled else None
         llm.set_seed(self.seed)
         from llama_cpp import llama_model_get_vocab, llama_vocab_is_eog
 
@@ -143,7 +159,12 @@ class LocalSource(Source):
         reason, generated, first_text = "length", 0, None
         answer_started = False
         tokens = llm.generate(
-            prompt.tokens, temp=temperature, top_k=TOP_K, top_p=TOP_P, min_p=MIN_P
+            prompt.tokens,
+            temp=temperature,
+            top_k=TOP_K,
+            top_p=TOP_P,
+            min_p=MIN_P,
+            repeat_penalty=BUNDLED_REPEAT_PENALTY if bundled else 1.0,
         )
         _watch(llm, self._abort)  # the prompt's evaluation can be stopped halfway
         for token in tokens:
@@ -166,7 +187,7 @@ class LocalSource(Source):
             if stops.stopped:
                 reason = "stop"
                 break
-            if generated >= budget:
+            if generated >= budget or (repetition is not None and repetition.feed(token)):
                 break
         tokens.close()
         rest = stops.feed(utf8.decode(b"", final=True)) + stops.flush()
