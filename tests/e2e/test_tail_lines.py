@@ -282,6 +282,36 @@ def test_grep(tmp_path, args, expected):
     assert texts(tail_json(*args, "f.log", cwd=tmp_path)) == expected
 
 
+MIXED = b"".join(b"ERROR %d\n" % i if i % 10 == 0 else b"info %d\n" % i for i in range(1, 101))
+
+
+def test_n_counts_the_matching_lines_like_grep_then_tail(tmp_path):
+    """`-n 3 --grep ERROR` is `grep ERROR | tail -n 3`: the last three matches, although
+    the file's last three lines hold none."""
+    (tmp_path / "f.log").write_bytes(MIXED)
+    expected = ["ERROR 80", "ERROR 90", "ERROR 100"]
+    assert texts(tail_json("-n", "3", "-g", "ERROR", "f.log", cwd=tmp_path)) == expected
+    assert texts(tail_json("-n", "3", "-g", "ERROR", "-", input=MIXED)) == expected
+
+
+def test_n_counts_the_matching_lines_when_following(tmp_path):
+    (tmp_path / "f.log").write_bytes(MIXED)
+    tail = Tail("-n", "2", "-g", "ERROR", "f.log", cwd=tmp_path)
+    try:
+        tail.wait_for("ERROR 90", "ERROR 100")
+        with open(tmp_path / "f.log", "ab", buffering=0) as writer:
+            writer.write(b"info 101\nERROR 102\n")
+        tail.wait_for("ERROR 90", "ERROR 100", "ERROR 102")
+    finally:
+        tail.kill()
+
+
+def test_from_line_n_still_counts_the_files_lines(tmp_path):
+    (tmp_path / "f.log").write_bytes(MIXED)
+    events = tail_json("-n", "+85", "-g", "ERROR", "f.log", cwd=tmp_path)
+    assert texts(events) == ["ERROR 90", "ERROR 100"]
+
+
 def test_grep_while_following(tmp_path):
     log = tmp_path / "f.log"
     log.write_bytes(b"")

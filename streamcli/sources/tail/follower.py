@@ -22,10 +22,12 @@ from __future__ import annotations
 import errno
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 
 from streamcli import events
 from streamcli.events import Event
+from streamcli.sources.tail.line_events import LineEvents
 from streamcli.sources.tail.openfile import READ_LIMIT, OpenFile
 from streamcli.sources.tail.position import StartAt, last_lines_offset, skip_lines_offset
 from streamcli.sources.tail.splitter import Split
@@ -36,14 +38,11 @@ MAX_ROTATED = 8  # old files kept at once (a log rotated in a tight loop)
 PARTIAL_HOLD = 0.5
 UNLIMITED = 1 << 62
 
-# Turns the lines of one read into events: (lines, file label) -> events.
-LinesToEvents = Callable[[Split, str], list[Event]]
-
 
 class Follower:
     """One file name on the command line, followed by name."""
 
-    def __init__(self, path: str, line_events: LinesToEvents, clock: Callable[[], float]) -> None:
+    def __init__(self, path: str, line_events: LineEvents, clock: Callable[[], float]) -> None:
         self.path = path
         self.label = path
         self._line_events = line_events
@@ -78,6 +77,9 @@ class Follower:
             return
         if start_at.from_start:
             opened.offset = skip_lines_offset(fd, start_at.lines_to_skip)
+        elif self._line_events.filtering:  # the last N matching lines: filter all, then count
+            yield from self._read_all_keep(opened, start_at, now)
+            return
         else:
             opened.offset = last_lines_offset(fd, size, start_at.count)
         yield from self._read(opened, now, limit=READ_LIMIT if follow else UNLIMITED)
@@ -85,22 +87,25 @@ class Follower:
     def _read_all_keep(
         self, opened: OpenFile, start_at: StartAt, now: float
     ) -> Iterator[list[Event]]:
-        """Read a file whose size is unknown, keeping only the lines `start_at` asks for."""
-        lines: list[str] = []
+        """Read the whole file, keeping only the lines `start_at` asks for: `-n N` counts
+        the lines that pass `--grep`, as `grep | tail -n` does; `-n +N` counts the file's."""
+        skip = start_at.lines_to_skip if start_at.from_start else 0
+        kept: deque[str] | list[str] = [] if start_at.from_start else deque(maxlen=start_at.count)
         maybe_json = flagged = False
         for split in opened.read(now, UNLIMITED):
-            lines.extend(split.lines)
+            lines = split.lines
+            if skip:
+                skipped = min(skip, len(lines))
+                skip -= skipped
+                lines = lines[skipped:]
+            kept.extend(self._line_events.matching(lines))
             maybe_json |= split.maybe_json
             flagged |= split.flagged
         assert opened.fd is not None
         if opened.offset > 0 and os.fstat(opened.fd).st_size == 0:
             opened.size_lies = True
-        if start_at.from_start:
-            lines = lines[start_at.lines_to_skip :]
-        else:
-            lines = lines[-start_at.count :] if start_at.count else []
-        if lines:
-            yield self._line_events(Split(lines, maybe_json, flagged), self.label)
+        if kept:
+            yield self._line_events(Split(list(kept), maybe_json, flagged), self.label)
 
     # -- following -----------------------------------------------------------
 

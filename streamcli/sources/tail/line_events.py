@@ -31,12 +31,21 @@ class LineEvents:
         self._search = _compile(patterns, ignore_case) if patterns else None
         self._invert = invert
 
-    def __call__(self, split: Split, file: str) -> list[Event]:
-        lines = split.lines
+    @property
+    def filtering(self) -> bool:
+        """Whether some lines are left out (`--grep`)."""
+        return self._search is not None
+
+    def matching(self, lines: list[str]) -> list[str]:
+        """The lines that pass the filter."""
         search = self._search
-        if search is not None:
-            keep_matches = not self._invert
-            lines = [s for s in lines if (search(s) is not None) is keep_matches]
+        if search is None:
+            return lines
+        keep_matches = not self._invert
+        return [s for s in lines if (search(s) is not None) is keep_matches]
+
+    def __call__(self, split: Split, file: str) -> list[Event]:
+        lines = self.matching(split.lines)
         t = self._clock()
         # The fields of `events.line`, spelled out here: a call per line costs 10% of a read.
         batch: list[Event] = [{"type": "line", "t": t, "text": s, "file": file} for s in lines]

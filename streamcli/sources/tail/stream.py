@@ -15,7 +15,8 @@ from collections import deque
 from collections.abc import Iterator
 
 from streamcli.events import Event
-from streamcli.sources.tail.follower import PARTIAL_HOLD, LinesToEvents
+from streamcli.sources.tail.follower import PARTIAL_HOLD
+from streamcli.sources.tail.line_events import LineEvents
 from streamcli.sources.tail.openfile import READ_LIMIT, READ_SIZE
 from streamcli.sources.tail.position import StartAt
 from streamcli.sources.tail.splitter import LineSplitter, Split
@@ -31,7 +32,7 @@ class StreamInput:
         fd: int,
         label: str,
         start_at: StartAt,
-        line_events: LinesToEvents,
+        line_events: LineEvents,
         now: float,
         *,
         follow: bool,
@@ -105,8 +106,8 @@ class StreamInput:
             skipped = min(self._skip, len(lines))
             self._skip -= skipped
             lines = lines[skipped:]
-        if self._backlog is not None:
-            self._backlog.extend(lines)
+        if self._backlog is not None:  # `-n N` counts the lines that pass `--grep`
+            self._backlog.extend(self._line_events.matching(lines))
             self._maybe_json |= split.maybe_json
             self._flagged |= split.flagged
             return
