@@ -22,11 +22,11 @@ _streamcli() {
         --concurrency) COMPREPLY=(); return ;;
         --warmup) COMPREPLY=(); return ;;
         --prompt) COMPREPLY=(); return ;;
-        --prompt-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --prompt-file) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --max-tokens) COMPREPLY=(); return ;;
         --slo) COMPREPLY=(); return ;;
         --timeout) COMPREPLY=(); return ;;
-        --save) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --save) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --compare) COMPREPLY=(); return ;;
         esac
         if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "--sink --chunks --chunk-size --rate --content --seed --url --base-url -p --provider -m --model --requests --concurrency --warmup --prompt --prompt-file --max-tokens --slo --timeout --save --compare --json -h --help" -- "$cur")); else COMPREPLY=(); fi
@@ -43,13 +43,13 @@ _streamcli() {
         --timeout) COMPREPLY=(); return ;;
         --first-token-timeout) COMPREPLY=(); return ;;
         --retries) COMPREPLY=(); return ;;
-        --key-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --key-file) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -T|--tool) COMPREPLY=(); return ;;
-        --tools) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --tools) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --tool-timeout) COMPREPLY=(); return ;;
         --max-tool-rounds) COMPREPLY=(); return ;;
         --conversation) COMPREPLY=(); return ;;
-        --record) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --record) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         esac
         if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-s --system -m --model -p --provider --base-url --temperature --max-tokens --seed --no-stream --timeout --first-token-timeout --retries --key-file -T --tool --tools --approve --tool-timeout --max-tool-rounds -c --continue --conversation --no-history --stats --hide-reasoning --no-cursor --json --plain --raw --record -h --help" -- "$cur")); else COMPREPLY=(); fi
         ;;
@@ -66,9 +66,9 @@ _streamcli() {
         --format) COMPREPLY=($(compgen -W "auto events asciicast text" -- "$cur")); return ;;
         --chunk-size) COMPREPLY=(); return ;;
         --delay) COMPREPLY=(); return ;;
-        --record) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --record) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         esac
-        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "--speed --idle-limit --lenient --format --chunk-size --delay --unsafe --json --plain --raw --record --stats --hide-reasoning --no-cursor -h --help" -- "$cur")); else COMPREPLY=($(compgen -f -- "$cur")); fi
+        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "--speed --idle-limit --lenient --format --chunk-size --delay --unsafe --json --plain --raw --record --stats --hide-reasoning --no-cursor -h --help" -- "$cur")); else compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); fi
         ;;
     tail)
         case "$prev" in
@@ -76,9 +76,9 @@ _streamcli() {
         -g|--grep) COMPREPLY=(); return ;;
         --pid) COMPREPLY=(); return ;;
         --poll-interval) COMPREPLY=(); return ;;
-        --record) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --record) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         esac
-        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-n --lines --no-follow -f -F --follow -g --grep --invert -i --ignore-case --pid --poll --poll-interval --prefix -q --quiet --json --plain --raw --record -h --help" -- "$cur")); else COMPREPLY=($(compgen -f -- "$cur")); fi
+        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-n --lines --no-follow -f -F --follow -g --grep --invert -i --ignore-case --pid --poll --poll-interval --prefix -q --quiet --json --plain --raw --record -h --help" -- "$cur")); else compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); fi
         ;;
     esac
 }

@@ -149,6 +149,11 @@ def load() -> tuple[Command, list[Command]]:
 # -- bash ------------------------------------------------------------------------------
 
 
+# Paths complete as paths: `-o filenames` makes readline add a slash (not a space) after a
+# directory and quote what needs quoting.
+BASH_FILES = 'compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur"))'
+
+
 def bash(top: Command, subcommands: list[Command]) -> str:
     names = " ".join(c.name for c in subcommands)
     top_words = " ".join(n for o in top.options for n in o.names)
@@ -174,13 +179,13 @@ def bash(top: Command, subcommands: list[Command]) -> str:
             if option.choices:
                 action = f'COMPREPLY=($(compgen -W "{" ".join(option.choices)}" -- "$cur"))'
             elif option.is_file:
-                action = 'COMPREPLY=($(compgen -f -- "$cur"))'
+                action = BASH_FILES
             else:
                 action = "COMPREPLY=()"
             lines.append(f"        {pattern}) {action}; return ;;")
         lines.append("        esac")
         files = any(a.is_file for a in command.arguments)
-        other = 'COMPREPLY=($(compgen -f -- "$cur"))' if files else "COMPREPLY=()"
+        other = BASH_FILES if files else "COMPREPLY=()"
         lines.append(
             f'        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "{words}" -- "$cur"));'
             f" else {other}; fi"

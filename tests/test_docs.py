@@ -47,3 +47,24 @@ def test_man_page_documents_every_command_and_exit_status():
         assert f'.SS "streamcli {name} ' in page
     for status in ("0", "1", "2", "130", "143"):
         assert f"\\fB{status}\\fR" in page
+
+
+def test_bash_completes_a_directory_with_a_slash_and_no_space(tmp_path):
+    """In a real interactive bash: `replay ex<TAB>` gives `examples/`, ready for more."""
+    from ptyterm import PtyTerminal
+
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "story.txt").write_text("hi\n")
+    rc = tmp_path / "rc"
+    rc.write_text(f"PS1='$ '\nsource {ROOT / 'completions' / 'streamcli.bash'}\n")
+    argv = ["bash", "--noprofile", "--rcfile", str(rc), "-i"]
+    with PtyTerminal([], argv=argv, cwd=str(tmp_path), columns=80, rows=10) as term:
+        term.wait_for_text("$")
+        term.write(b"streamcli replay ex\t")
+        line = "$ streamcli replay examples/"
+        term.wait_for_text(line)
+        term.write(b"\t")  # no space was added: the directory's entries complete next
+        term.wait_for_text(line + "story.txt")
+        term.wait_for(lambda t: t.screen.cursor.x == len(line + "story.txt "), what="a space")
+        term.write(b"\x15exit\r")  # Ctrl-U clears the line
+        term.wait_exit()
