@@ -8,7 +8,7 @@ import sys
 import unicodedata
 
 import orjson
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streamcli.sanitize import INVISIBLE, Sanitizer, sanitize
@@ -63,6 +63,7 @@ def test_crlf_becomes_lf():
     assert sanitize("a\r\nb\r\n") == "a\nb\n"
 
 
+@settings(deadline=None)
 @given(st.text())
 def test_output_is_safe_and_idempotent(text):
     out = sanitize(text)
@@ -70,11 +71,13 @@ def test_output_is_safe_and_idempotent(text):
     assert sanitize(out) == out
 
 
+@settings(deadline=None)
 @given(st.binary())
 def test_invalid_utf8_decoded_with_replacement_is_safe(data):
     assert UNSAFE.search(sanitize(data.decode("utf-8", "replace"))) is None
 
 
+@settings(deadline=None)
 @given(st.text(alphabet=st.sampled_from("ab\r\n\x1b[]\u202e\x9b\t")), st.data())
 def test_chunked_sanitizing_equals_whole(text, data):
     cuts = sorted(data.draw(st.lists(st.integers(0, len(text)), max_size=8)))
@@ -128,6 +131,7 @@ def test_json_on_a_terminal_escapes_the_same_characters_and_means_the_same():
 ANY_CHARACTER = st.characters(codec=None, categories=None)
 
 
+@settings(deadline=None)
 @given(st.text(alphabet=ANY_CHARACTER), st.lists(st.integers(0, 60), max_size=8))
 def test_any_text_in_any_chunks_is_safe_the_same_and_idempotent(text, cuts):
     cuts = sorted(c for c in cuts if 0 < c < len(text))

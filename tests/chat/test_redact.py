@@ -3,7 +3,7 @@ pieces a stream arrives in."""
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from streamcli.sources.chat.redact import MASK, RUN, Redactor
@@ -55,6 +55,7 @@ def test_a_key_split_across_chunks_is_masked_and_ordinary_text_is_barely_held():
 _ALPHABET = st.sampled_from(list(KEY + KEY.upper() + " .\n-é…"))
 
 
+@settings(deadline=None)
 @given(
     filler=st.lists(st.text(_ALPHABET, max_size=12), min_size=1, max_size=4),
     forms=st.lists(
@@ -74,6 +75,7 @@ def test_however_the_text_is_cut_the_masked_stream_is_the_same_and_leaks_nothing
     assert leaked_run(whole) is None
 
 
+@settings(deadline=None)
 @given(st.text(max_size=60), st.lists(st.integers(0, 80), max_size=8))
 def test_text_without_the_key_passes_unchanged_in_any_pieces(text, cuts):
     redact = Redactor([KEY])

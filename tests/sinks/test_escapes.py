@@ -97,7 +97,7 @@ def assert_only_allowed(output: str) -> None:
                                          "1049", "2004"}  # fmt: skip
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(HOSTILE, st.lists(st.integers(0, 400), max_size=12))
 def test_hostile_streams_cut_anywhere_give_only_allowed_sequences(text, cuts):
     cuts = sorted(c for c in cuts if 0 < c < len(text))
@@ -108,6 +108,7 @@ def test_hostile_streams_cut_anywhere_give_only_allowed_sequences(text, cuts):
     assert_only_allowed(out)
 
 
+@settings(deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8")), st.integers(0, 50))
 def test_any_text_gives_only_allowed_sequences(text, cut):
     f = EscapeFilter()
