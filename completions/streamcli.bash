@@ -51,7 +51,7 @@ _streamcli() {
         --conversation) COMPREPLY=(); return ;;
         --record) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         esac
-        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-s --system -m --model -p --provider --base-url --temperature --max-tokens --seed --no-stream --timeout --first-token-timeout --retries --key-file -T --tool --tools --approve --tool-timeout --max-tool-rounds -c --continue --conversation --no-history --stats --hide-reasoning --no-cursor --json --plain --raw --record -h --help" -- "$cur")); else COMPREPLY=(); fi
+        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-s --system -m --model -p --provider --base-url --temperature --max-tokens --seed --no-stream --timeout --first-token-timeout --retries --key-file -T --tool --tools --approve --tool-timeout --max-tool-rounds -c --continue --conversation --no-history --json --plain --raw --record --stats --hide-reasoning --no-cursor -h --help" -- "$cur")); else COMPREPLY=(); fi
         ;;
     history)
         case "$prev" in
@@ -68,7 +68,7 @@ _streamcli() {
         --delay) COMPREPLY=(); return ;;
         --record) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         esac
-        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "--speed --idle-limit --lenient --format --chunk-size --delay --unsafe --json --plain --raw --record --stats --hide-reasoning --no-cursor -h --help" -- "$cur")); else compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); fi
+        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "--speed --idle-limit --lenient --format --chunk-size --delay --json --plain --raw --record --stats --hide-reasoning --no-cursor --unsafe -h --help" -- "$cur")); else compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); fi
         ;;
     tail)
         case "$prev" in

@@ -9,7 +9,6 @@ arguments are files, so pressing Tab never starts Python.
 
 from __future__ import annotations
 
-import enum
 import sys
 import typing
 from dataclasses import dataclass
@@ -88,6 +87,8 @@ def _first_line(text: str | None) -> str:
 
 def _annotation(param: TyperOption | TyperArgument) -> object:
     annotation = param.type_descriptor.annotation
+    if typing.get_origin(annotation) is typing.Literal:
+        return annotation
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     return args[0] if args else annotation
 
@@ -98,10 +99,10 @@ def _is_file(param: TyperOption | TyperArgument) -> bool:
 
 def _option(param: TyperOption) -> Opt:
     annotation = _annotation(param)
-    is_enum = isinstance(annotation, type) and issubclass(annotation, enum.Enum)
-    choices = [member.value for member in annotation] if is_enum else None  # type: ignore[union-attr]
+    is_enum = typing.get_origin(annotation) is typing.Literal
+    choices = [str(choice) for choice in typing.get_args(annotation)] if is_enum else None
     default = None
-    if not param.is_flag and param.default not in (None, "", ()):
+    if not param.is_flag and param.default not in (None, "", (), []):
         value = param.default
         default = str(getattr(value, "value", value))
     type_name = "choice" if is_enum else getattr(annotation, "__name__", "value")

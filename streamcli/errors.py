@@ -7,8 +7,6 @@ import contextlib
 import os
 from typing import TextIO
 
-from streamcli.sanitize import sanitize
-
 OK = 0
 FAILURE = 1
 USAGE = 2
@@ -51,6 +49,8 @@ class BadInput(StreamcliError):
 
 def error_line(message: str) -> str:
     """The line that tells the user what failed: `streamcli: error: …`, sanitized."""
+    from streamcli.sanitize import sanitize  # not at start-up: its pattern takes a while
+
     return f"streamcli: error: {sanitize(message)}"
 
 

@@ -26,7 +26,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import TextIO
+from typing import Literal, TextIO
 
 from streamcli import errors, events
 from streamcli.channel import Channel
@@ -50,6 +50,13 @@ class Source:
     """
 
     name = "source"
+    # What the stream is, for `choose_sink`: events to show as text, or recorded terminal
+    # output (asciicast) to write as recorded.
+    output: Literal["text", "terminal"] = "text"
+    # How `line` events say which file they came from: not at all, a `==> file <==`
+    # header when the file changes (as tail does), or a `file: ` prefix on every line.
+    line_labels: Literal["none", "header", "prefix"] = "none"
+    taps: Sequence[Sink] = ()  # sinks that go with the stream (chat: the history recorder)
 
     def batches(self) -> Iterator[list[Event]]:
         raise NotImplementedError

@@ -1,17 +1,16 @@
-"""Running one stream: the sink and the recording tap from the options, then the pipeline."""
+"""Running one stream: open the source, pick the sink and the taps, run the pipeline."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Callable, Iterator
 
+from streamcli import errors
 from streamcli.env import Environment
 from streamcli.errors import BadInput, StreamcliError
 from streamcli.events import Event
 from streamcli.pipeline import Pipeline, Source
 from streamcli.sinks import OutputOptions, choose_sink
-from streamcli.sinks.base import Sink
 
 
 class FailedSource(Source):
@@ -27,24 +26,28 @@ class FailedSource(Source):
 
 
 def run_stream(
-    source: Source,
-    env: Environment,
-    options: OutputOptions,
-    *,
-    record: Path | None = None,
-    terminal_output: bool = False,
-    taps: Sequence[Sink] = (),
+    name: str, open_source: Callable[[], Source], env: Environment, options: OutputOptions
 ) -> int:
-    """Pump `source` to the chosen sink (and to `record` and `taps`); return the exit
-    status."""
-    sink = choose_sink(env, options, terminal_output=terminal_output)
-    taps = list(taps)
+    """Open the source `name` and pump it to the chosen sink (and to `--record`, `--stats`
+    and the source's own taps); return the exit status.
+
+    A source that cannot be opened (a `StreamcliError`) is reported like any failure: the
+    error line on stderr, or the `error` event with `--json`.
+    """
+    try:
+        source = open_source()
+    except StreamcliError as exc:
+        source = FailedSource(name, exc)
+    except KeyboardInterrupt:  # while opening (preparing or loading a local model)
+        return errors.INTERRUPTED
+    sink = choose_sink(env, options, source)
+    taps = list(source.taps)
     recording = None
-    if record is not None:
+    if options.record is not None:
         try:
-            recording = open(record, "wb")  # noqa: SIM115 - closed below, errors ignored
+            recording = open(options.record, "wb")  # noqa: SIM115 - closed below
         except OSError as exc:
-            error = BadInput(f"cannot write the recording {record}: {exc.strerror or exc}")
+            error = BadInput(f"cannot write the recording {options.record}: {exc.strerror or exc}")
             return Pipeline(FailedSource(source.name, error), sink, stderr=env.stderr).run()
         from streamcli.sinks.jsonl import JsonlSink
 

@@ -35,7 +35,6 @@ from streamcli.pipeline import Pipeline
 from streamcli.sinks import OutputOptions, choose_sink
 from streamcli.sinks.base import Sink
 
-SINKS = ("terminal", "text", "jsonl")
 TERMINAL_SIZE = (100, 30)
 _CHUNK_TYPES = frozenset({"text", "line"})
 _READ_SIZE = 65536

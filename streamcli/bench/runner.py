@@ -9,11 +9,17 @@ so far is still reported).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from streamcli import errors, events
+from streamcli.bench.flags import (
+    BENCH_PROVIDERS,
+    ENDPOINT_ONLY,
+    PIPELINE_ONLY,
+    SINKS,
+    BenchFlags,
+)
 from streamcli.bench.report import json_lines
 from streamcli.env import Environment
 from streamcli.errors import BadInput, StreamcliError
@@ -24,39 +30,6 @@ DEFAULT_PROMPT = (
 )
 DEFAULT_MAX_TOKENS = 256
 DEFAULT_REQUESTS = 20
-BENCH_PROVIDERS = ("ollama", "openai", "anthropic")
-ENDPOINT_ONLY = ("requests", "concurrency", "warmup", "prompt", "prompt_file", "slo", "timeout")
-PIPELINE_ONLY = ("sink", "chunks", "chunk_size", "content")
-
-
-@dataclass
-class BenchFlags:
-    """What the command line said (None: not given)."""
-
-    sink: str | None = None
-    chunks: int | None = None
-    chunk_size: str | None = None
-    rate: float | None = None
-    content: str | None = None
-    seed: int = 0
-    url: str | None = None
-    provider: str | None = None
-    model: str | None = None
-    requests: int | None = None
-    concurrency: int | None = None
-    warmup: int | None = None
-    prompt: str | None = None
-    prompt_file: Path | None = None
-    max_tokens: int | None = None
-    slo: str | None = None
-    timeout: float | None = None
-    json: bool = False
-    save: Path | None = None
-    compare: tuple[str, str] | None = None
-
-    @property
-    def endpoint(self) -> bool:
-        return any(v is not None for v in (self.url, self.provider, self.model))
 
 
 def run_bench(flags: BenchFlags, env: Environment) -> int:
@@ -108,7 +81,7 @@ def _save(path: Path | None, items: list[dict[str, Any]]) -> None:
 
 
 def _pipeline(flags: BenchFlags, env: Environment) -> int:
-    from streamcli.bench.pipeline_mode import SINKS, run_sink
+    from streamcli.bench.pipeline_mode import run_sink
     from streamcli.bench.progress import display
     from streamcli.bench.report import show_pipeline, sink_item
     from streamcli.bench.synthetic import ChunkSizes, SyntheticConfig

@@ -24,11 +24,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from streamcli import events
+from streamcli.bench.flags import CONTENTS
 from streamcli.errors import BadInput
 from streamcli.events import Event
 from streamcli.pipeline import Source
 
-CONTENTS = ("text", "markdown", "log")
 BATCH_BYTES = 64 * 1024  # a flood is handed over in batches of about one socket read
 BATCH_CHUNKS = 1024
 CORPUS_BYTES = 256 * 1024

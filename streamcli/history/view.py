@@ -9,7 +9,6 @@ creates the database.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -17,19 +16,12 @@ import orjson
 from streamcli import errors
 from streamcli.env import Environment
 from streamcli.errors import BadInput, StreamcliError
+from streamcli.history.flags import HistoryRequest
 from streamcli.history.store import History, Summary, history_path
 from streamcli.sanitize import sanitize
 from streamcli.sinks import spinner
 
 OUTPUT_LINES = 3  # lines of a tool's output shown by `history ID`
-
-
-@dataclass
-class HistoryRequest:
-    conversation: int | None = None
-    json: bool = False
-    limit: int = 20  # 0: all
-    delete: bool = False
 
 
 def run_history(request: HistoryRequest, env: Environment) -> int:

@@ -1,41 +1,75 @@
 """Sinks: where a stream ends up. `choose_sink` is the one place that picks one."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from streamcli.env import Environment
-from streamcli.sinks.base import Sink
+import typer
+
+if TYPE_CHECKING:  # not imported at start-up: the command line builds `OutputOptions`
+    from streamcli.env import Environment
+    from streamcli.pipeline import Source
+    from streamcli.sinks.base import Sink
 
 
 @dataclass
 class OutputOptions:
-    """The output flags every streaming subcommand shares."""
+    """The output flags every streaming subcommand shares (each spelled here only)."""
 
-    json: bool = False
-    plain: bool = False
-    raw: bool = False
-    unsafe: bool = False
-    stats: bool = False  # a summary line on stderr at the end (`--stats`), live on a terminal
-    hide_reasoning: bool = False  # terminal: do not show `reasoning` events
-    no_cursor: bool = False  # terminal: no streaming cursor glyph after the live text
-    # How `line` events say which file they came from: not at all, a `==> file <==`
-    # header when the file changes (as tail does), or a `file: ` prefix on every line.
-    line_labels: Literal["none", "header", "prefix"] = "none"
+    json: Annotated[bool, typer.Option("--json", help="Write JSON lines, one event per line.")] = (
+        False
+    )
+    plain: Annotated[
+        bool, typer.Option("--plain", help="Plain text output, even on a terminal.")
+    ] = False
+    raw: Annotated[
+        bool,
+        typer.Option(
+            "--raw", help="Write text to a terminal without sanitizing control characters."
+        ),
+    ] = False
+    record: Annotated[
+        Path | None,
+        typer.Option(
+            "--record", metavar="FILE", dir_okay=False, help="Also save the events as JSON lines."
+        ),
+    ] = None
+    stats: Annotated[
+        bool,
+        typer.Option(
+            "--stats",
+            help="Time to first token, tokens, tokens/s: live on a terminal, one line on "
+            "stderr at the end.",
+        ),
+    ] = False
+    hide_reasoning: Annotated[
+        bool, typer.Option("--hide-reasoning", help="Terminal: do not show the model's reasoning.")
+    ] = False
+    no_cursor: Annotated[
+        bool, typer.Option("--no-cursor", help="Terminal: no cursor glyph after the live text.")
+    ] = False
+    unsafe: Annotated[
+        bool,
+        typer.Option("--unsafe", help="asciicast: keep every escape sequence as recorded."),
+    ] = False
 
 
-def choose_sink(env: Environment, options: OutputOptions, *, terminal_output: bool = False) -> Sink:
-    """Pick the sink from the environment and the flags, as httpie picks its output stream.
+def choose_sink(
+    env: "Environment", options: OutputOptions, source: "Source | None" = None
+) -> "Sink":
+    """Pick the sink from the environment, the flags and what the source says it streams,
+    as httpie picks its output stream.
 
-    `terminal_output` marks a stream of recorded terminal output (asciicast), which is
-    written as recorded instead of as text.
+    A source of recorded terminal output (asciicast) is written as recorded instead of as
+    text; a source's `line_labels` say how its lines name their file.
     """
+    output = source.output if source is not None else "text"
+    line_labels = source.line_labels if source is not None else "none"
     if options.json:
         from streamcli.sinks.jsonl import JsonlSink
 
         return JsonlSink(env.stdout, escape_controls=env.stdout_isatty)
-    if terminal_output and not options.plain:
+    if output == "terminal" and not options.plain:
         from streamcli.sinks.passthrough import PassthroughSink
 
         return PassthroughSink(
@@ -56,7 +90,7 @@ def choose_sink(env: Environment, options: OutputOptions, *, terminal_output: bo
             cursor_glyph=not options.no_cursor,
             status_line=options.stats,
             raw=options.raw,
-            line_labels=options.line_labels,
+            line_labels=line_labels,
         )
     from streamcli.sinks.text import TextSink
 
@@ -65,11 +99,11 @@ def choose_sink(env: Environment, options: OutputOptions, *, terminal_output: bo
         env.stderr,
         sanitize_output=env.stdout_isatty and not options.raw,
         terminal=env.stdout_isatty,
-        line_labels=options.line_labels,
+        line_labels=line_labels,
     )
 
 
-def terminal_mode(env: Environment, options: OutputOptions) -> Literal["live", "append"] | None:
+def terminal_mode(env: "Environment", options: OutputOptions) -> Literal["live", "append"] | None:
     """Whether the terminal sink renders, and how: live on an interactive terminal,
     append-only (finished blocks, colour, no cursor movement) when FORCE_COLOR asks for
     colour in a pipe or TTY_INTERACTIVE=0; None for plain text (`--plain`, TERM=dumb, a

@@ -15,10 +15,9 @@ from typing import Any, ClassVar
 
 from streamcli import events
 from streamcli.events import Event
+from streamcli.sources.chat.flags import PROVIDERS
 from streamcli.sources.chat.protocols.toolcalls import ToolCallParts
 from streamcli.sources.chat.request import ChatRequest
-
-PROVIDERS = ("ollama", "openai", "anthropic", "local")
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from streamcli.config import Config
 from streamcli.errors import BadInput
+from streamcli.sources.chat.flags import ChatFlags
 from streamcli.sources.chat.keys import read_key_file
 from streamcli.sources.chat.provider import PROVIDERS, Provider, provider_class
 from streamcli.sources.chat.request import ChatRequest, Message
@@ -23,32 +23,6 @@ from streamcli.sources.chat.source import ChatSource, Limits
 
 if TYPE_CHECKING:
     from streamcli.tools.toolbox import Toolbox
-
-
-@dataclass
-class ChatFlags:
-    """What the command line said (None: not given)."""
-
-    provider: str | None = None
-    model: str | None = None
-    base_url: str | None = None
-    system: str | None = None
-    temperature: float | None = None
-    max_tokens: int | None = None
-    timeout: float | None = None
-    first_token_timeout: float | None = None
-    retries: int | None = None
-    key_file: Path | None = None
-    stream: bool = True
-    seed: int | None = None
-    tools: list[str] = field(default_factory=list)  # --tool NAME…
-    tools_file: Path | None = None
-    approve: bool = False
-    tool_timeout: float | None = None
-    max_tool_rounds: int | None = None
-    continue_last: bool = False  # --continue
-    conversation: int | None = None
-    no_history: bool = False
 
 
 @dataclass

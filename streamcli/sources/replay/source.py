@@ -4,29 +4,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import BinaryIO, Literal
+from typing import BinaryIO
 
 from streamcli.errors import BadInput
 from streamcli.events import Event
 from streamcli.pipeline import Source
 from streamcli.sources.replay import asciicast
+from streamcli.sources.replay.flags import Format, ReplayOptions
 from streamcli.sources.replay.lines import LineReader
 from streamcli.sources.replay.plaintext import read_plaintext
 from streamcli.sources.replay.recording import LineProblems, read_recording
 from streamcli.sources.replay.schedule import Schedule, timed_batches
-
-Format = Literal["auto", "events", "asciicast", "text"]
-
-
-@dataclass
-class ReplayOptions:
-    speed: float = 1.0
-    idle_limit: float | None = None
-    lenient: bool = False
-    format: Format = "auto"
-    chunk_size: int = 3
-    delay_ms: float = 20.0
 
 
 class ReplaySource(Source):
@@ -38,6 +26,7 @@ class ReplaySource(Source):
         self, events: Iterator[list[Event]], schedule: Schedule, stream: BinaryIO, format: str
     ) -> None:
         self.format = format
+        self.output = "terminal" if format == "asciicast" else "text"
         self._events = events
         self._schedule = schedule
         self._stream = stream

@@ -7,34 +7,20 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 
 from streamcli import events
 from streamcli.errors import BadInput
 from streamcli.events import Event, StreamClock
 from streamcli.pipeline import Source
+from streamcli.sources.tail.flags import TailOptions
 from streamcli.sources.tail.follower import Follower
 from streamcli.sources.tail.line_events import LineEvents
 from streamcli.sources.tail.pidwatch import ProcessWatch
-from streamcli.sources.tail.position import StartAt
 from streamcli.sources.tail.stream import StreamInput
-from streamcli.sources.tail.wakeup import POLL_INTERVAL, FileWatch, Waker, choose_waker
+from streamcli.sources.tail.wakeup import FileWatch, Waker, choose_waker
 
 BATCH_EVENTS = 2048
-
-
-@dataclass
-class TailOptions:
-    files: Sequence[str]
-    start_at: StartAt = field(default_factory=StartAt)
-    follow: bool = True
-    grep: Sequence[str] = ()
-    invert: bool = False
-    ignore_case: bool = False
-    pid: int | None = None
-    poll: bool = False
-    poll_interval: float = POLL_INTERVAL
 
 
 class TailSource(Source):
@@ -46,6 +32,7 @@ class TailSource(Source):
         self, options: TailOptions, stdin_fd: int | None = None, stdout_fd: int | None = None
     ) -> None:
         self.options = options
+        self.line_labels = options.line_labels
         self._clock = StreamClock()
         self._line_events = LineEvents(
             self._clock, options.grep, invert=options.invert, ignore_case=options.ignore_case

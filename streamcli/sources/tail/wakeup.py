@@ -23,8 +23,9 @@ import threading
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
+from streamcli.sources.tail.flags import POLL_INTERVAL
+
 BACKSTOP = 1.0
-POLL_INTERVAL = 0.25
 
 
 class FileWatch(NamedTuple):

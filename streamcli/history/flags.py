@@ -1,0 +1,28 @@
+"""What `streamcli history`'s command line says, each flag spelled once (the fields carry
+their Typer options, see `cli.py`). Imported at start-up."""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import typer
+
+
+@dataclass
+class HistoryRequest:
+    """Which conversations to list, show, export or delete."""
+
+    conversation: Annotated[
+        int | None,
+        typer.Argument(
+            metavar="ID", help="Show this conversation (default: list them).", show_default=False
+        ),
+    ] = None
+    limit: Annotated[
+        int,
+        typer.Option(min=0, metavar="N", help="List the N most recent conversations (0: all)."),
+    ] = 20
+    delete: Annotated[bool, typer.Option("--delete", help="Delete the conversation ID.")] = False
+    json: Annotated[
+        bool,
+        typer.Option("--json", help="Export as JSON lines: each conversation whole, one a line."),
+    ] = False

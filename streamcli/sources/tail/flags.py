@@ -1,0 +1,106 @@
+"""What `streamcli tail`'s command line says, each flag spelled once (the fields carry
+their Typer options, see `cli.py`), and how lines name their file. Imported at start-up."""
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import typer
+
+if TYPE_CHECKING:
+    from streamcli.sources.tail.position import StartAt
+
+POLL_INTERVAL = 0.25  # seconds between looks with --poll
+
+
+def _check_lines(text: str) -> str:
+    """`-n`'s value, once it is known to parse (a usage error if not)."""
+    from streamcli.errors import BadInput
+    from streamcli.sources.tail.position import StartAt
+
+    try:
+        StartAt.parse(text)
+    except BadInput as exc:
+        raise typer.BadParameter(exc.message, param_hint="'-n' / '--lines'") from None
+    return text
+
+
+@dataclass
+class TailOptions:
+    """Which files to follow, from where, which lines, and how they are labelled."""
+
+    files: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FILE",
+            show_default=False,
+            help="Files to follow by name; - (the default) for stdin.",
+        ),
+    ] = field(default_factory=lambda: ["-"])
+    lines: Annotated[
+        str,
+        typer.Option(
+            "--lines",
+            "-n",
+            metavar="N",
+            callback=_check_lines,
+            help="Start with the last N lines; +N: from line N.",
+        ),
+    ] = "10"
+    no_follow: Annotated[
+        bool, typer.Option("--no-follow", help="Print the lines and exit instead of following.")
+    ] = False
+    follow_by_name: Annotated[
+        bool,
+        typer.Option("--follow", "-f", "-F", help="Follow by name through rotation (the default)."),
+    ] = True
+    grep: Annotated[
+        list[str],
+        typer.Option(
+            "--grep", "-g", metavar="REGEX", help="Only lines matching REGEX (repeatable: any)."
+        ),
+    ] = field(default_factory=list)
+    invert: Annotated[
+        bool, typer.Option("--invert", help="Only lines matching no --grep pattern.")
+    ] = False
+    ignore_case: Annotated[
+        bool, typer.Option("--ignore-case", "-i", help="--grep ignores case.")
+    ] = False
+    pid: Annotated[
+        int | None,
+        typer.Option("--pid", min=1, metavar="PID", help="Stop when process PID has ended."),
+    ] = None
+    poll: Annotated[
+        bool, typer.Option("--poll", help="Poll for changes instead of kernel notifications.")
+    ] = False
+    poll_interval: Annotated[
+        float,
+        typer.Option(
+            "--poll-interval", min=0.001, metavar="SECONDS", help="How often --poll looks."
+        ),
+    ] = POLL_INTERVAL
+    prefix: Annotated[
+        bool, typer.Option("--prefix", help="Start every line with its file's name.")
+    ] = False
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No ==> file <== headers for several files.")
+    ] = False
+
+    @property
+    def start_at(self) -> "StartAt":
+        """Where reading starts (`-n`)."""
+        from streamcli.sources.tail.position import StartAt
+
+        return StartAt.parse(self.lines)
+
+    @property
+    def follow(self) -> bool:
+        """Keep following at the end (not `--no-follow`; `--follow` is the default)."""
+        return not self.no_follow
+
+    @property
+    def line_labels(self) -> Literal["none", "header", "prefix"]:
+        """How lines name their file: a prefix (`--prefix`), a header when there are several
+        files (unless `--quiet`), or not at all."""
+        if self.prefix:
+            return "prefix"
+        return "header" if len(self.files) > 1 and not self.quiet else "none"
