@@ -99,7 +99,7 @@ app = typer.Typer(
 )
 
 
-def _build(func: Callable[..., NoReturn]) -> Callable[..., NoReturn]:
+def _build(func: Callable[..., NoReturn]) -> Callable[..., Any]:
     """The function Typer reads for `func`: each parameter of `func` annotated with a
     dataclass stands for that dataclass's fields that carry a Typer option or argument;
     `func` receives the dataclass built from them (fields not offered keep their
@@ -121,11 +121,10 @@ def _build(func: Callable[..., NoReturn]) -> Callable[..., NoReturn]:
         raise TypeError(f"{func.__name__}: two parameters share a name")
 
     @functools.wraps(func)
-    def run(**values: Any) -> NoReturn:
+    def run(**values: Any) -> Any:
         for name, (cls, fields) in groups.items():
             values[name] = cls(**{field: values.pop(field) for field in fields})
-        func(**values)
-        raise AssertionError("a command ends with typer.Exit")  # pragma: no cover
+        return func(**values)
 
     run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     run.__annotations__ = {p.name: p.annotation for p in parameters}
