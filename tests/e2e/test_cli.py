@@ -35,3 +35,29 @@ def test_unknown_option_is_a_usage_error():
     assert result.returncode == 2
     assert b"Traceback" not in result.stderr
     assert b"No such option" in result.stderr
+
+
+def test_version_builds_no_command():
+    """The subcommands are built when looked up: `--version` imports no flags module."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "streamcli", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    modules = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if "|" in line}
+    assert "streamcli.cli" in modules  # the measurement works
+    assert {m for m in modules if m.startswith("streamcli.")} == {"streamcli.cli"}
+
+
+def test_each_command_offers_its_flags_once_and_builds_its_dataclasses():
+    import typer.main
+
+    from streamcli.cli import app
+
+    for name, command in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
+        names = [n for p in command.params for n in (*p.opts, *p.secondary_opts)]
+        assert len(names) == len(set(names)), name
+    result = run_cli("tail", "--no-follow", "-n", "+2", "--prefix", "-", input=b"a\nb\n")
+    assert result.returncode == 0
+    assert result.stdout == b"-: b\n"  # -n +2 and --prefix reached TailOptions
