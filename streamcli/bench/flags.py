@@ -8,6 +8,7 @@ from typing import Annotated, Literal, get_args
 
 import typer
 
+from streamcli.sinks import JsonFlag
 from streamcli.sources.chat.flags import ServerName
 
 SinkName = Literal["terminal", "text", "jsonl"]
@@ -115,9 +116,7 @@ class BenchFlags:
             "--compare", metavar="A B", help="Show two files saved with --save side by side."
         ),
     ] = None
-    json: Annotated[bool, typer.Option("--json", help="Write JSON lines, one event per line.")] = (
-        False
-    )
+    json: JsonFlag = False
 
     @property
     def endpoint(self) -> bool:

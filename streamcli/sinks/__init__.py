@@ -12,13 +12,15 @@ if TYPE_CHECKING:  # not imported at start-up: the command line builds `OutputOp
     from streamcli.sinks.base import Sink
 
 
+# `--json`, for every command that writes events (bench too).
+JsonFlag = Annotated[bool, typer.Option("--json", help="Write JSON lines, one event per line.")]
+
+
 @dataclass
 class OutputOptions:
     """The output flags every streaming subcommand shares (each spelled here only)."""
 
-    json: Annotated[bool, typer.Option("--json", help="Write JSON lines, one event per line.")] = (
-        False
-    )
+    json: JsonFlag = False
     plain: Annotated[
         bool, typer.Option("--plain", help="Plain text output, even on a terminal.")
     ] = False
