@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import ssl
 from collections import deque
 from collections.abc import Callable
@@ -376,9 +377,11 @@ class Pool:
         except ssl.SSLError as exc:
             raise TransportError(f"TLS with {origin.host} failed: {exc}", "tls") from None
         except OSError as exc:
-            reason = exc.strerror or str(exc)
+            # asyncio words it "Connect call failed ('127.0.0.1', 9)": say what the errno says
+            reason = os.strerror(exc.errno).lower() if exc.errno else exc.strerror or str(exc)
             raise TransportError(
-                f"cannot connect to {origin.host}:{origin.port}: {reason}", "connection"
+                f"cannot connect to {origin.host}:{origin.port}: {reason}; is the server running?",
+                "connection",
             ) from None
         self._open.add(connection)
         return connection

@@ -1,7 +1,8 @@
 """Plain text: the answer (or the log lines) on stdout, everything else as short lines on stderr.
 
 Into a pipe or a file the text is written exactly as received, as soon as the pipeline
-is free to write it (no frame clock: a write there costs microseconds); on a terminal it
+is free to write it (no frame clock: a write there costs microseconds), and ends with a
+newline if it does not end with one (`--json` keeps the exact text); on a terminal it
 passes through the sanitizer first and is written per frame. Each frame is one write to
 stdout.
 """
@@ -75,7 +76,7 @@ class TextSink(Sink):
     def close(self) -> None:
         held = self._text_sanitizer.flush() if self._text_sanitizer else ""
         self._write_stdout([held], sanitized=True)
-        if self._terminal and not self._ends_with_newline:
+        if not self._ends_with_newline:  # a shell prompt must not be glued onto the answer
             self._write_stdout(["\n"], sanitized=True)
         self._end_reasoning()
 
@@ -129,6 +130,8 @@ def describe(event: Event) -> str | None:
         return prefix + sanitize(event["message"])
     if kind == "error":
         return error_line(event["message"])
+    if kind == "end" and event.get("reason") == "length":
+        return "streamcli: the answer was cut off: the output limit was reached"
     return None
 
 

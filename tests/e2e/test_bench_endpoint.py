@@ -300,6 +300,8 @@ def test_every_request_failing_is_status_1_with_one_line(tmp_path):
     assert done.returncode == 1
     lines = done.stderr.decode().strip().splitlines()
     assert len(lines) == 1 and "all 3 requests failed" in lines[0]
+    assert f"cannot connect to 127.0.0.1:{port}: connection refused" in lines[0]
+    assert "Connect call failed" not in lines[0]
     items = read_jsonl(done.stdout)
     assert items[-1]["type"] == "bench_summary" and items[-1]["errors"] == 3
     assert items[-2]["type"] == "error" and items[-2]["kind"] == "connection"

@@ -67,7 +67,7 @@ def test_nothing_to_ask_is_a_usage_error(server, tmp_path):
 def test_stats_reports_server_counts(server, tmp_path):
     server.script(ol.PATH, ol.stream(["a", "b", "c"], pause=0.05, eval_count=31))
     result = run_chat("hi", "-m", "m", "--base-url", server.url, "--stats", home=tmp_path)
-    assert result.status == 0 and result.stdout == b"abc"
+    assert result.status == 0 and result.stdout == b"abc\n"
     (line,) = [line for line in result.stderr.splitlines() if "first token" in line]
     assert "31 tokens" in line and "tokens/s" in line
 
@@ -86,11 +86,11 @@ def test_a_recording_replays_to_the_same_text(server, tmp_path):
         home=tmp_path,
         OPENAI_API_KEY=KEY,
     )
-    assert result.status == 0 and result.stdout == b"recorded"
+    assert result.status == 0 and result.stdout == b"recorded\n"
     replay = subprocess.run(
         [*STREAMCLI, "replay", str(record), "--speed", "0"], capture_output=True, check=True
     )
-    assert replay.stdout == b"recorded"
+    assert replay.stdout == b"recorded\n"
     assert_no_secret(KEY, record.read_bytes())
 
 

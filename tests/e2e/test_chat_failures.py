@@ -189,7 +189,7 @@ def test_400_shows_the_servers_message(server, tmp_path):
 def test_429_honours_retry_after(server, tmp_path):
     server.script(oa.PATH, oa.error(429, "slow down", **{"retry-after": "1"}), oa.stream(["ok"]))
     result = openai(server, tmp_path)
-    assert result.status == 0 and result.stdout == b"ok"
+    assert result.status == 0 and result.stdout == b"ok\n"
     assert "retrying in 1.0 s (attempt 2 of 3)" in result.stderr
     first, second = server.received(oa.PATH)
     assert second.at - first.at >= 0.95
@@ -236,7 +236,7 @@ def test_ollama_error_mid_stream_keeps_the_text(server, tmp_path):
     body = [*ol.stream_body(["partial ", "answer"], done=False), ol.error_line("model crashed")]
     server.script(ol.PATH, ol.ndjson(body))
     result = ollama(server, tmp_path)
-    assert result.status == 1 and result.stdout == b"partial answer"
+    assert result.status == 1 and result.stdout == b"partial answer\n"
     assert "reported an error: model crashed" in one_error_line(result.stderr)
     assert len(server.received(ol.PATH)) == 1  # never retried after the first token
 
@@ -264,7 +264,7 @@ def test_anthropic_overloaded_mid_stream(server, tmp_path):
     body.append(an.error_event("overloaded_error", "Overloaded"))
     server.script(an.PATH, an.sse(body))
     result = anthropic(server, tmp_path)
-    assert result.status == 1 and result.stdout == b"half"
+    assert result.status == 1 and result.stdout == b"half\n"
     assert "Overloaded (overloaded_error)" in one_error_line(result.stderr)
     assert len(server.received(an.PATH)) == 1
 
@@ -273,7 +273,7 @@ def test_anthropic_overloaded_before_any_text_is_retried(server, tmp_path):
     first = an.sse([an.event("message_start", message={}), an.error_event("overloaded_error", "x")])
     server.script(an.PATH, first, an.stream(["second try"]))
     result = anthropic(server, tmp_path)
-    assert result.status == 0 and result.stdout == b"second try"
+    assert result.status == 0 and result.stdout == b"second try\n"
     assert len(server.received(an.PATH)) == 2
 
 
@@ -290,7 +290,7 @@ def test_dropped_connection_mid_answer(server, tmp_path):
 def test_connection_reset_before_any_text_is_retried(server, tmp_path):
     server.script(ol.PATH, ol.ndjson([Pause(0.05), Drop(reset=True)]), ol.stream(["ok"]))
     result = ollama(server, tmp_path)
-    assert result.status == 0 and result.stdout == b"ok"
+    assert result.status == 0 and result.stdout == b"ok\n"
     assert len(server.received(ol.PATH)) == 2
 
 
@@ -348,7 +348,7 @@ def test_anthropic_ping_events_are_not_progress(server, tmp_path):
     body.append(Trickle(an.event("ping"), every=0.05))
     server.script(an.PATH, an.sse(body))
     result = anthropic(server, tmp_path, "--timeout", "0.4")
-    assert result.status == 1 and result.stdout == b"x"
+    assert result.status == 1 and result.stdout == b"x\n"
     assert "stalled" in one_error_line(result.stderr)
 
 

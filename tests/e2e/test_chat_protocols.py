@@ -73,7 +73,7 @@ def test_ollama_request_has_model_messages_system_stdin_and_options(server, tmp_
         "50",
         input=b"ERROR disk full\n",
     )
-    assert result.status == 0 and result.stdout == b"ok"
+    assert result.status == 0 and result.stdout == b"ok\n"
     (request,) = server.received(ol.PATH)
     assert request.json() == {
         "model": "qwen3",
@@ -90,7 +90,7 @@ def test_ollama_without_a_model_uses_the_only_one(server, tmp_path):
     server.route(ol.TAGS, ol.tags(["gemma3:1b"]))
     server.script(ol.PATH, ol.stream(["fine"]))
     result = ollama(server, tmp_path, "hi")
-    assert result.status == 0 and result.stdout == b"fine"
+    assert result.status == 0 and result.stdout == b"fine\n"
     assert server.received(ol.PATH)[0].json()["model"] == "gemma3:1b"
 
 
@@ -130,13 +130,13 @@ def test_ollama_characters_split_across_writes(server, tmp_path):
     raw = b"".join(ol.stream_body(ANSWER))
     server.script(ol.PATH, ol.ndjson(split_bytes(raw, 1)))
     result = ollama(server, tmp_path, "hi", "-m", "m")
-    assert result.status == 0 and result.stdout.decode() == "".join(ANSWER)
+    assert result.status == 0 and result.stdout.decode() == "".join(ANSWER) + "\n"
 
 
 def test_ollama_host_without_scheme_or_port(server, tmp_path):
     server.script(ol.PATH, ol.stream(["ok"]))
     result = run_chat("hi", "-m", "m", home=tmp_path, OLLAMA_HOST=f"127.0.0.1:{server.port}")
-    assert result.status == 0 and result.stdout == b"ok"
+    assert result.status == 0 and result.stdout == b"ok\n"
 
 
 # -- OpenAI-compatible ----------------------------------------------------------------
@@ -208,7 +208,7 @@ def test_openai_characters_split_across_every_write(server, tmp_path):
     raw = b"".join(oa.stream_body(ANSWER))
     server.script(oa.PATH, oa.sse(split_bytes(raw, 1)))
     result = openai(server, tmp_path, "hi", "-m", "m")
-    assert result.status == 0 and result.stdout.decode() == "".join(ANSWER)
+    assert result.status == 0 and result.stdout.decode() == "".join(ANSWER) + "\n"
 
 
 def test_openai_done_without_a_blank_line_and_finish_without_done(server, tmp_path):
@@ -217,7 +217,7 @@ def test_openai_done_without_a_blank_line_and_finish_without_done(server, tmp_pa
     assert openai(server, tmp_path, "hi", "-m", "m").status == 0
     server.script(oa.PATH, Reply(200, oa.stream_body(["y"], done=False), dict(oa.SSE), "close"))
     result = openai(server, tmp_path, "hi", "-m", "m")
-    assert result.status == 0 and result.stdout == b"y"
+    assert result.status == 0 and result.stdout == b"y\n"
 
 
 def test_openai_json_answer_from_a_server_that_ignores_stream(server, tmp_path):
@@ -301,7 +301,7 @@ def test_anthropic_ignores_unknown_events_and_pings(server, tmp_path):
     body.append(an.event("message_stop"))
     server.script(an.PATH, an.sse(body))
     result = anthropic(server, tmp_path, "hi", "-m", "m")
-    assert result.status == 0 and result.stdout == b"a"
+    assert result.status == 0 and result.stdout == b"a\n"
 
 
 def test_anthropic_max_tokens_stop_and_characters_split(server, tmp_path):
@@ -314,7 +314,7 @@ def test_anthropic_max_tokens_stop_and_characters_split(server, tmp_path):
 def test_anthropic_no_stream(server, tmp_path):
     server.script(an.PATH, an.message("entire"))
     result = anthropic(server, tmp_path, "hi", "-m", "m", "--no-stream")
-    assert result.status == 0 and result.stdout == b"entire"
+    assert result.status == 0 and result.stdout == b"entire\n"
     assert server.received(an.PATH)[0].json()["stream"] is False
 
 
@@ -323,7 +323,7 @@ def test_anthropic_base_url_with_v1_is_accepted(server, tmp_path):
     result = run_chat(
         "hi", "-m", "m", "-p", "anthropic", home=tmp_path, ANTHROPIC_BASE_URL=server.url + "/v1/"
     )
-    assert result.status == 0 and result.stdout == b"ok"
+    assert result.status == 0 and result.stdout == b"ok\n"
 
 
 def test_anthropic_tool_use_is_assembled_from_json_deltas(server, tmp_path):
@@ -369,7 +369,7 @@ def test_provider_is_guessed_from_the_environment(server, tmp_path):
         ANTHROPIC_API_KEY=ANTHROPIC_KEY,
         ANTHROPIC_BASE_URL=server.url,
     )
-    assert result.stdout == b"anthropic"
+    assert result.stdout == b"anthropic\n"
     server.script(oa.PATH, oa.stream(["openai"]))
     result = run_chat(
         "hi",
@@ -379,7 +379,7 @@ def test_provider_is_guessed_from_the_environment(server, tmp_path):
         ANTHROPIC_API_KEY=ANTHROPIC_KEY,
         OPENAI_BASE_URL=server.url + "/v1",
     )
-    assert result.stdout == b"openai"
+    assert result.stdout == b"openai\n"
     server.script(ol.PATH, ol.stream(["ollama"]))
     result = run_chat(
         "hi",
@@ -390,16 +390,16 @@ def test_provider_is_guessed_from_the_environment(server, tmp_path):
         STREAMCLI_PROVIDER="ollama",
         OLLAMA_HOST=server.url,
     )
-    assert result.stdout == b"ollama"
+    assert result.stdout == b"ollama\n"
 
 
 def test_a_pause_before_the_headers_is_waited_for(server, tmp_path):
     server.script(ol.PATH, Reply(200, ol.stream_body(["late"]), dict(ol.NDJSON), delay=0.3))
-    assert ollama(server, tmp_path, "hi", "-m", "m").stdout == b"late"
+    assert ollama(server, tmp_path, "hi", "-m", "m").stdout == b"late\n"
 
 
 def test_pings_between_tokens_do_not_disturb_the_text(server, tmp_path):
     body = oa.stream_body(["a", "b"])
     body[2:2] = [b": ping\n\n", Pause(0.05), b": ping\n\n"]
     server.script(oa.PATH, oa.sse(body))
-    assert openai(server, tmp_path, "hi", "-m", "m").stdout == b"ab"
+    assert openai(server, tmp_path, "hi", "-m", "m").stdout == b"ab\n"

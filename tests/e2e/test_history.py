@@ -300,7 +300,7 @@ def test_an_unwritable_history_is_a_warning_not_a_failure(server, tmp_path):
     blocker.write_text("not a directory")
     server.script(ol.PATH, ol.stream(["fine"]))
     result = chat(server, tmp_path, blocker, "hi")
-    assert result.status == 0 and result.stdout == b"fine"
+    assert result.status == 0 and result.stdout == b"fine\n"
     assert "warning: this exchange was not saved: cannot open the history" in result.stderr
     result = chat(server, tmp_path, blocker, "-c", "hi")
     assert result.status == 1 and "cannot open the history" in result.stderr

@@ -38,7 +38,7 @@ def test_json_reemits_the_events_unchanged(recording):
 def test_text_output_into_a_pipe_is_the_answer_exactly(recording):
     result = run_cli("replay", "--speed", "0", str(recording(STREAM)))
     assert result.returncode == 0
-    assert result.stdout == "Hello, wörld 🦀\nDone\x1b]52;c;eA==\x07.".encode()
+    assert result.stdout == "Hello, wörld 🦀\nDone\x1b]52;c;eA==\x07.\n".encode()
     assert result.stderr.decode().splitlines() == ["thinking", "→ time {}", "✓ time (1 ms)"]
 
 
@@ -52,7 +52,7 @@ def test_recorded_timing_is_kept(recording):
         ]
     )
     started = time.monotonic()
-    assert run_cli("replay", str(path)).stdout == b"ab"
+    assert run_cli("replay", str(path)).stdout == b"ab\n"
     assert time.monotonic() - started >= 0.6  # the recorded pause was waited for
 
 
@@ -75,7 +75,7 @@ def test_malformed_line_stops_with_exit_2_after_playing_what_came_before(recordi
     )
     result = run_cli("replay", "--speed", "0", str(path))
     assert result.returncode == 2
-    assert result.stdout == b"Hello"
+    assert result.stdout == b"Hello\n"
     assert result.stderr.decode() == (
         f"streamcli: error: {path}: line 3: not valid JSON (unexpected end of data at column 17)"
         " (--lenient skips bad lines)\n"

@@ -46,5 +46,5 @@ def test_stats_line_on_stderr_at_the_end(tmp_path):
         ],
     )
     result = run_cli("replay", "--speed", "0", "--stats", str(path))
-    assert result.stdout == b"hi"
+    assert result.stdout == b"hi\n"
     assert result.stderr.decode() == "streamcli: first token 100 ms, 4 tokens, 40.0 tokens/s\n"

@@ -72,7 +72,8 @@ def test_text_sink_into_a_pipe_writes_exactly_the_text(text, cuts, group):
     out = run_into_pipe(
         lambda w: TextSink(w, io.StringIO(), sanitize_output=False, terminal=False), batches
     )
-    assert out == text.encode("utf-8", "replace")
+    ending = "" if text == "" or text.endswith("\n") else "\n"  # a final newline is added
+    assert out == (text + ending).encode("utf-8", "replace")
 
 
 @settings(max_examples=60, deadline=None)
@@ -119,7 +120,7 @@ def test_text_sink_sends_side_channel_events_to_stderr_in_order():
         ]
     )
     sink.close()
-    assert out.getvalue() == b"Let me check. Done."
+    assert out.getvalue() == b"Let me check. Done.\n"
     assert err.getvalue().splitlines() == [
         "thinking\\x1b]0;x\\x07",
         '→ get_time {"tz":"UTC"}',
@@ -156,3 +157,12 @@ def test_one_write_per_frame():
     sink.write([events.text(0, str(i)) for i in range(1000)])
     assert sink.output.writes == 1
     assert out.getvalue() == "".join(str(i) for i in range(1000)).encode()
+
+
+def test_a_cut_off_answer_says_so_on_stderr_and_ends_its_line():
+    out, err = io.BytesIO(), io.StringIO()
+    sink = TextSink(out, err, sanitize_output=False, terminal=False)
+    sink.write([events.text(0.1, "An unfinished"), events.end(0.2, "length")])
+    sink.close()
+    assert out.getvalue() == b"An unfinished\n"
+    assert err.getvalue() == "streamcli: the answer was cut off: the output limit was reached\n"
