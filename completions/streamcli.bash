@@ -6,7 +6,7 @@ _streamcli() {
         case "${COMP_WORDS[i]}" in -*) ;; *) command="${COMP_WORDS[i]}"; break ;; esac
     done
     case "$command" in
-    "") COMPREPLY=($(compgen -W "--version -h --help bench chat history replay tail" -- "$cur")) ;;
+    "") COMPREPLY=($(compgen -W "-V --version -h --help bench chat history replay tail" -- "$cur")) ;;
     bench)
         case "$prev" in
         --sink) COMPREPLY=($(compgen -W "terminal text jsonl all" -- "$cur")); return ;;
@@ -78,7 +78,7 @@ _streamcli() {
         --poll-interval) COMPREPLY=(); return ;;
         --record) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         esac
-        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-n --lines --no-follow -f -F --follow -g --grep --invert -i --ignore-case --pid --poll --poll-interval --prefix -q --quiet --json --plain --raw --record -h --help" -- "$cur")); else compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); fi
+        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-n --lines --no-follow -f -F --follow -g --grep --invert -i --ignore-case --pid --poll --poll-interval --prefix -q --quiet --json --plain --raw --record --stats -h --help" -- "$cur")); else compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); fi
         ;;
     esac
 }

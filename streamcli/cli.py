@@ -58,9 +58,13 @@ class _Commands(MutableMapping[str, Any]):
     def __getitem__(self, name: str) -> Any:
         if name not in self._built:
             info = typer.models.CommandInfo(name=name, callback=_build(COMMANDS[name]))
-            self._built[name] = typer.main.get_command_from_info(
+            built = typer.main.get_command_from_info(
                 info, pretty_exceptions_short=True, rich_markup_mode=None
             )
+            from streamcli.cli_usage import plain_metavars
+
+            plain_metavars(built)
+            self._built[name] = built
         return self._built[name]
 
     def __setitem__(self, name: str, value: Any) -> None:
@@ -174,7 +178,11 @@ def _main(
     version: Annotated[
         bool,
         typer.Option(
-            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+            "--version",
+            "-V",
+            callback=_version,
+            is_eager=True,
+            help="Show the version and exit.",
         ),
     ] = False,
 ) -> None:
@@ -241,7 +249,7 @@ def replay(
 def tail(
     *,
     options: TailOptions,
-    output: Annotated[OutputOptions, Only("json", "plain", "raw", "record")],
+    output: Annotated[OutputOptions, Only("json", "plain", "raw", "record", "stats")],
 ) -> NoReturn:
     """Follow log files like tail -F: through rotation and truncation, losing nothing."""
     from streamcli.env import Environment
@@ -275,5 +283,11 @@ def history(*, request: HistoryRequest) -> NoReturn:
 
 
 def main() -> None:
-    """The `streamcli` console script."""
-    app(prog_name="streamcli")
+    """The `streamcli` console script: a usage error is one line, in streamcli's words."""
+    try:
+        status = app(prog_name="streamcli", standalone_mode=False)
+    except (Exception, typer.Abort) as exc:
+        from streamcli.cli_usage import usage_status
+
+        raise SystemExit(usage_status(exc)) from None
+    raise SystemExit(status if isinstance(status, int) else 0)

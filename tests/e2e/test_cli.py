@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import run_cli
 
 from streamcli import __version__
@@ -34,7 +35,9 @@ def test_unknown_option_is_a_usage_error():
     result = run_cli("replay", "--no-such-option", "x")
     assert result.returncode == 2
     assert b"Traceback" not in result.stderr
-    assert b"No such option" in result.stderr
+    assert result.stderr.decode().splitlines() == [
+        "streamcli: error: no such option --no-such-option (see 'streamcli replay --help')"
+    ]
 
 
 def test_version_builds_no_command():
@@ -61,3 +64,40 @@ def test_each_command_offers_its_flags_once_and_builds_its_dataclasses():
     result = run_cli("tail", "--no-follow", "-n", "+2", "--prefix", "-", input=b"a\nb\n")
     assert result.returncode == 0
     assert result.stdout == b"-: b\n"  # -n +2 and --prefix reached TailOptions
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["tail", "--jsn"],
+            "no such option --jsn; did you mean --json? (see 'streamcli tail --help')",
+        ),
+        (["tail", "--foo"], "no such option --foo (see 'streamcli tail --help')"),
+        (["replay"], "missing argument 'FILE' (see 'streamcli replay --help')"),
+        (["chta"], "no such command 'chta'. Did you mean 'chat'? (see 'streamcli --help')"),
+        (
+            ["replay", "--format", "zz", "f"],
+            "invalid value for '--format': 'zz' is not one of 'auto', 'events', 'asciicast', "
+            "'text' (see 'streamcli replay --help')",
+        ),
+    ],
+)
+def test_a_usage_error_is_one_line_with_a_useful_suggestion(args, line):
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert result.stderr.decode().splitlines() == [f"streamcli: error: {line}"]
+
+
+def test_help_shows_plain_metavars():
+    help = run_cli("replay", "--help").stdout.decode()
+    assert "Usage: streamcli replay [OPTIONS] FILE\n" in help
+    assert "--speed SPEED" in help and "--format auto|events|asciicast|text" in help
+    assert "<" not in help and "{FILE}" not in help
+    assert "FILE..." in run_cli("tail", "--help").stdout.decode()
+
+
+def test_dash_capital_v_is_the_version():
+    assert (
+        run_cli("-V").stdout == run_cli("--version").stdout == f"streamcli {__version__}\n".encode()
+    )

@@ -403,3 +403,10 @@ def test_ctrl_c_while_reading_a_big_file_exits_130(tmp_path):
         assert b"Traceback" not in tail.stderr
     finally:
         tail.kill()
+
+
+def test_stats_counts_lines(tmp_path):
+    (tmp_path / "f.log").write_bytes(b"a\nb\nc\n")
+    result = _run("--stats", "f.log", cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout == b"a\nb\nc\n"
+    assert ", 3 lines, " in result.stderr.decode()
