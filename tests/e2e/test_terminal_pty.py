@@ -211,6 +211,18 @@ def test_plain_text_on_a_terminal_when_asked(tmp_path, args, env):
     assert b"\x1b" not in term.raw
 
 
+@pytest.mark.parametrize(
+    ("args", "env"), [(["--plain"], {}), ([], {"TERM": "dumb"})], ids=["plain", "dumb"]
+)
+def test_an_asciicast_as_plain_text_shows_its_escape_sequences(tmp_path, args, env):
+    header = {"version": 2, "width": 80, "height": 24}
+    cast = write_jsonl(tmp_path / "demo.cast", [header, [0.0, "o", "\x1b[31mred\x1b[0m\r\n"]])
+    with PtyTerminal(["replay", "--speed", "0", str(cast), *args], env=env) as term:
+        assert term.wait_exit() == 0
+    assert "red" in term.text() and "[31m" in term.text()  # visible, not obeyed
+    assert b"\x1b[31m" not in term.raw
+
+
 def test_into_a_pipe_the_markdown_source_streams_unchanged(tmp_path):
     source = "# Title\n\n- a\n- b\n\n```\ncode\n```\n"
     recording = text_stream(tmp_path / "a.jsonl", source)

@@ -1,7 +1,10 @@
 """Playback timing: when each recorded event is due.
 
-Gaps are capped by the idle limit first, then divided by the speed, and every event is
-scheduled against one monotonic epoch, so rounding never accumulates into drift.
+Gaps are capped by the idle limit first, then divided by the speed, then capped at
+`MAX_GAP` (a day: an absurd gap or speed such as ``--speed 1e-300`` cannot overflow the
+timer), and every event is scheduled against one monotonic epoch, so rounding never
+accumulates into drift. Waits are taken in slices of at most `MAX_WAIT`, which every
+timer accepts.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 
 from streamcli.events import Event
+
+MAX_GAP = 86_400.0  # seconds: the longest pause between two events, whatever the recording
+MAX_WAIT = 3_600.0  # seconds: one wait on the stop event (threading.TIMEOUT_MAX is far larger)
 
 
 class Schedule:
@@ -28,7 +34,7 @@ class Schedule:
         self._clock = clock
         self._epoch: float | None = None
         self._previous = 0.0  # the recorded time of the previous event
-        self._elapsed = 0.0  # recorded time after the idle limit, before the speed
+        self._elapsed = 0.0  # seconds of playback since the epoch
 
     @property
     def instant(self) -> bool:
@@ -46,10 +52,14 @@ class Schedule:
             self._previous = t
         if self.idle_limit is not None:
             gap = min(gap, self.idle_limit)
-        self._elapsed += gap
         if self.instant:
             return self._epoch
-        return self._epoch + self._elapsed / self.speed
+        try:
+            pause = gap / self.speed
+        except OverflowError:
+            pause = MAX_GAP
+        self._elapsed += min(pause, MAX_GAP)
+        return self._epoch + self._elapsed
 
 
 FRAME_SLACK = 1 / 60  # events due this soon after one that is due travel with it
@@ -82,9 +92,16 @@ def timed_batches(
                 if due_now:
                     yield due_now
                     due_now = []
-                wait = due - clock()
-                if wait > 0 and stopped.wait(wait):
+                if _wait_until(due, stopped, clock):
                     return
             due_now.append(event)
         if due_now:
             yield due_now
+
+
+def _wait_until(due: float, stopped: threading.Event, clock: Callable[[], float]) -> bool:
+    """Wait until `due` in slices a timer accepts; True when `stopped` was set meanwhile."""
+    while (wait := due - clock()) > 0:
+        if stopped.wait(min(wait, MAX_WAIT)):
+            return True
+    return False
