@@ -31,12 +31,41 @@ EXIT_STATUSES = [
     ("143", "Terminated by SIGTERM; what arrived so far was written (129 for SIGHUP)."),
 ]
 
+EXAMPLES = [
+    (
+        "Ask the bundled model, in-process (the local extra):",
+        'streamcli chat --provider local "What is the capital of France?"',
+    ),
+    (
+        "Ask Ollama about a log, with the log piped in:",
+        'tail -n 50 app.log | streamcli chat "What went wrong?"',
+    ),
+    (
+        "Save a chat as JSON lines, then play it back:",
+        'streamcli chat "hi" --json > s.jsonl; streamcli replay s.jsonl',
+    ),
+    (
+        "Follow two logs through rotation, only the errors:",
+        "streamcli tail -F app.log worker.log --grep ERROR",
+    ),
+    (
+        "The last three matching lines, then stop:",
+        "streamcli tail --no-follow -n 3 --grep ERROR app.log",
+    ),
+    ("Play an asciinema recording at double speed:", "streamcli replay --speed 2 demo.cast"),
+    (
+        "Measure a live endpoint's time to first token:",
+        "streamcli bench --url http://localhost:8000/v1 --requests 20",
+    ),
+    ("Continue the last conversation:", 'streamcli chat -c "And in French?"'),
+]
+
 ENVIRONMENT = [
     ("NO_COLOR", "Any non-empty value turns colour off (other styles stay)."),
     ("FORCE_COLOR", "Any non-empty value turns colour on, even into a pipe (append-only)."),
     ("TERM", "dumb or unknown: plain text output, no cursor movement."),
     ("COLUMNS, LINES", "Override the terminal size."),
-    ("STREAMCLI_PROVIDER", "chat: the provider (ollama, openai or anthropic)."),
+    ("STREAMCLI_PROVIDER", "chat: the provider (ollama, openai, anthropic or local)."),
     ("STREAMCLI_MODEL", "chat: the model."),
     ("OLLAMA_HOST", "chat: Ollama's address (default http://localhost:11434)."),
     ("OPENAI_API_KEY, OPENAI_BASE_URL", "chat: the key and base URL of an OpenAI-compatible API."),
@@ -347,6 +376,9 @@ def man(top: Command, subcommands: list[Command]) -> str:
     out.append(".SH ENVIRONMENT")
     for name, meaning in ENVIRONMENT:
         out += [".TP", f"\\fB{_roff(name)}\\fR", _roff(meaning)]
+    out.append(".SH EXAMPLES")
+    for meaning, example in EXAMPLES:
+        out += [".PP", _roff(meaning), ".PP", ".RS 4", f"\\fB{_roff(example)}\\fR", ".RE"]
     out += [".SH SEE ALSO", "The README of the project, which documents the JSON event schema.", ""]
     return "\n".join(out)
 

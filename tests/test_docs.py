@@ -45,6 +45,7 @@ def test_man_page_documents_every_command_and_exit_status():
     page = (ROOT / "man" / "streamcli.1").read_text()
     for name in typer.main.get_command(app).commands:  # type: ignore[attr-defined]
         assert f'.SS "streamcli {name} ' in page
+    assert ".SH EXAMPLES" in page and "streamcli replay s.jsonl" in page
     for status in ("0", "1", "2", "130", "143"):
         assert f"\\fB{status}\\fR" in page
 

@@ -63,7 +63,8 @@ def choose_sink(
     as httpie picks its output stream.
 
     A source of recorded terminal output (asciicast) is written as recorded instead of as
-    text; a source's `line_labels` say how its lines name their file.
+    text, except where plain text is asked for (`--plain`, TERM=dumb): there its escape
+    sequences are made visible; a source's `line_labels` say how its lines name their file.
     """
     output = source.output if source is not None else "text"
     line_labels = source.line_labels if source is not None else "none"
@@ -71,7 +72,7 @@ def choose_sink(
         from streamcli.sinks.jsonl import JsonlSink
 
         return JsonlSink(env.stdout, escape_controls=env.stdout_isatty)
-    if output == "terminal" and not options.plain:
+    if output == "terminal" and not (options.plain or env.dumb_terminal):
         from streamcli.sinks.passthrough import PassthroughSink
 
         return PassthroughSink(
