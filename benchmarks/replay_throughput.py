@@ -62,8 +62,10 @@ def make_recording(path: Path, count: int, seed: int = 1) -> None:
         f.write(events.encode(events.end(round(count * 0.00001, 6), "stop")))
 
 
-def timed(argv: list[str], options: dict[str, object] | None = None) -> tuple[float, float]:
-    """Run `argv` with stdout to /dev/null; return (seconds, peak RSS in MB).
+def timed(argv: list[str], options: dict[str, object] | None = None) -> tuple[float, float, float]:
+    """Run `argv` with stdout to /dev/null; return (seconds, peak RSS in MB, CPU seconds).
+
+    CPU seconds (user + system, from GNU time) are what a shared machine disturbs least.
 
     The peak memory comes from GNU time (`/usr/bin/time -f %M`): Linux carries a parent's
     peak into a child it forks, so measuring from this (large) process would floor every
@@ -72,13 +74,14 @@ def timed(argv: list[str], options: dict[str, object] | None = None) -> tuple[fl
     with tempfile.NamedTemporaryFile("r") as report, open(os.devnull, "wb") as devnull:
         started = time.perf_counter()
         subprocess.run(
-            [GNU_TIME, "-f", "%M", "-o", report.name, *argv],
+            [GNU_TIME, "-f", "%M %U %S", "-o", report.name, *argv],
             stdout=devnull,
             check=True,
             **(options or {}),
         )
         elapsed = time.perf_counter() - started
-        return elapsed, int(report.read().split()[-1]) / 1024
+        peak, user, system = report.read().split()[-3:]
+        return elapsed, int(peak) / 1024, float(user) + float(system)
 
 
 def writes_per_frame(path: Path) -> tuple[int, int]:
@@ -117,11 +120,13 @@ def main() -> None:
             )
             commands[f"{tree.label} replay (text)"] = (tree.argv(*replay), tree.run_options())
         times: dict[str, list[float]] = {name: [] for name in commands}
+        cpu: dict[str, list[float]] = {name: [] for name in commands}
         memory: dict[str, float] = {}
         for _ in range(args.runs):
             for name, (argv, options) in commands.items():
-                seconds, rss = timed([*argv, str(big)], options)
+                seconds, rss, cpu_seconds = timed([*argv, str(big)], options)
                 times[name].append(seconds)
+                cpu[name].append(cpu_seconds)
                 memory[name] = max(memory.get(name, 0.0), rss)
         small_memory = {
             name: timed([*commands[name][0], str(small)], commands[name][1])[1]
@@ -133,10 +138,14 @@ def main() -> None:
 
     jq = statistics.median(times["jq -c ."])
     print(f"{args.events:,} text events (~{size_mb:.0f} MB), median of {args.runs} runs\n")
-    print(f"{'command':<36} {'seconds':>8} {'x jq':>6} {'peak MB':>8}")
+    jq_cpu = statistics.median(cpu["jq -c ."])
+    print(f"{'command':<36} {'seconds':>8} {'x jq':>6} {'CPU s':>6} {'x jq':>6} {'peak MB':>8}")
     for name in commands:
-        median = statistics.median(times[name])
-        print(f"{name:<36} {median:>8.2f} {median / jq:>6.2f} {memory[name]:>8.1f}")
+        median, median_cpu = statistics.median(times[name]), statistics.median(cpu[name])
+        print(
+            f"{name:<36} {median:>8.2f} {median / jq:>6.2f} {median_cpu:>6.2f}"
+            f" {median_cpu / jq_cpu:>6.2f} {memory[name]:>8.1f}"
+        )
     print("\npeak memory with a file ten times smaller (constant memory means no growth):")
     for name, rss in small_memory.items():
         print(
