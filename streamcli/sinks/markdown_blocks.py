@@ -22,7 +22,10 @@ from typing import ClassVar
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from rich.markdown import Markdown
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.markdown import Heading, ListElement, ListItem, Markdown, MarkdownElement
+from rich.segment import Segment
+from rich.text import Text
 
 
 def make_parser() -> MarkdownIt:
@@ -126,12 +129,109 @@ def _line_count(text: str) -> int:
     return text.count("\n") + (0 if text.endswith("\n") else 1)
 
 
+class VisibleHeading(Heading):
+    """A heading; an empty one (`#`) shows its marker instead of nothing."""
+
+    marker = "#"
+
+    @classmethod
+    def create(cls, markdown: Markdown, token: Token) -> VisibleHeading:
+        heading = cls(token.tag)
+        heading.marker = token.markup
+        return heading
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if not self.text.plain.strip():
+            self.text = Text(self.marker)
+        yield from super().__rich_console__(console, options)
+
+
+class VisibleList(ListElement):
+    """A list whose items keep their numbers as written (`2024.`, `7)`, `1.` after `369.`)."""
+
+    delimiter = "."  # an ordered list's `.` or `)`
+
+    @classmethod
+    def create(cls, markdown: Markdown, token: Token) -> VisibleList:
+        items = cls(token.type, int(token.attrs.get("start", 1)))
+        items.delimiter = token.markup
+        return items
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.list_type == "bullet_list_open":
+            for item in self.items:
+                yield from item.render_bullet(console, options)
+            return
+        start = 1 if self.list_start is None else self.list_start
+        labels = [
+            f"{getattr(item, 'written', '') or start + index}{self.delimiter}"
+            for index, item in enumerate(self.items)
+        ]
+        width = max(len(label) for label in labels) + 2
+        for item, label in zip(self.items, labels, strict=True):
+            assert isinstance(item, VisibleListItem)
+            yield from item.render_label(console, options, label, width)
+
+
+class VisibleListItem(ListItem):
+    """A list item: its number as written, and its marker even when it is empty."""
+
+    written = ""  # an ordered item's number, as the source wrote it
+
+    @classmethod
+    def create(cls, markdown: Markdown, token: Token) -> VisibleListItem:
+        item = cls()
+        item.written = token.info
+        return item
+
+    def render_bullet(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from _with_marker(super().render_bullet(console, options), " • ")
+
+    def render_label(
+        self, console: Console, options: ConsoleOptions, label: str, width: int
+    ) -> RenderResult:
+        """The item with `label` (`369.`) right-aligned in the first `width` columns."""
+        render_options = options.update(width=options.max_width - width)
+        lines = console.render_lines(self.elements, render_options, style=self.style)
+        style = console.get_style("markdown.item.number", default="none")
+        numeral = Segment(label.rjust(width - 1) + " ", style)
+        padding = Segment(" " * width, style)
+        for index, line in enumerate(lines or [[]]):
+            yield numeral if index == 0 else padding
+            yield from line
+            yield Segment("\n")
+
+
+def _with_marker(segments: RenderResult, marker: str) -> RenderResult:
+    """rich's rendering of a list item, or, when it yields nothing (an empty item), the
+    item's marker on a line of its own."""
+    empty = True
+    for segment in segments:
+        empty = False
+        yield segment
+    if empty:
+        yield Segment(marker)
+        yield Segment("\n")
+
+
 class SafeMarkdown(Markdown):
     """rich's Markdown for untrusted text: no hyperlinks, raw HTML shown as written, and
     images as their alt text and URL in the flow of their paragraph (rich would print
-    them before the paragraph around them, as a link whose address is hidden)."""
+    them before the paragraph around them, as a link whose address is hidden).
+
+    It never shows less than the text: an empty list item or heading keeps its marker,
+    a list its numbers as written, and a single line break stays a line break (as chat
+    interfaces and GitHub comments show it).
+    """
 
     _parser: ClassVar[MarkdownIt | None] = None
+    elements: ClassVar[dict[str, type[MarkdownElement]]] = {
+        **Markdown.elements,
+        "heading_open": VisibleHeading,
+        "bullet_list_open": VisibleList,
+        "ordered_list_open": VisibleList,
+        "list_item_open": VisibleListItem,
+    }
 
     def __init__(
         self, markup: str, code_theme: str = "monokai", tokens: list[Token] | None = None
@@ -156,7 +256,9 @@ class SafeMarkdown(Markdown):
 
     def _flatten_tokens(self, tokens: Iterable[Token]) -> Iterable[Token]:
         for token in super()._flatten_tokens(tokens):
-            if token.type == "image":
+            if token.type == "softbreak":
+                yield Token("hardbreak", "br", 0)
+            elif token.type == "image":
                 source = str(token.attrs.get("src", ""))
                 title = token.content or source.strip("/").rsplit("/", 1)[-1]
                 yield Token("text", "", 0, content=f"🌆 {title} ({source})")

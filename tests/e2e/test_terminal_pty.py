@@ -49,7 +49,7 @@ def test_a_chat_answer_is_rendered_once_with_its_tool_and_reasoning():
     assert "The user asks how streaming output should look." in text  # reasoning
     assert "✓ search 300 ms" in text
     assert "Streaming, done right" in text and "# Streaming" not in text
-    assert " 1 Finished blocks are printed once, into the scrollback." in text
+    assert " 1. Finished blocks are printed once, into the scrollback." in text
     assert "    for chunk in chunks:" in text and "```" not in text
     assert "▌ Nothing is lost when you press Ctrl-C." in text
     assert "(https://example.com/notes)" in text

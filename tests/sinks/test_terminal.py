@@ -657,3 +657,63 @@ def test_a_huge_live_block_costs_a_screenful_per_frame_not_its_size():
     term.close()
     assert max(rendered) >= len(paragraph)  # and the finished block is printed whole
     assert "word0 word1" in term.text() and term.lines()[-1].endswith("word11999")
+
+
+# -- the terminal never shows less than the text --------------------------------------
+
+WORD = st.from_regex(r"[A-Za-z]{1,8}|[0-9]{1,4}", fullmatch=True)
+MARKER = st.sampled_from(["", "", "- ", "+ ", "* ", "# ", "## ", "> ", "1. ", "7) ", "2024. "])
+MARKDOWNISH_LINE = st.one_of(
+    st.tuples(MARKER, st.lists(WORD, max_size=6)).map(lambda t: t[0] + " ".join(t[1])),
+    st.sampled_from(["", "", "369.", "1999.", "1.", "7)", "-", "+", "#", "**bold** text"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    lines=st.lists(MARKDOWNISH_LINE, min_size=1, max_size=12),
+    cuts=st.lists(st.integers(min_value=1, max_value=15), min_size=1, max_size=10),
+)
+def test_every_word_and_number_of_the_answer_is_on_the_screen(lines, cuts):
+    source = "\n".join(lines)
+    term = Term(columns=60, rows=8)
+    term.send(events.start(0.0, "chat"))
+    position = 0
+    for cut in cuts * 20:
+        if position >= len(source):
+            break
+        term.now += 0.033
+        term.send(events.text(0.0, source[position : position + cut]))
+        position += cut
+    if position < len(source):
+        term.send(events.text(0.0, source[position:]))
+    term.send(events.end(1.0, "stop"))
+    term.close()
+    screen = " ".join(term.text().split())
+    for word in re.findall(r"[A-Za-z0-9]+", source):
+        assert word in screen, (word, source, term.lines())
+
+
+@pytest.mark.parametrize(
+    ("answer", "shown"),
+    [
+        ("369.", "369."),
+        ("2024. A good year.", "2024. A good year."),
+        ("7)", "7)"),
+        ("#", "#"),
+        ("1999.\n\nAnd more.", "1999."),
+    ],
+)
+def test_an_answer_that_is_only_a_list_number_or_a_heading_mark_is_shown(answer, shown):
+    term = Term(columns=60, rows=8)
+    term.send(events.start(0.0, "chat"), events.text(0.0, answer), events.end(1.0, "stop"))
+    term.close()
+    assert shown in term.text()
+
+
+def test_a_single_line_break_stays_a_line_break():
+    term = Term(columns=60, rows=8)
+    term.send(events.start(0.0, "chat"), events.text(0.0, "hi\nName:\nCity:"))
+    term.send(events.end(1.0, "stop"))
+    term.close()
+    assert term.lines()[-3:] == ["hi", "Name:", "City:"]
