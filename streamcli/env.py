@@ -45,6 +45,24 @@ class Environment:
         return self.environ.get("TERM", "") in ("dumb", "unknown")
 
     @property
+    def rewrapping_terminal(self) -> bool:
+        """The terminal re-wraps its lines when it gets narrower, as tmux, VTE (GNOME
+        Terminal…), kitty, iTerm2, WezTerm, Konsole, Alacritty and Windows Terminal do,
+        recognised by the variables they set; STREAMCLI_REWRAP=1 or 0 says so for others.
+        Unknown terminals are taken not to (as xterm): moving up too far would erase
+        finished text, where too little only leaves a stale fragment."""
+        said = self.environ.get("STREAMCLI_REWRAP")
+        if said in ("0", "1"):
+            return said == "1"
+        markers = ("TMUX", "VTE_VERSION", "KITTY_WINDOW_ID", "WT_SESSION", "KONSOLE_VERSION")
+        programs = ("iTerm.app", "Apple_Terminal", "WezTerm", "vscode", "ghostty")
+        return (
+            any(self.environ.get(name) for name in markers)
+            or self.environ.get("TERM_PROGRAM", "") in programs
+            or bool(self.environ.get("ALACRITTY_WINDOW_ID"))
+        )
+
+    @property
     def no_color(self) -> bool:
         """NO_COLOR is set (no-color.org): no colour, other styles allowed."""
         return bool(self.environ.get("NO_COLOR"))

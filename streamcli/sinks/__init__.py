@@ -94,6 +94,7 @@ def choose_sink(
             status_line=options.stats,
             raw=options.raw,
             line_labels=line_labels,
+            rewraps=env.rewrapping_terminal,
         )
     from streamcli.sinks.text import TextSink
 

@@ -18,13 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from streamcli.sinks.ansi_lines import Line, common_prefix, encode, encode_padded
+from streamcli.sinks.ansi_lines import PLAIN, Line, common_prefix, encode, encode_padded
 
 HIDE_CURSOR = "\x1b[?25l"
 SHOW_CURSOR = "\x1b[?25h"
 BEGIN_SYNC = "\x1b[?2026h"
 END_SYNC = "\x1b[?2026l"
 ERASE_BELOW = "\x1b[J"
+# A row the terminal re-wrapped: it matches no new row, so the next frame rewrites it.
+REWRAPPED = Line((("\x00", PLAIN),), -2)
 
 
 class LiveRegion:
@@ -32,6 +34,7 @@ class LiveRegion:
         self.live = live
         self.shown: list[Line] = []  # the region's rows as the screen shows them now
         self.cursor_hidden = False
+        self._rewrapped = False  # the terminal re-wrapped the rows: erase them, not overwrite
 
     def frame(
         self, final: Sequence[Line], region: Sequence[Line], width: int, height: int = 0
@@ -63,7 +66,8 @@ class LiveRegion:
         if moved:
             out.append(BEGIN_SYNC)
             out.append(f"\x1b[{moved}A")
-        erased = len(new) < len(shown)
+        erased = len(new) < len(shown) or self._rewrapped
+        self._rewrapped = False
         if erased:
             out.append(ERASE_BELOW)
         for index in range(same, len(new)):
@@ -83,6 +87,21 @@ class LiveRegion:
         if moved:
             out.append(END_SYNC)
         return "".join(out)
+
+    def rewrapped(self, old_width: int, new_width: int) -> None:
+        """The terminal got narrower and re-wrapped the rows it shows (tmux, VTE, kitty,
+        iTerm2, Windows Terminal do; xterm and pyte cut them instead): each row of the
+        region now takes as many screen rows as its text needs, and the next frame moves
+        up over all of them and erases them (overwriting would keep the terminal's mark
+        that a row continues on the next, and a later resize would join them again)."""
+        if new_width >= old_width:
+            return
+        self._rewrapped = True
+        rows: list[Line] = []
+        for line in self.shown:
+            cells = line.cells if line.cells >= 0 else old_width
+            rows += [REWRAPPED] * max(1, -(-cells // new_width))
+        self.shown = rows
 
     def restore(self) -> str:
         """What puts the terminal back as it was found (the cursor visible)."""

@@ -77,6 +77,7 @@ class TerminalSink(Sink):
         status_line: bool = False,
         raw: bool = False,
         line_labels: str = "none",
+        rewraps: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.output = Output(stdout)
@@ -93,6 +94,7 @@ class TerminalSink(Sink):
             self._width, self._rows, color_system=color_system, no_color=no_color
         )
         self._screen = LiveRegion(live=live)
+        self._rewraps = rewraps  # the terminal re-wraps its rows when it gets narrower
         self._line_format = LineFormatter(labels=line_labels, raw=raw)
 
         self._blocks = BlockSplitter()
@@ -510,6 +512,8 @@ class TerminalSink(Sink):
         """Apply a new terminal size (SIGWINCH) from this frame on."""
         size = _usable(self._size())
         if size != (self._width, self._rows):
+            if self._rewraps:
+                self._screen.rewrapped(self._width, size[0])
             self._width, self._rows = size
             self.renderer.resize(*size)
 

@@ -191,3 +191,20 @@ def test_common_prefix_never_splits_a_combining_mark():
     column, _, rest = common_prefix(old, new)
     assert column == 3 and plain_text(rest) == "e\u0301 ok"
     assert common_prefix(Line((("x", PLAIN),), 1), Line((("y", PLAIN),), 1)) is None
+
+
+def test_after_the_terminal_rewraps_the_next_frame_moves_up_over_every_row_and_erases():
+    region = LiveRegion()
+    rows = [Line((("a" * 15, PLAIN),), 15), Line((("b" * 7, PLAIN),), 7)]
+    region.frame([], rows, 16)
+    region.rewrapped(16, 8)  # 15 cells now take 2 rows, 7 cells 1
+    data = region.frame([], [Line((("a" * 8, PLAIN),), 8)], 8)
+    assert data.startswith(BEGIN_SYNC + "\x1b[3A\x1b[J")
+
+
+def test_a_wider_terminal_rewraps_nothing():
+    region = LiveRegion()
+    row = Line((("abc", PLAIN),), 3)
+    region.frame([], [row], 16)
+    region.rewrapped(16, 32)
+    assert region.frame([], [row], 32) == ""
