@@ -57,6 +57,7 @@ class Source:
     # header when the file changes (as tail does), or a `file: ` prefix on every line.
     line_labels: Literal["none", "header", "prefix"] = "none"
     taps: Sequence[Sink] = ()  # sinks that go with the stream (chat: the history recorder)
+    recorded = False  # its events' `t` are a recording's, not this run's (replay)
 
     def batches(self) -> Iterator[list[Event]]:
         raise NotImplementedError

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterator
 
 from streamcli import errors
@@ -55,7 +56,7 @@ def run_stream(
     if options.stats:
         from streamcli.sinks.stats import StatsTap
 
-        taps.append(StatsTap(env.stderr))
+        taps.append(StatsTap(env.stderr, time.monotonic if source.recorded else None))
     try:
         return Pipeline(source, sink, taps, stderr=env.stderr).run()
     finally:

@@ -8,6 +8,7 @@ the unit says so.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TextIO
 
 from streamcli.events import Event
@@ -15,7 +16,11 @@ from streamcli.sinks.base import Sink
 
 
 class StreamStats:
-    def __init__(self) -> None:
+    """The figures of one stream, from its events' `t`, or, for a recording played back
+    (`clock` given), from when its events are written: the replay's own figures."""
+
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+        self._clock = clock
         self.start_t: float | None = None
         self.first_output_t: float | None = None
         self.last_t: float = 0.0
@@ -27,7 +32,7 @@ class StreamStats:
     def observe(self, events: list[Event]) -> None:
         for event in events:
             kind = event.get("type")
-            t = event.get("t", self.last_t)
+            t = self._clock() if self._clock is not None else event.get("t", self.last_t)
             if kind == "text" or kind == "reasoning" or kind == "line":
                 if kind == "line":
                     self.lines += 1
@@ -41,7 +46,8 @@ class StreamStats:
                 usage = event.get("usage") or {}
                 if isinstance(usage.get("output_tokens"), int):
                     self.server_tokens = usage["output_tokens"]
-                if isinstance(event.get("ttft_ms"), (int, float)):
+                recorded = self._clock is not None  # a recording's TTFT is not this run's
+                if isinstance(event.get("ttft_ms"), (int, float)) and not recorded:
                     self.server_ttft_ms = event["ttft_ms"]
             if isinstance(t, (int, float)) and t > self.last_t:
                 self.last_t = t
@@ -88,8 +94,8 @@ class StreamStats:
 class StatsTap(Sink):
     """Prints the stream's statistics on stderr once, at the end (`--stats`)."""
 
-    def __init__(self, stderr: TextIO) -> None:
-        self.stats = StreamStats()
+    def __init__(self, stderr: TextIO, clock: Callable[[], float] | None = None) -> None:
+        self.stats = StreamStats(clock)
         self._stderr = stderr
 
     def write(self, events: list[Event]) -> None:

@@ -21,6 +21,7 @@ class ReplaySource(Source):
     """Events read lazily from a recording and released on its schedule."""
 
     name = "replay"
+    recorded = True
 
     def __init__(
         self, events: Iterator[list[Event]], schedule: Schedule, stream: BinaryIO, format: str
