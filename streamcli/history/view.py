@@ -19,7 +19,7 @@ from streamcli.errors import BadInput, StreamcliError
 from streamcli.history.flags import HistoryRequest
 from streamcli.history.store import History, Summary, history_path
 from streamcli.sanitize import sanitize
-from streamcli.sinks import spinner
+from streamcli.sinks import present
 
 OUTPUT_LINES = 3  # lines of a tool's output shown by `history ID`
 
@@ -94,10 +94,6 @@ def _when(timestamp: float | None) -> str:
     return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
 
 
-def _one_line(text: str) -> str:
-    return sanitize(" ".join(text.split()))
-
-
 def _table(summaries: list[Summary], width: int) -> str:
     models = [sanitize(s.model or "-") for s in summaries]
     model_width = min(max(5, *map(len, models)), 24)
@@ -111,9 +107,8 @@ def _table(summaries: list[Summary], width: int) -> str:
             f"{summary.id:>{id_width}}  {_when(summary.updated):16}  "
             f"{model[:model_width]:{model_width}}  {summary.exchanges:>5}  "
         )
-        prompt = _one_line(summary.first_prompt) + flag
-        room = max(10, width - len(head))
-        rows.append(head + (prompt if len(prompt) <= room else prompt[: room - 1] + "…"))
+        prompt = present.one_line(summary.first_prompt) + flag
+        rows.append(head + present.shorten(prompt, max(10, width - len(head))))
     return "\n".join(rows) + "\n"
 
 
@@ -147,7 +142,7 @@ def _exchange_header(exchange: dict[str, Any]) -> str:
             f"{exchange.get('input_tokens') or 0} → {exchange.get('output_tokens') or 0} tokens"
         )
     if exchange.get("duration_ms") is not None:
-        parts.append(spinner.duration(exchange["duration_ms"]))
+        parts.append(present.duration(exchange["duration_ms"]))
     return f"── #{exchange['id']} · " + " · ".join(parts)
 
 
@@ -155,7 +150,7 @@ def _messages(messages: list[dict[str, Any]]) -> list[str]:
     out: list[str] = []
     for message in messages:
         if message.get("role") == "tool":
-            mark = "✓" if message.get("ok", True) else "✗"
+            mark = present.mark(bool(message.get("ok", True)))
             lines = str(message.get("content") or "").splitlines()
             out.append(f"{mark} {sanitize(str(message.get('name')))}")
             out.extend("  " + sanitize(line) for line in lines[:OUTPUT_LINES])
@@ -166,6 +161,6 @@ def _messages(messages: list[dict[str, Any]]) -> list[str]:
         if content:
             out.append(sanitize(content))
         for call in message.get("tool_calls") or ():
-            arguments = orjson.dumps(call.get("arguments")).decode()
-            out.append(f"→ {sanitize(str(call.get('name')))} {sanitize(arguments)}")
+            summary = present.arguments_summary(call.get("arguments"))
+            out.append(present.tool_started(sanitize(str(call.get("name"))), summary))
     return out

@@ -21,6 +21,7 @@ from rich.text import Text
 
 from streamcli.events import Event
 from streamcli.sanitize import sanitize
+from streamcli.sinks.present import file_header, file_prefix
 
 Level = Literal["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
@@ -148,10 +149,10 @@ class LineFormatter:
             if file != self._last_file:
                 if self._last_file is not None:
                     out.append(Text(""))
-                out.append(Text(f"==> {sanitize(file)} <==", style=_HEADER))
+                out.append(Text(file_header(sanitize(file)), style=_HEADER))
             self._last_file = file
         elif self.labels == "prefix":
-            prefix = f"{sanitize(file)}: "
+            prefix = file_prefix(sanitize(file))
         if self.raw:
             out.append(prefix + text)
             return out

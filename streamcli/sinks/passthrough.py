@@ -14,7 +14,7 @@ from typing import BinaryIO, TextIO
 from streamcli.events import Event
 from streamcli.sinks.base import ASAP, FRAME_INTERVAL, Output, Sink
 from streamcli.sinks.escapes import RESTORE_TERMINAL, EscapeFilter
-from streamcli.sinks.text import describe
+from streamcli.sinks.present import describe
 
 __all__ = ["RESTORE_TERMINAL", "PassthroughSink"]
 

@@ -1,4 +1,6 @@
-"""Spinner frames and elapsed times, derived from a clock (so tests can use a fake one)."""
+"""Spinner frames, derived from a clock (so tests can use a fake one).
+
+The elapsed times next to a spinner are written by `present.elapsed`."""
 
 from __future__ import annotations
 
@@ -17,20 +19,3 @@ def next_frame(epoch: float, now: float) -> float:
     """The time of the first frame boundary after `now`, counting from `epoch`."""
     steps = math.floor((now - epoch) / INTERVAL + 1e-6) + 1  # a tick on a boundary moves on
     return epoch + steps * INTERVAL
-
-
-def seconds(elapsed: float) -> str:
-    """A running time as people read it: 0.4s, 12.3s, 2m05s."""
-    if elapsed < 60:
-        return f"{max(elapsed, 0.0):.1f}s"
-    minutes, rest = divmod(int(elapsed), 60)
-    return f"{minutes}m{rest:02d}s"
-
-
-def duration(ms: float) -> str:
-    """A finished duration: 48 ms, 1.2 s, 2m05s."""
-    if ms < 1000:
-        return f"{ms:.0f} ms"
-    if ms < 60_000:
-        return f"{ms / 1000:.1f} s"
-    return seconds(ms / 1000)

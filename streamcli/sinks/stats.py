@@ -13,6 +13,7 @@ from typing import TextIO
 
 from streamcli.events import Event
 from streamcli.sinks.base import Sink
+from streamcli.sinks.present import duration
 
 
 class StreamStats:
@@ -83,7 +84,7 @@ class StreamStats:
         parts = []
         ttft = self.ttft_ms
         first = "first line" if unit == "lines" else "first token"
-        parts.append(f"{first} {ttft:.0f} ms" if ttft is not None else "no output")
+        parts.append(f"{first} {duration(ttft)}" if ttft is not None else "no output")
         parts.append(f"{count} {unit}")
         rate = self.per_second
         if rate is not None:

@@ -27,7 +27,7 @@ from rich.text import Text
 
 from streamcli.events import Event
 from streamcli.sanitize import Sanitizer, sanitize
-from streamcli.sinks import event_rows, spinner
+from streamcli.sinks import event_rows, present, spinner
 from streamcli.sinks.ansi_lines import BLANK, PLAIN, ColorDepth, Line, Renderer, raw_line
 from streamcli.sinks.base import Output, Sink
 from streamcli.sinks.live_region import LiveRegion
@@ -267,7 +267,7 @@ class TerminalSink(Sink):
         self._end_stream()
         self._waiting = None
         name = sanitize(str(event.get("name", "?")))
-        summary = event_rows.arguments_summary(event.get("arguments"))
+        summary = present.arguments_summary(event.get("arguments"))
         self._tools[str(event.get("id", name))] = _Tool(name, summary, self._clock())
         if not self._live:  # no spinner: say that it started
             self._commit(_TOOL, self.renderer.lines(event_rows.tool_started(name, summary)))

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from typing import BinaryIO, TextIO
 
-import orjson
-
-from streamcli.errors import error_line
 from streamcli.events import Event
-from streamcli.sanitize import Sanitizer, sanitize
+from streamcli.sanitize import Sanitizer
 from streamcli.sinks.base import ASAP, FRAME_INTERVAL, Output, Sink
+from streamcli.sinks.present import describe, file_header, file_prefix
 
 
 class TextSink(Sink):
@@ -62,9 +60,10 @@ class TextSink(Sink):
     def _label(self, file: str, parts: list[str]) -> None:
         """Say which file a line comes from: a header when it changes, or a prefix."""
         if self._line_labels == "prefix":
-            parts.append(f"{file}: ")
+            parts.append(file_prefix(file))
         elif file != self._last_file:
-            parts.append(f"==> {file} <==\n" if self._last_file is None else f"\n==> {file} <==\n")
+            parts.append("" if self._last_file is None else "\n")
+            parts.append(file_header(file) + "\n")
         self._last_file = file
 
     def suspend(self) -> None:
@@ -109,36 +108,3 @@ class TextSink(Sink):
             self._in_reasoning = False
             self._stderr.write(self._reasoning_sanitizer.flush() + "\n")
             self._stderr.flush()
-
-
-def describe(event: Event) -> str | None:
-    """The one-line, sanitized description of a side-channel event, or None to skip it."""
-    kind = event.get("type")
-    if kind == "tool_start":
-        return f"→ {sanitize(event['name'])} {sanitize(_summary(event.get('arguments')))}"
-    if kind == "tool_end":
-        mark = "✓" if event.get("ok") else "✗"
-        line = f"{mark} {sanitize(event['name'])} ({event.get('duration_ms', 0):.0f} ms)"
-        if not event.get("ok"):
-            first = (event.get("output") or "").strip().splitlines()
-            if first:
-                line += f": {sanitize(first[0])}"
-        return line
-    if kind == "notice":
-        file = event.get("file")
-        prefix = f"streamcli: {sanitize(file)}: " if file else "streamcli: "
-        return prefix + sanitize(event["message"])
-    if kind == "error":
-        return error_line(event["message"])
-    if kind == "end" and event.get("reason") == "length":
-        return "streamcli: the answer was cut off: the output limit was reached"
-    return None
-
-
-def _summary(arguments: object, limit: int = 80) -> str:
-    """A short, one-line rendering of tool arguments."""
-    try:
-        text = orjson.dumps(arguments).decode()
-    except TypeError:
-        text = repr(arguments)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
