@@ -51,7 +51,7 @@ PLAIN = Sgr()
 Run = tuple[str, Sgr]
 
 
-class Line(NamedTuple):
+class Row(NamedTuple):
     """One terminal row: runs of styled text, its width, and a background fill.
 
     `cells` is -1 for raw text of unknown width (written untouched with `--raw`).
@@ -65,15 +65,23 @@ class Line(NamedTuple):
     newline: bool = True
 
 
-BLANK = Line((), 0)
+BLANK = Row((), 0)
 
 
-def raw_line(text: str, newline: bool = True) -> Line:
+class Rendered(NamedTuple):
+    """Rows rendered from `source` at `width`, kept so they are not rendered again."""
+
+    source: str
+    width: int
+    rows: list[Row]
+
+
+def raw_row(text: str, newline: bool = True) -> Row:
     """Text written exactly as it is (`--raw`)."""
-    return Line(((text, PLAIN),), -1, None, newline)
+    return Row(((text, PLAIN),), -1, None, newline)
 
 
-def plain_text(line: Line) -> str:
+def plain_text(line: Row) -> str:
     """The characters of a row without styles (for tests and measurements)."""
     return "".join(text for text, _ in line.runs)
 
@@ -112,8 +120,8 @@ def _colors(style: Sgr) -> tuple[str, ...]:
     return tuple(code for code in (style.fg, style.bg) if code)
 
 
-def encode(line: Line, *, erase: bool = False, width: int = 0) -> str:
-    """Row `line` as terminal characters (without its newline).
+def encode(line: Row, *, erase: bool = False, width: int = 0) -> str:
+    """`line` as terminal characters (without its newline).
 
     With `erase`, the rest of the row is cleared (the row held older characters); a
     background fill is always drawn to the end of the row. Raw rows are written as they
@@ -140,8 +148,8 @@ def encode(line: Line, *, erase: bool = False, width: int = 0) -> str:
     return "".join(out)
 
 
-def encode_padded(line: Line, width: int) -> str:
-    """Row `line` for a file or a pipe: a background fill is drawn with spaces."""
+def encode_padded(line: Row, width: int) -> str:
+    """`line` for a file or a pipe: a background fill is drawn with spaces."""
     if line.fill is None or line.cells < 0:
         return encode(line)
     plain = line._replace(fill=None)
@@ -149,8 +157,8 @@ def encode_padded(line: Line, width: int) -> str:
     return encode(plain) + transition(PLAIN, fill) + " " * max(width - line.cells, 0) + RESET
 
 
-def common_prefix(old: Line, new: Line) -> tuple[int, int, Line] | None:
-    """Where `new` starts to differ from `old`: (column, run index, new's rest as a Line).
+def common_prefix(old: Row, new: Row) -> tuple[int, int, Row] | None:
+    """Where `new` starts to differ from `old`: (column, run index, new's rest as a Row).
 
     None when the rows have nothing in common worth keeping. The cut never separates a
     character from the combining marks or joiners that follow it.
@@ -175,7 +183,7 @@ def common_prefix(old: Line, new: Line) -> tuple[int, int, Line] | None:
         return None
     if rest and not rest[0][0]:
         rest.pop(0)
-    return column, index, Line(tuple(rest), new.cells - column, new.fill, new.newline)
+    return column, index, Row(tuple(rest), new.cells - column, new.fill, new.newline)
 
 
 def _common_length(a: str, b: str) -> int:
@@ -203,7 +211,7 @@ def _joins_next(char: str) -> bool:
 
 
 class LineEncoder:
-    """Segments of one rendered row → a `Line`."""
+    """Segments of one rendered row → a `Row`."""
 
     def __init__(self, color_system: ColorDepth = "truecolor", no_color: bool = False) -> None:
         self._system = _COLOR_SYSTEMS[color_system]
@@ -230,7 +238,7 @@ class LineEncoder:
             return ""
         return ";".join(color.downgrade(self._system).get_ansi_codes(foreground))
 
-    def encode(self, segments: list[Segment]) -> Line:
+    def encode(self, segments: list[Segment]) -> Row:
         kept = [(s.text, s.style) for s in segments if not s.control and s.text]
         fill: Sgr | None = None
         while kept:  # trailing padding: dropped, or kept as a background fill
@@ -258,11 +266,11 @@ class LineEncoder:
                     runs[-1] = (last_text + text, sgr)
                     continue
             runs.append((text, sgr))
-        return Line(tuple(runs), cells, fill)
+        return Row(tuple(runs), cells, fill)
 
 
 class Renderer:
-    """Renders Markdown and rich Text at the terminal's width into `Line`s."""
+    """Renders Markdown and rich Text at the terminal's width into `Row`s."""
 
     def __init__(
         self,
@@ -297,14 +305,14 @@ class Renderer:
     def resize(self, width: int, height: int) -> None:
         self.console.size = (width, height)
 
-    def lines(self, renderable: RenderableType) -> list[Line]:
+    def lines(self, renderable: RenderableType) -> list[Row]:
         """Every row `renderable` takes at the current width."""
         console = self.console
         rows = console.render_lines(renderable, console.options, pad=False)
         encode = self.encoder.encode
         return [encode(row) for row in rows]
 
-    def markdown(self, source: str, tokens: list[Token] | None = None) -> list[Line]:
+    def markdown(self, source: str, tokens: list[Token] | None = None) -> list[Row]:
         """`source` (or its `tokens`) as Markdown, without blank rows before or after it."""
         self.markdown_renders += 1
         try:
@@ -319,7 +327,7 @@ class Renderer:
         return lines[start:end]
 
 
-def _is_blank(line: Line) -> bool:
+def _is_blank(line: Row) -> bool:
     return line.cells == 0 and line.fill is None
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from streamcli.sinks.ansi_lines import PLAIN, Line, common_prefix, encode, encode_padded
+from streamcli.sinks.ansi_lines import PLAIN, Row, common_prefix, encode, encode_padded
 
 HIDE_CURSOR = "\x1b[?25l"
 SHOW_CURSOR = "\x1b[?25h"
@@ -26,18 +26,18 @@ BEGIN_SYNC = "\x1b[?2026h"
 END_SYNC = "\x1b[?2026l"
 ERASE_BELOW = "\x1b[J"
 # A row the terminal re-wrapped: it matches no new row, so the next frame rewrites it.
-REWRAPPED = Line((("\x00", PLAIN),), -2)
+REWRAPPED = Row((("\x00", PLAIN),), -2)
 
 
 class LiveRegion:
     def __init__(self, *, live: bool = True) -> None:
         self.live = live
-        self.shown: list[Line] = []  # the region's rows as the screen shows them now
+        self.shown: list[Row] = []  # the region's rows as the screen shows them now
         self.cursor_hidden = False
         self._rewrapped = False  # the terminal re-wrapped the rows: erase them, not overwrite
 
     def frame(
-        self, final: Sequence[Line], region: Sequence[Line], width: int, height: int = 0
+        self, final: Sequence[Row], region: Sequence[Row], width: int, height: int = 0
     ) -> str:
         """The characters that print `final` for good and leave `region` below it.
 
@@ -97,7 +97,7 @@ class LiveRegion:
         if new_width >= old_width:
             return
         self._rewrapped = True
-        rows: list[Line] = []
+        rows: list[Row] = []
         for line in self.shown:
             cells = line.cells if line.cells >= 0 else old_width
             rows += [REWRAPPED] * max(1, -(-cells // new_width))
@@ -110,7 +110,7 @@ class LiveRegion:
             return SHOW_CURSOR
         return ""
 
-    def _append(self, final: Sequence[Line], width: int) -> str:
+    def _append(self, final: Sequence[Row], width: int) -> str:
         out: list[str] = []
         for line in final:
             out.append(encode_padded(line, width))

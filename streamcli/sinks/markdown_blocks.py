@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -38,8 +38,16 @@ def make_block_parser() -> MarkdownIt:
     return make_parser().disable("inline")
 
 
-def top_level_groups(tokens: list[Token]) -> list[tuple[int, str, list[Token]]]:
-    """The tokens of each top-level block: (first line, type, tokens)."""
+class TokenGroup(NamedTuple):
+    """The parsed tokens of one top-level block, with where it starts and what it is."""
+
+    line: int  # the block's first line in the parsed source
+    type: str  # the markdown-it type of its first token: paragraph_open, fence, hr, …
+    tokens: list[Token]
+
+
+def top_level_groups(tokens: list[Token]) -> list[TokenGroup]:
+    """The tokens of each top-level block, in order."""
     starts = [
         index
         for index, token in enumerate(tokens)
@@ -48,7 +56,7 @@ def top_level_groups(tokens: list[Token]) -> list[tuple[int, str, list[Token]]]:
     groups = []
     for start, end in zip(starts, [*starts[1:], len(tokens)], strict=False):
         first = tokens[start]
-        groups.append((first.map[0] if first.map else 0, first.type, tokens[start:end]))
+        groups.append(TokenGroup(first.map[0] if first.map else 0, first.type, tokens[start:end]))
     return groups
 
 
@@ -99,7 +107,7 @@ class BlockSplitter:
 
     def _block_starts(self, source: str) -> list[tuple[int, str]]:
         """(first line, type) of each top-level block of `source`."""
-        return [(line, kind) for line, kind, _ in top_level_groups(self._parser.parse(source))]
+        return [(group.line, group.type) for group in top_level_groups(self._parser.parse(source))]
 
     def _cut(self, starts: list[tuple[int, str]]) -> list[Block]:
         """Hand out the blocks before the last start; the tail keeps the rest."""

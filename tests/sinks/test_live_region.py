@@ -10,14 +10,14 @@ from rich.style import Style
 
 from streamcli.sinks.ansi_lines import (
     PLAIN,
-    Line,
     LineEncoder,
+    Row,
     Sgr,
     common_prefix,
     encode,
     encode_padded,
     plain_text,
-    raw_line,
+    raw_row,
     transition,
 )
 from streamcli.sinks.live_region import BEGIN_SYNC, HIDE_CURSOR, SHOW_CURSOR, LiveRegion
@@ -46,7 +46,7 @@ WORDS = st.sampled_from(["a", "bb", "ccc ", " ", "é", "日本", "wörd", "x y"]
 RUNS = st.lists(st.tuples(WORDS, st.sampled_from(STYLES)), max_size=8)
 
 
-def make_line(runs: list[tuple[str, Sgr]]) -> Line:
+def make_line(runs: list[tuple[str, Sgr]]) -> Row:
     text_runs = []
     cells = 0
     for text, style in runs:
@@ -55,7 +55,7 @@ def make_line(runs: list[tuple[str, Sgr]]) -> Line:
             break
         text_runs.append((text, style))
         cells += width
-    return Line(tuple(text_runs), cells)
+    return Row(tuple(text_runs), cells)
 
 
 LINES = RUNS.map(make_line)
@@ -89,8 +89,8 @@ def test_screen_always_shows_final_rows_then_the_region(frames):
 
 def test_a_growing_row_costs_only_its_new_characters():
     region = LiveRegion()
-    first = Line((("hello", PLAIN),), 5)
-    grown = Line((("hello world", PLAIN),), 11)
+    first = Row((("hello", PLAIN),), 5)
+    grown = Row((("hello world", PLAIN),), 11)
     region.frame([], [first], COLUMNS)
     data = region.frame([], [grown], COLUMNS)
     assert "hello" not in data and " world" in data
@@ -99,22 +99,22 @@ def test_a_growing_row_costs_only_its_new_characters():
 
 def test_nothing_changed_writes_nothing():
     region = LiveRegion()
-    line = Line((("same", Sgr(("1",))),), 4)
+    line = Row((("same", Sgr(("1",))),), 4)
     assert region.frame([], [line], COLUMNS)
     assert region.frame([], [line], COLUMNS) == ""
 
 
 def test_cursor_hidden_while_a_region_shows_and_shown_again():
     region = LiveRegion()
-    assert region.frame([], [Line((("x", PLAIN),), 1)], COLUMNS).startswith(HIDE_CURSOR)
+    assert region.frame([], [Row((("x", PLAIN),), 1)], COLUMNS).startswith(HIDE_CURSOR)
     assert region.restore() == SHOW_CURSOR
     assert region.restore() == ""
 
 
 def test_append_mode_never_moves_the_cursor():
     region = LiveRegion(live=False)
-    data = region.frame([Line((("a", Sgr((), "31")),), 1, Sgr(bg="44"))], [], 10)
-    data += region.frame([Line((("b", PLAIN),), 1)], [Line((("live", PLAIN),), 4)], 10)
+    data = region.frame([Row((("a", Sgr((), "31")),), 1, Sgr(bg="44"))], [], 10)
+    data += region.frame([Row((("b", PLAIN),), 1)], [Row((("live", PLAIN),), 4)], 10)
     assert "\x1b[31ma" in data
     for forbidden in ("A", "G", "J", "K", "?25"):
         assert f"\x1b[{forbidden}" not in data and "\x1b[1" + forbidden not in data
@@ -124,8 +124,8 @@ def test_append_mode_never_moves_the_cursor():
 
 def test_raw_rows_are_written_untouched_and_clear_their_row():
     region = LiveRegion()
-    region.frame([], [Line((("old text", PLAIN),), 8)], COLUMNS)
-    data = region.frame([raw_line("\x1b[31mred\x1b[0m")], [], COLUMNS)
+    region.frame([], [Row((("old text", PLAIN),), 8)], COLUMNS)
+    data = region.frame([raw_row("\x1b[31mred\x1b[0m")], [], COLUMNS)
     assert "\x1b[K\x1b[31mred\x1b[0m\n" in data
 
 
@@ -186,25 +186,25 @@ def test_spaces_between_tokens_do_not_switch_colours():
 
 
 def test_common_prefix_never_splits_a_combining_mark():
-    old = Line((("cafe", PLAIN),), 4)
-    new = Line((("cafe\u0301 ok", PLAIN),), 7)
+    old = Row((("cafe", PLAIN),), 4)
+    new = Row((("cafe\u0301 ok", PLAIN),), 7)
     column, _, rest = common_prefix(old, new)
     assert column == 3 and plain_text(rest) == "e\u0301 ok"
-    assert common_prefix(Line((("x", PLAIN),), 1), Line((("y", PLAIN),), 1)) is None
+    assert common_prefix(Row((("x", PLAIN),), 1), Row((("y", PLAIN),), 1)) is None
 
 
 def test_after_the_terminal_rewraps_the_next_frame_moves_up_over_every_row_and_erases():
     region = LiveRegion()
-    rows = [Line((("a" * 15, PLAIN),), 15), Line((("b" * 7, PLAIN),), 7)]
+    rows = [Row((("a" * 15, PLAIN),), 15), Row((("b" * 7, PLAIN),), 7)]
     region.frame([], rows, 16)
     region.rewrapped(16, 8)  # 15 cells now take 2 rows, 7 cells 1
-    data = region.frame([], [Line((("a" * 8, PLAIN),), 8)], 8)
+    data = region.frame([], [Row((("a" * 8, PLAIN),), 8)], 8)
     assert data.startswith(BEGIN_SYNC + "\x1b[3A\x1b[J")
 
 
 def test_a_wider_terminal_rewraps_nothing():
     region = LiveRegion()
-    row = Line((("abc", PLAIN),), 3)
+    row = Row((("abc", PLAIN),), 3)
     region.frame([], [row], 16)
     region.rewrapped(16, 32)
     assert region.frame([], [row], 32) == ""

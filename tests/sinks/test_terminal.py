@@ -17,7 +17,8 @@ from streamcli import events
 from streamcli.pipeline import Pipeline, Source
 from streamcli.sinks.ansi_lines import Sgr
 from streamcli.sinks.spinner import FRAMES, INTERVAL
-from streamcli.sinks.terminal import CURSOR_GLYPH, TerminalSink
+from streamcli.sinks.terminal import TerminalSink
+from streamcli.sinks.text_stream import CURSOR_GLYPH
 
 ANSWER = """# Release notes
 
@@ -550,7 +551,7 @@ def test_no_color_and_the_output_flags_reach_the_terminal_sink():
     sink = choose_sink(_environment(True, NO_COLOR="1"), options)
     assert isinstance(sink, TerminalSink)
     assert sink.renderer.encoder.sgr(Style(color="red", bold=True)) == Sgr(("1",))
-    assert sink._hide_reasoning and not sink._cursor_glyph and sink._stats is not None
+    assert sink._hide_reasoning and not sink._text._cursor_glyph and sink._stats is not None
 
 
 # -- anything goes ---------------------------------------------------------------------------
