@@ -1,68 +1,15 @@
-"""Sinks through the real pipeline: nothing lost, duplicated or reordered."""
+"""The plain text sink: the answer on stdout, the rest as short lines on stderr."""
 
 from __future__ import annotations
 
 import io
-import os
-import threading
 
-import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pipe_streams import TEXT, chunked, run_into_pipe, stream_events
 
 from streamcli import events
-from streamcli.pipeline import Pipeline, Source
-from streamcli.sinks.jsonl import JsonlSink
 from streamcli.sinks.text import TextSink
-
-TEXT = st.lists(
-    st.one_of(
-        st.characters(codec="utf-8"),
-        st.sampled_from(["\x1b[1A", "\x1b]52;c;eA==\x07", "é", "日本", "🦀", "\r\n", "\n"]),
-    ),
-    max_size=120,
-).map("".join)
-
-
-class ListSource(Source):
-    name = "test"
-
-    def __init__(self, batches):
-        self._batches = batches
-
-    def batches(self):
-        yield from self._batches
-
-
-def chunked(text: str, cuts: list[int]) -> list[str]:
-    cuts = sorted(c for c in cuts if 0 < c < len(text))
-    return [text[i:j] for i, j in zip([0, *cuts], [*cuts, len(text)], strict=True) if i < j]
-
-
-def stream_events(chunks: list[str], group: int) -> list[list[dict]]:
-    all_events = [events.start(0.0, "test")]
-    all_events += [events.text(i * 0.001, c) for i, c in enumerate(chunks)]
-    all_events.append(events.end(1.0, "stop"))
-    return [all_events[i : i + group] for i in range(0, len(all_events), group)]
-
-
-def run_into_pipe(make_sink, batches) -> bytes:
-    """Run the pipeline into a real pipe drained by a reader thread."""
-    read_fd, write_fd = os.pipe()
-    received = bytearray()
-
-    def drain():
-        with os.fdopen(read_fd, "rb") as reader:
-            while chunk := reader.read(65536):
-                received.extend(chunk)
-
-    reader = threading.Thread(target=drain)
-    reader.start()
-    with os.fdopen(write_fd, "wb") as writer:
-        status = Pipeline(ListSource(batches), make_sink(writer), stderr=io.StringIO()).run()
-    reader.join()
-    assert status == 0
-    return bytes(received)
 
 
 @settings(max_examples=60, deadline=None)
@@ -74,26 +21,6 @@ def test_text_sink_into_a_pipe_writes_exactly_the_text(text, cuts, group):
     )
     ending = "" if text == "" or text.endswith("\n") else "\n"  # a final newline is added
     assert out == (text + ending).encode("utf-8", "replace")
-
-
-@settings(max_examples=60, deadline=None)
-@given(TEXT, st.lists(st.integers(0, 300), max_size=40), st.integers(1, 7))
-def test_jsonl_sink_writes_every_event_once_in_order(text, cuts, group):
-    batches = stream_events(chunked(text, cuts), group)
-    out = run_into_pipe(lambda w: JsonlSink(w), batches)
-    assert out.endswith(b"\n")
-    decoded = [orjson.loads(line) for line in out.split(b"\n")[:-1]]
-    assert decoded == [e for batch in batches for e in batch]
-
-
-@given(TEXT)
-def test_jsonl_on_a_terminal_escapes_controls_but_keeps_the_meaning(text):
-    buffer = io.BytesIO()
-    JsonlSink(buffer, escape_controls=True).write([events.text(0.0, text)])
-    raw = buffer.getvalue()
-    assert orjson.loads(raw) == events.text(0.0, text)
-    for unsafe in (b"\x1b", b"\x7f", b"\xc2\x9b", b"\xe2\x80\xae", b"\xf3\xa0\x80\x81"):
-        assert unsafe not in raw
 
 
 def test_text_sink_on_a_terminal_sanitizes_and_ends_with_a_newline():
