@@ -12,30 +12,25 @@ from streamcli.sanitize import Sanitizer
 from streamcli.sinks.ansi_lines import Rendered, Renderer, Row
 from streamcli.sinks.event_rows import REASONING
 from streamcli.sinks.layout import Layout, RowKind
+from streamcli.sinks.text_stream import StreamedText
 
 
-class ReasoningStream:
+class ReasoningStream(StreamedText):
     """Reasoning text: whole lines printed for good, the last line live."""
 
     kind: RowKind = "reasoning"
 
     def __init__(self, renderer: Renderer, layout: Layout) -> None:
+        super().__init__(layout)
         self._renderer = renderer
-        self._layout = layout
-        self._parts: list[str] = []
         self._sanitizer = Sanitizer()
         self._tail = ""  # the unfinished last line
         self._live: Rendered | None = None  # the last line as the region shows it
 
-    def add(self, text: str) -> None:
-        self._parts.append(text)
-
     def settle(self, final: bool = False) -> None:
         """Print the lines that are complete (with `final`, all of it)."""
-        if self._parts:
-            joined = "".join(self._parts)
-            self._parts.clear()
-            self._tail += self._sanitizer.feed(joined)
+        if arrived := self._arrived():
+            self._tail += self._sanitizer.feed(arrived)
         if final:
             self._tail += self._sanitizer.flush()
             done, self._tail = self._tail, ""

@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator
-from typing import BinaryIO, NamedTuple, Protocol
+from typing import BinaryIO, NamedTuple
 
 from rich.text import Text
 
@@ -38,18 +38,7 @@ from streamcli.sinks.live_region import LiveRegion
 from streamcli.sinks.logline import LineFormatter
 from streamcli.sinks.reasoning_stream import ReasoningStream
 from streamcli.sinks.stats import StreamStats
-from streamcli.sinks.text_stream import MarkdownStream, RawStream
-
-
-class _Stream(Protocol):
-    """Streamed text (the answer, the reasoning): printed for good as it settles, the
-    unfinished part live."""
-
-    kind: RowKind
-
-    def add(self, text: str) -> None: ...
-    def settle(self, final: bool = False) -> None: ...
-    def live_rows(self, height: int) -> list[Row]: ...
+from streamcli.sinks.text_stream import MarkdownStream, RawStream, StreamedText
 
 
 class _Tool(NamedTuple):
@@ -95,13 +84,13 @@ class TerminalSink(Sink):
         self._rewraps = rewraps  # the terminal re-wraps its rows when it gets narrower
         self._layout = Layout()
         self._line_format = LineFormatter(labels=line_labels, raw=raw)
-        self._text: _Stream = (
+        self._text: StreamedText = (
             RawStream(self._layout)
             if raw
             else MarkdownStream(self.renderer, self._layout, cursor_glyph=cursor_glyph and live)
         )
-        self._reasoning: _Stream = ReasoningStream(self.renderer, self._layout)
-        self._streaming: _Stream | None = None  # the stream that is arriving now
+        self._reasoning: StreamedText = ReasoningStream(self.renderer, self._layout)
+        self._streaming: StreamedText | None = None  # the stream that is arriving now
         self._tools: dict[str, _Tool] = {}
         self._waiting: str | None = None
         self._waiting_since = self._epoch
@@ -230,7 +219,7 @@ class TerminalSink(Sink):
             return
         self._stream_into(self._reasoning, text)
 
-    def _stream_into(self, stream: _Stream, text: str) -> None:
+    def _stream_into(self, stream: StreamedText, text: str) -> None:
         if self._streaming is not stream:
             self._end_stream()
             self._streaming = stream

@@ -26,30 +26,50 @@ CURSOR_GLYPH = "▋"
 _TABLE_DELIMITER = re.compile(r"^ {0,3}\|?[ \t:|-]*-[ \t:|-]*$")
 
 
-class MarkdownStream:
-    """The answer as Markdown: finished blocks printed for good, the last block live."""
+class StreamedText:
+    """Text that streams in (the answer, the reasoning): what arrives is kept until the
+    frame, `settle` prints for good what is finished, `live_rows` shows the rest."""
 
     kind: RowKind = "markdown"
 
-    def __init__(self, renderer: Renderer, layout: Layout, *, cursor_glyph: bool) -> None:
-        self._renderer = renderer
+    def __init__(self, layout: Layout) -> None:
         self._layout = layout
-        self._cursor_glyph = cursor_glyph
-        self._blocks = BlockSplitter()
         self._parts: list[str] = []
-        self._sanitizer = Sanitizer()
-        self._live: Rendered | None = None  # the live block as the region shows it
-        self._finished: Rendered | None = None  # the blocks before it, about to finish
 
     def add(self, text: str) -> None:
         self._parts.append(text)
 
+    def _arrived(self) -> str:
+        """The text added since the last frame, handed out once."""
+        joined = "".join(self._parts)
+        self._parts.clear()
+        return joined
+
+    def settle(self, final: bool = False) -> None:
+        """Print what is finished (with `final`, everything)."""
+        raise NotImplementedError
+
+    def live_rows(self, height: int) -> list[Row]:
+        """The unfinished part, for the live region of a screen `height` rows tall."""
+        return []
+
+
+class MarkdownStream(StreamedText):
+    """The answer as Markdown: finished blocks printed for good, the last block live."""
+
+    def __init__(self, renderer: Renderer, layout: Layout, *, cursor_glyph: bool) -> None:
+        super().__init__(layout)
+        self._renderer = renderer
+        self._cursor_glyph = cursor_glyph
+        self._blocks = BlockSplitter()
+        self._sanitizer = Sanitizer()
+        self._live: Rendered | None = None  # the live block as the region shows it
+        self._finished: Rendered | None = None  # the blocks before it, about to finish
+
     def settle(self, final: bool = False) -> None:
         """Move arrived text into the splitter and print the blocks that are finished."""
-        if self._parts:
-            joined = "".join(self._parts)
-            self._parts.clear()
-            self._commit(self._blocks.feed(self._sanitizer.feed(joined)))
+        if arrived := self._arrived():
+            self._commit(self._blocks.feed(self._sanitizer.feed(arrived)))
         if final:
             held = self._blocks.feed(self._sanitizer.flush())
             self._commit(held + self._blocks.finish())
@@ -107,28 +127,14 @@ class MarkdownStream:
         return rows
 
 
-class RawStream:
+class RawStream(StreamedText):
     """`--raw`: the answer printed as it arrives, untouched; nothing is live."""
 
-    kind: RowKind = "markdown"
-
-    def __init__(self, layout: Layout) -> None:
-        self._layout = layout
-        self._parts: list[str] = []
-
-    def add(self, text: str) -> None:
-        self._parts.append(text)
-
     def settle(self, final: bool = False) -> None:
-        if self._parts:
-            joined = "".join(self._parts)
-            self._parts.clear()
-            self._layout.commit_raw(joined)
+        if arrived := self._arrived():
+            self._layout.commit_raw(arrived)
         if final:
             self._layout.end_open_line()
-
-    def live_rows(self, height: int) -> list[Row]:
-        return []
 
 
 def _with_glyph(lines: list[Row], width: int) -> list[Row]:
