@@ -188,7 +188,7 @@ def test_text_mode_shows_one_line_per_tool_on_stderr(server, work, tmp_path):
     server.script(oa.PATH, oa.tool_calls([("c", "list_dir", {})]), oa.stream(["done"]))
     result = chat(OPENAI, server, tmp_path, "--tool", "list_dir")
     assert result.status == 0
-    assert result.stdout == b"done"
+    assert result.stdout == b"done\n"
     lines = result.stderr.splitlines()
     assert lines[0] == "→ list_dir {}"
     assert lines[1].startswith("✓ list_dir (") and lines[1].endswith(" ms)")
