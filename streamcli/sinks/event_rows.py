@@ -78,9 +78,9 @@ def error(event: Event) -> Text:
     )
 
 
-def end_note(event: Event) -> Text | None:
-    """A dim note for a stream that did not end normally, or None."""
-    note = present.end_note(event)
+def end_note(event: Event, answered: bool = True) -> Text | None:
+    """A dim note for a stream that did not end normally or answered nothing, or None."""
+    note = present.end_note(event, answered)
     return Text(note, style=DIM) if note else None
 
 

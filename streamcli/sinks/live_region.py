@@ -66,6 +66,7 @@ class LiveRegion:
         if moved:
             out.append(BEGIN_SYNC)
             out.append(f"\x1b[{moved}A")
+        out.append("\r")  # from the first column, whatever the terminal echoed (^C, keys)
         erased = len(new) < len(shown) or self._rewrapped
         self._rewrapped = False
         if erased:

@@ -24,6 +24,7 @@ STOPPED = "■"
 
 CUT_OFF = "the answer was cut off: the output limit was reached"
 END_NOTES = {"length": f"({CUT_OFF})", "interrupted": "(interrupted)"}
+EMPTY_ANSWER = "(empty answer)"
 
 
 def elapsed(seconds: float) -> str:
@@ -99,9 +100,12 @@ def error_message(event: Event) -> str:
     return sanitize(str(event.get("message", "")))
 
 
-def end_note(event: Event) -> str | None:
-    """A note for a stream that did not end normally, or None."""
+def end_note(event: Event, answered: bool = True) -> str | None:
+    """A note for a stream that did not end normally, or that ended without a visible
+    word of answer (`answered` false), or None."""
     reason = event.get("reason")
+    if reason == "stop" and not answered:
+        return EMPTY_ANSWER
     return END_NOTES.get(reason) if isinstance(reason, str) else None
 
 

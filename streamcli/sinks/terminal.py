@@ -96,6 +96,7 @@ class TerminalSink(Sink):
         self._waiting_since = self._epoch
         self._skipped = 0
         self._closed = False
+        self._answered = False  # a visible character of text or a log line was shown
 
     # -- the Sink interface --------------------------------------------------
 
@@ -207,6 +208,7 @@ class TerminalSink(Sink):
         text = event.get("text")
         if not isinstance(text, str) or not text:
             return
+        self._answered = self._answered or not text.isspace()
         self._stream_into(self._text, text)
 
     def _on_reasoning(self, event: Event) -> None:
@@ -227,6 +229,7 @@ class TerminalSink(Sink):
         stream.add(text)
 
     def _on_line(self, event: Event) -> None:
+        self._answered = True
         self._end_stream()
         self._waiting = None
         if self._skipped:
@@ -273,7 +276,7 @@ class TerminalSink(Sink):
         self._end_stream()
         self._waiting = None
         self._stop_tools()
-        note = event_rows.end_note(event)
+        note = event_rows.end_note(event, self._answered)
         if note is not None:
             self._commit("notice", note)
 

@@ -238,3 +238,23 @@ def test_force_color_into_a_pipe_is_coloured_but_never_moves_the_cursor(tmp_path
     assert CURSOR_UP.search(result.stdout) is None
     assert HIDE_CURSOR not in result.stdout and b"\x1b[?2026" not in result.stdout
     assert b"# Title" not in result.stdout  # rendered, not the source
+
+
+def test_an_empty_answer_says_so(tmp_path):
+    recording = write_jsonl(
+        tmp_path / "empty.jsonl", [events.start(0.0, "chat"), events.end(0.1, "stop")]
+    )
+    with PtyTerminal(["replay", str(recording)], columns=60, rows=10) as term:
+        assert term.wait_exit() == 0
+    assert term.lines() == ["(empty answer)"]
+
+
+def test_ctrl_c_in_tail_puts_the_note_on_a_line_of_its_own(tmp_path):
+    log = tmp_path / "app.log"
+    log.write_text("first line\n")
+    with PtyTerminal(["tail", str(log)], columns=60, rows=10) as term:
+        term.wait_for_text("first line")
+        term.write(b"\x03")  # typed: the terminal echoes ^C, then sends SIGINT
+        assert term.wait_exit() == 130
+    lines = term.lines()
+    assert "(interrupted)" in lines and not any("^C(" in line for line in lines), lines

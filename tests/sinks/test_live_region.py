@@ -109,7 +109,7 @@ def test_after_the_terminal_rewraps_the_next_frame_moves_up_over_every_row_and_e
     region.frame([], rows, 16)
     region.rewrapped(16, 8)  # 15 cells now take 2 rows, 7 cells 1
     data = region.frame([], [Row((("a" * 8, PLAIN),), 8)], 8)
-    assert data.startswith(BEGIN_SYNC + "\x1b[3A\x1b[J")
+    assert data.startswith(BEGIN_SYNC + "\x1b[3A\r\x1b[J")
 
 
 def test_a_wider_terminal_rewraps_nothing():
