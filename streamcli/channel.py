@@ -15,6 +15,8 @@ from collections import deque
 
 
 class Channel:
+    """A bounded hand-over of batches from a source's thread to the pump."""
+
     def __init__(self, capacity: int) -> None:
         self._items: deque[object] = deque()
         self._capacity = capacity

@@ -61,6 +61,8 @@ _TYPE_NAMES: dict[tuple[type, ...], str] = {
 
 @dataclass
 class Config:
+    """The settings of the config file (empty when there is none)."""
+
     path: Path | None = None  # None: there is no file
     values: dict[str, Any] = field(default_factory=dict)
 

@@ -16,6 +16,8 @@ from typing import BinaryIO, TextIO
 
 @dataclass
 class Environment:
+    """The process's standard streams, which of them are terminals, and its environment."""
+
     stdin: BinaryIO
     stdout: BinaryIO
     stderr: TextIO

@@ -95,6 +95,8 @@ class Slo:
 
 @dataclass(frozen=True)
 class LoadOptions:
+    """How much load `bench` puts on an endpoint: requests, concurrency or rate, warm-up."""
+
     requests: int = 20
     concurrency: int | None = None  # closed loop: default 1; with `rate`: a cap
     rate: float | None = None  # requests per second (Poisson); None: closed loop

@@ -15,6 +15,8 @@ PERCENTILES = (50, 90, 95, 99)
 
 @dataclass(frozen=True)
 class Summary:
+    """Count, mean, extremes and percentiles of one set of measurements."""
+
     count: int
     mean: float
     min: float

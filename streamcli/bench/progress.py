@@ -28,6 +28,8 @@ class Bar:
 
 
 class Display:
+    """The progress bars of a benchmark on stderr (none when stderr is not a terminal)."""
+
     def __init__(self, progress: Any = None) -> None:
         self._progress = progress
 

@@ -21,6 +21,8 @@ from streamcli.errors import BadInput
 
 @dataclass
 class SavedRun:
+    """A run saved with `--save`, read back to be compared."""
+
     path: str
     mode: str  # "endpoint" or "pipeline"
     header: dict[str, Any] = field(default_factory=dict)

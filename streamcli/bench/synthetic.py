@@ -78,6 +78,8 @@ class ChunkSizes:
 
 @dataclass(frozen=True)
 class SyntheticConfig:
+    """What the synthetic source of pipeline mode emits: how many chunks, how big, how fast."""
+
     chunks: int = 100_000
     sizes: ChunkSizes = ChunkSizes(16, 16)
     rate: float | None = None  # chunks per second; None floods

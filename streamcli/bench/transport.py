@@ -57,6 +57,8 @@ class ResponseHandler:
 
 
 class Origin(NamedTuple):
+    """Where a request connects to: scheme, host and port."""
+
     scheme: str
     host: str
     port: int

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class Conversation:
+    """The conversation a chat continues or starts, with the messages that came before."""
+
     opener: Callable[[], History] | None  # None: this exchange is not stored
     id: int | None  # None: a new conversation
     earlier: list[Message] = field(default_factory=list)

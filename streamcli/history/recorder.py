@@ -35,6 +35,8 @@ CLOSE_WAIT = 20.0  # seconds `close` waits for the last write (a busy database w
 
 
 class HistoryRecorder(Sink):
+    """A tap that stores one chat exchange in the history as it streams."""
+
     label = "the history"
 
     def __init__(

@@ -113,6 +113,8 @@ def history_path(environ: Mapping[str, str]) -> Path:
 
 
 class History:
+    """The history database: conversations and their exchanges."""
+
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._db = connection
         self.path = path

@@ -30,6 +30,8 @@ REWRAPPED = Row((("\x00", PLAIN),), -2)
 
 
 class LiveRegion:
+    """The rows printed for good and the region redrawn in place below them."""
+
     def __init__(self, *, live: bool = True) -> None:
         self.live = live
         self.shown: list[Row] = []  # the region's rows as the screen shows them now

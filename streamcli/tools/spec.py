@@ -21,6 +21,8 @@ class ToolFailure(Exception):
 
 @dataclass(frozen=True)
 class Tool:
+    """A tool the model may call: its name, description, parameters and what runs it."""
+
     name: str
     description: str
     parameters: dict[str, Any] = field(default_factory=lambda: dict(NO_PARAMETERS))

@@ -27,6 +27,8 @@ DEFAULT_ROUNDS = 5
 
 @dataclass
 class Toolbox:
+    """The tools of one chat and the limits they run under."""
+
     tools: dict[str, Tool]
     approve: bool = False  # --approve: user tools run without asking
     timeout: float = DEFAULT_TIMEOUT

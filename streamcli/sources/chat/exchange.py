@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 
 class Exchange:
+    """One HTTP request and its reply, read in its own thread."""
+
     def __init__(self, http: Http, call: Call) -> None:
         self._http = http
         self._call = call

@@ -18,6 +18,8 @@ MAX_SERVER_MESSAGE = 300
 
 
 class ChatError(StreamcliError):
+    """A chat that failed: what went wrong, and whether asking again may help."""
+
     kind = "chat"
 
     def __init__(

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class ChatSettings:
+    """A chat's settings once the flags, the config file and the environment are combined."""
+
     provider: Provider
     model: str | None
     limits: Limits

@@ -53,6 +53,8 @@ _OUTPUT_TYPES = frozenset({"text", "reasoning"})
 
 @dataclass(frozen=True)
 class Limits:
+    """How long a chat waits for its reply, and how often it asks again."""
+
     timeout: float = 60.0  # the longest silence once the answer has started
     first_token_timeout: float = 300.0  # the longest wait for the first piece of content
     connect_timeout: float = 10.0
@@ -60,6 +62,8 @@ class Limits:
 
 
 class ChatSource(Source):
+    """A chat with a server: the streamed answer as events, with retries and tool rounds."""
+
     name = "chat"
 
     def __init__(

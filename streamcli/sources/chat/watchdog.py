@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 
 class Watchdog:
+    """Says when a reply has been silent too long, before its first piece and between pieces."""
+
     def __init__(
         self, first_token: float, idle: float, clock: Callable[[], float] = time.monotonic
     ) -> None:

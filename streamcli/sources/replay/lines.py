@@ -14,6 +14,8 @@ READ_SIZE = 1 << 16
 
 
 class LineReader:
+    """A byte stream read as batches of lines, as fast as the data arrives."""
+
     def __init__(self, stream: BinaryIO, read_size: int = READ_SIZE) -> None:
         self._stream = stream
         self._read_size = read_size

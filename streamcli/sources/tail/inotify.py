@@ -42,6 +42,8 @@ def _call(function: Callable[..., int], *args: object) -> int:
 
 
 class InotifyWaker(Waker):
+    """Wakes the follower when a watched file or directory changes (Linux)."""
+
     def __init__(self, fallback_interval: float) -> None:
         self._fd = _call(_libc.inotify_init1, os.O_NONBLOCK | os.O_CLOEXEC)
         super().__init__(BACKSTOP)

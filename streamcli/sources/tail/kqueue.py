@@ -36,6 +36,8 @@ DIRECTORY_EVENTS = (
 
 
 class KqueueWaker(Waker):
+    """Wakes the follower when a watched file or directory changes (macOS and BSD)."""
+
     def __init__(self) -> None:
         super().__init__(BACKSTOP)
         self._kqueue = select.kqueue()

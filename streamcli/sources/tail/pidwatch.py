@@ -15,6 +15,8 @@ CHECK_INTERVAL = 0.25
 
 
 class ProcessWatch:
+    """Tells when the process of `tail --pid` has ended."""
+
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.fd: int | None = None

@@ -29,6 +29,8 @@ class Line(str):
 
 
 class Split(NamedTuple):
+    """The complete lines of one read, with what tells which need a second look."""
+
     lines: list[str]
     maybe_json: bool  # some line starts with "{"
     flagged: bool  # some line is a `Line` with extra fields
@@ -38,6 +40,8 @@ _NOTHING = Split([], False, False)
 
 
 class LineSplitter:
+    """Bytes cut into lines; a line longer than the limit is cut short, not refused."""
+
     def __init__(self, max_bytes: int = MAX_LINE_BYTES) -> None:
         self.max_bytes = max_bytes
         self._held = b""  # the unfinished last line (at most `max_bytes`)

@@ -248,4 +248,6 @@ class RepetitionGuard:
 
 
 class LocalFailure(StreamcliError):
+    """The local model could not be loaded or failed while answering."""
+
     kind = "local"

@@ -103,6 +103,8 @@ def open_local(
 
 
 class LocalSource(Source):
+    """A chat answered by the model in this process."""
+
     name = "chat"
 
     def __init__(self, model: LocalModel, request: ChatRequest) -> None:

@@ -28,6 +28,8 @@ RETRYABLE_ERRORS = frozenset({"overloaded_error", "api_error", "rate_limit_error
 
 
 class AnthropicDecoder(Decoder):
+    """The events of an Anthropic Messages stream as chat events."""
+
     def message(self, data: Any, event: str, t: float) -> list[Event]:
         if not isinstance(data, dict):
             return []
@@ -158,6 +160,8 @@ def _add_user(out: list[Message], blocks: list[dict[str, Any]]) -> None:
 
 
 class Anthropic(Provider):
+    """The Anthropic Messages API."""
+
     name = "anthropic"
     label = "Anthropic"
     wire = "sse"

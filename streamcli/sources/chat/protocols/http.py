@@ -27,6 +27,8 @@ _CONNECTED = ("connection.connect_tcp.complete", "connection.start_tls.complete"
 
 
 class Http:
+    """The HTTP client of a chat: explicit timeouts, and requests another thread can cut off."""
+
     def __init__(self, connect_timeout: float, read_timeout: float | None) -> None:
         import httpx
 

@@ -20,6 +20,8 @@ DEFAULT_PORT = 11434
 
 
 class OllamaDecoder(Decoder):
+    """The lines of an Ollama chat stream as chat events."""
+
     def message(self, data: Any, event: str, t: float) -> list[Event]:
         if not isinstance(data, dict):
             return []
@@ -86,6 +88,8 @@ def wire_messages(messages: list[Message]) -> list[Message]:
 
 
 class Ollama(Provider):
+    """The Ollama chat API."""
+
     name = "ollama"
     label = "Ollama"
     wire = "ndjson"

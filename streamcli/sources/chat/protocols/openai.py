@@ -27,6 +27,8 @@ REASONS = {
 
 
 class OpenAIDecoder(Decoder):
+    """The events of an OpenAI-compatible chat completion stream as chat events."""
+
     def message(self, data: Any, event: str, t: float) -> list[Event]:
         if event == "error" or (isinstance(data, dict) and data.get("error")):
             raise _reported(data)
@@ -140,6 +142,8 @@ def function_tools(tools: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
 
 
 class OpenAI(Provider):
+    """The OpenAI chat completions API, and the servers compatible with it."""
+
     name = "openai"
     label = "OpenAI-compatible server"
     wire = "sse"

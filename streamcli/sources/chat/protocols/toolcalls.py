@@ -16,6 +16,8 @@ from streamcli.tools.call import ToolCall
 
 
 class ToolCallParts:
+    """The tool calls of one reply, put together from their streamed pieces."""
+
     def __init__(self) -> None:
         self._calls: list[ToolCall] = []
         self._slots: dict[int, int] = {}  # the server's index -> position in _calls

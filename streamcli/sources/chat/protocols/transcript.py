@@ -17,6 +17,8 @@ from streamcli.sources.chat.request import Message
 
 
 class Transcript:
+    """The messages of one exchange, rebuilt from its events."""
+
     def __init__(self) -> None:
         self.messages: list[Message] = []  # the rounds closed so far
         self._text: list[str] = []  # the assistant's text since the last round

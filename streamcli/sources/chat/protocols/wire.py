@@ -25,6 +25,8 @@ class WireError(ValueError):
 
 
 class SSEEvent(NamedTuple):
+    """One server-sent event: its name and its data."""
+
     event: str  # the `event:` field, "message" when absent
     data: str
 
