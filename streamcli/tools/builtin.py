@@ -3,8 +3,10 @@
 `read_file` and `list_dir` stay inside the current directory: a path is resolved with
 `os.path.realpath` (following `..` and symlinks) and refused unless the result is the
 directory itself or lies below it, compared as whole path components (``/work/app`` does
-not contain ``/work/application``). A file is opened without following a last symlink and
-without blocking, and must be a regular text file; a large one is read as its head and tail.
+not contain ``/work/application``). The resolved path is then opened *beneath* the
+current directory's descriptor (`beneath.open_beneath`), so a directory swapped for a
+symlink between the check and the open cannot lead it out. A file is opened without
+blocking and must be a regular text file; a large one is read as its head and tail.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import stat
 from typing import Any
 
+from streamcli.tools.beneath import Escape, open_beneath
 from streamcli.tools.output import DEFAULT_LIMIT
 from streamcli.tools.spec import Tool, ToolFailure
 
@@ -52,16 +55,31 @@ def inside(path: str, root: str | None = None) -> str:
     return target
 
 
+def _open_inside(path: str, flags: int, verb: str) -> int:
+    """A descriptor for `path`, which must be inside the current directory and stay so."""
+    relative = os.path.relpath(inside(path), os.path.realpath(os.getcwd()))
+    try:
+        root = os.open(".", os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError as exc:
+        raise ToolFailure(f"cannot open the current directory: {exc.strerror or exc}") from None
+    try:
+        return open_beneath(root, relative, flags)
+    except Escape:
+        raise ToolFailure(
+            f"{path!r} changed while being opened (a symbolic link appeared on the way); "
+            "only paths inside the current directory can be read"
+        ) from None
+    except OSError as exc:
+        raise ToolFailure(f"cannot {verb} {path!r}: {exc.strerror or exc}") from None
+    finally:
+        os.close(root)
+
+
 def read_file(arguments: dict[str, Any]) -> str:
     path = str(arguments.get("path") or "")
     if not path:
         raise ToolFailure("no path given")
-    target = inside(path)
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    try:
-        fd = os.open(target, flags)
-    except OSError as exc:
-        raise ToolFailure(f"cannot read {path!r}: {exc.strerror or exc}") from None
+    fd = _open_inside(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0), "read")
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
@@ -92,22 +110,24 @@ def _head_and_tail(file: Any, size: int, limit: int) -> tuple[bytes, int]:
 
 def list_dir(arguments: dict[str, Any]) -> str:
     path = str(arguments.get("path") or ".")
-    target = inside(path)
+    fd = _open_inside(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0), "list")
     try:
-        with os.scandir(target) as scan:
+        with os.scandir(fd) as scan:
             entries = sorted(scan, key=lambda entry: entry.name)
+        lines = [_entry(entry, fd) for entry in entries[:LIST_LIMIT]]
     except OSError as exc:
         raise ToolFailure(f"cannot list {path!r}: {exc.strerror or exc}") from None
-    lines = [_entry(entry) for entry in entries[:LIST_LIMIT]]
+    finally:
+        os.close(fd)
     if len(entries) > LIST_LIMIT:
         lines.append(f"[{len(entries) - LIST_LIMIT:,} more entries]")
     return "\n".join(lines) if lines else "(empty directory)"
 
 
-def _entry(entry: os.DirEntry[str]) -> str:
+def _entry(entry: os.DirEntry[str], directory: int) -> str:
     try:
         if entry.is_symlink():
-            return f"{entry.name} -> {os.readlink(entry.path)}"
+            return f"{entry.name} -> {os.readlink(entry.name, dir_fd=directory)}"
         if entry.is_dir():
             return entry.name + "/"
     except OSError:
