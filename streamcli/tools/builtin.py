@@ -6,11 +6,13 @@ directory itself or lies below it, compared as whole path components (``/work/ap
 not contain ``/work/application``). The resolved path is then opened *beneath* the
 current directory's descriptor (`beneath.open_beneath`), so a directory swapped for a
 symlink between the check and the open cannot lead it out. A file is opened without
-blocking and must be a regular text file; a large one is read as its head and tail.
+blocking and must be a regular file of UTF-8 text (a character cut by the size limit
+aside); a large one is read as its head and tail.
 """
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import os
 import stat
@@ -87,15 +89,28 @@ def read_file(arguments: dict[str, Any]) -> str:
         raise ToolFailure(f"{path!r} is {what}")
     with os.fdopen(fd, "rb") as file:
         data, omitted = _head_and_tail(file, info.st_size, DEFAULT_LIMIT)
-    if b"\0" in data:
-        raise ToolFailure(f"{path!r} is not a text file")
-    text = data.decode("utf-8", "replace")
-    if omitted:
-        half = len(data) // 2
-        head = data[:half].decode("utf-8", "replace")
-        tail = data[half:].decode("utf-8", "replace")
-        text = f"{head}\n[{omitted:,} bytes omitted]\n{tail}"
-    return text
+    cut = omitted > 0 or len(data) >= DEFAULT_LIMIT  # the limit may fall inside a character
+    half = len(data) // 2 if omitted else len(data)
+    head = _utf8(data[:half], cut_start=False, cut_end=cut)
+    tail = _utf8(data[half:], cut_start=True, cut_end=False) if omitted else ""
+    if head is None or tail is None or "\0" in head or "\0" in tail:
+        raise ToolFailure(f"{path!r} is not a text file (not UTF-8 text)")
+    return f"{head}\n[{omitted:,} bytes omitted]\n{tail}" if omitted else head
+
+
+def _utf8(data: bytes, *, cut_start: bool, cut_end: bool) -> str | None:
+    """`data` decoded as UTF-8, or None when it is not UTF-8 text; a character cut off at
+    a cut start or end (at most 3 bytes of it) is left out."""
+    if cut_start:
+        skip = 0
+        while skip < min(3, len(data)) and 0x80 <= data[skip] <= 0xBF:
+            skip += 1
+        data = data[skip:]
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        return decoder.decode(data, final=not cut_end)
+    except UnicodeDecodeError:
+        return None
 
 
 def _head_and_tail(file: Any, size: int, limit: int) -> tuple[bytes, int]:
