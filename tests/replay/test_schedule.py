@@ -83,3 +83,16 @@ def test_backwards_or_absurd_times_do_not_break_the_schedule():
         2.0,
         2.0,
     ]
+
+
+def test_absurd_gaps_and_speeds_are_clamped_and_waited_in_slices():
+    from streamcli.sources.replay.schedule import MAX_GAP, MAX_WAIT
+
+    for speed, times in ((1.0, (0.0, 9.3e9, 1e308)), (1e-300, (0.0, 1.0, 2.0))):
+        clock = FakeClock()
+        schedule = Schedule(speed=speed, clock=clock)
+        batch = [events.text(t, "x") for t in times]
+        out = list(timed_batches([batch], schedule, FakeStop(clock), clock=clock))
+        assert sum(len(b) for b in out) == 3
+        assert clock.now - 1000.0 <= 2 * MAX_GAP + 1
+        assert clock.sleeps and max(clock.sleeps) <= MAX_WAIT
