@@ -103,13 +103,23 @@ class TailSource(Source):
         options = self.options
         now = time.monotonic()
         for path in options.files:
-            if path != "-":
+            if path != "-" and not options.follow and _is_stream(path):
+                # A pipe or FIFO (`<(command)`, mkfifo) has no end to seek to: read it as
+                # it comes, to its end, waiting for a writer that is slow or not there yet.
+                try:
+                    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+                except OSError as exc:
+                    raise BadInput(f"cannot open {path} for reading: {exc.strerror}") from None
+                self._streams.append(
+                    StreamInput(fd, path, options.start_at, self._line_events, now, follow=False)
+                )
+            elif path != "-":
                 follower = Follower(path, self._line_events, self._clock)
                 self._followers.append(follower)
                 yield from follower.start(options.start_at, now, follow=options.follow)
                 if not options.follow:
                     yield from follower.finish()
-            elif self._stdin_fd is not None and not self._streams:
+            elif self._stdin_fd is not None and all(s.label != "-" for s in self._streams):
                 stream = StreamInput(
                     self._stdin_fd,
                     "-",
@@ -191,6 +201,15 @@ def _gathered(batches: Iterator[list[Event]]) -> Iterator[list[Event]]:
             pending = pending[BATCH_EVENTS:]
     if pending:
         yield pending
+
+
+def _is_stream(path: str) -> bool:
+    """Whether `path` names a pipe, FIFO or socket (not a file with an end to find)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 def _is_pipe(fd: int | None) -> bool:
