@@ -259,7 +259,8 @@ def tail(
     env = Environment.from_process()
 
     def open_tail() -> Source:
-        return TailSource(options, stdin_fd=env.stdin.fileno(), stdout_fd=env.stdout.fileno())
+        stdin_fd = None if env.stdin_closed else env.stdin.fileno()
+        return TailSource(options, stdin_fd=stdin_fd, stdout_fd=env.stdout.fileno())
 
     raise typer.Exit(run_stream("tail", open_tail, env, output))
 
@@ -283,7 +284,14 @@ def history(*, request: HistoryRequest) -> NoReturn:
 
 
 def main() -> None:
-    """The `streamcli` console script: a usage error is one line, in streamcli's words."""
+    """The `streamcli` console script: a usage error is one line, in streamcli's words;
+    so is a closed or failing standard stream (`stdio`)."""
+    from streamcli.stdio import guarded
+
+    guarded(_run_app)
+
+
+def _run_app() -> None:
     try:
         status = app(prog_name="streamcli", standalone_mode=False)
     except (Exception, typer.Abort) as exc:

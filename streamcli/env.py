@@ -29,10 +29,12 @@ class Environment:
     @classmethod
     def from_process(cls) -> Environment:
         """The real stdin, stdout and stderr of this process."""
+        from streamcli.stdio import CLOSED, ClosedStdin
+
         if hasattr(sys.stderr, "reconfigure"):
             sys.stderr.reconfigure(errors="backslashreplace")
         return cls(
-            stdin=sys.stdin.buffer,
+            stdin=ClosedStdin() if 0 in CLOSED else sys.stdin.buffer,  # type: ignore[arg-type]
             stdout=sys.stdout.buffer,
             stderr=sys.stderr,
             stdin_isatty=_isatty(sys.stdin),
@@ -40,6 +42,13 @@ class Environment:
             stderr_isatty=_isatty(sys.stderr),
             environ=os.environ,
         )
+
+    @property
+    def stdin_closed(self) -> bool:
+        """The process was started with stdin closed (reading it fails, exit 2)."""
+        from streamcli.stdio import ClosedStdin
+
+        return isinstance(self.stdin, ClosedStdin)
 
     @property
     def dumb_terminal(self) -> bool:

@@ -179,6 +179,9 @@ class Pipeline:
                 return self._interrupted(stop.status)
             except BrokenPipeError:
                 return self._reader_gone()
+            except OSError as exc:  # stdout failed (a full disk, EIO): the taps still end
+                self._reader_gone()
+                raise exc from None  # reported as one line by `stdio.guarded`
             if failure is not None:
                 return self._failed(failure)
             self._close_sinks()

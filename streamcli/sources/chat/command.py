@@ -21,7 +21,7 @@ __all__ = ["ChatFlags", "open_chat_command", "read_piped"]
 
 def read_piped(env: Environment) -> str | None:
     """What was piped on stdin (None when stdin is a terminal)."""
-    if env.stdin_isatty:
+    if env.stdin_isatty or env.stdin_closed:
         return None
     try:
         data = env.stdin.read()

@@ -19,6 +19,7 @@ from streamcli.sources.tail.line_events import LineEvents
 from streamcli.sources.tail.pidwatch import ProcessWatch
 from streamcli.sources.tail.stream import StreamInput
 from streamcli.sources.tail.wakeup import FileWatch, Waker, choose_waker
+from streamcli.stdio import StdinClosed
 
 BATCH_EVENTS = 2048
 
@@ -119,7 +120,11 @@ class TailSource(Source):
                 yield from follower.start(options.start_at, now, follow=options.follow)
                 if not options.follow:
                     yield from follower.finish()
-            elif self._stdin_fd is not None and all(s.label != "-" for s in self._streams):
+            elif self._stdin_fd is None:
+                raise StdinClosed(
+                    "standard input is closed (started with <&-): there is nothing to read"
+                )
+            elif all(s.label != "-" for s in self._streams):
                 stream = StreamInput(
                     self._stdin_fd,
                     "-",
