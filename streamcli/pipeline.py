@@ -160,6 +160,7 @@ class Pipeline:
         self._pending: list[Event] = []
         self._received_any = False
         self._ended = False  # the stream's end event arrived
+        self._tap_failed = False  # a tap could not be written: exit 1 at the end
         self._last_t = 0.0
 
     # -- running -------------------------------------------------------------
@@ -185,7 +186,8 @@ class Pipeline:
             if failure is not None:
                 return self._failed(failure)
             self._close_sinks()
-            return errors.OK
+            # A tap that could not be written (a full disk) fails the run, at its end.
+            return errors.FAILURE if self._tap_failed else errors.OK
 
     def _produce(self) -> None:
         """Worker thread: move the source's batches into the queue."""
@@ -272,9 +274,15 @@ class Pipeline:
         try:
             tap.write(batch)
         except OSError as exc:
+            self._tap_lost(tap, exc)
+
+    def _tap_lost(self, tap: Sink, exc: OSError) -> None:
+        """Drop a tap that cannot be written; say so once; the run will exit 1."""
+        if tap in self.taps:
             self.taps.remove(tap)
-            if self._stderr is not None:
-                errors.report(self._stderr, f"cannot write {tap.label}: {exc.strerror or exc}")
+        self._tap_failed = True
+        if self._stderr is not None:
+            errors.report(self._stderr, f"cannot write {tap.label}: {exc.strerror or exc}")
 
     def _note(self, batch: list[Event]) -> None:
         """Keep what the pipeline must know to end the stream itself."""
@@ -313,9 +321,13 @@ class Pipeline:
         if not self._received_any:
             batch.insert(0, events.start(0.0, self.source.name))
         for sink in sinks:
+            if sink is not self.sink:
+                if sink in self.taps:
+                    self._write_tap(sink, batch)
+                continue
             with _reader_may_be_gone():
                 sink.write(batch)
-        self._close_sinks(sinks)
+        self._close_sinks([sink for sink in sinks if sink is self.sink or sink in self.taps])
 
     def _close_sinks(self, sinks: Sequence[Sink] | None = None) -> None:
         """Close the sink first (it may own the screen), then the taps."""
@@ -323,7 +335,13 @@ class Pipeline:
             [*self.taps, self.sink] if sinks is None else sinks, key=lambda s: s is not self.sink
         ):
             with _reader_may_be_gone():
-                sink.close()
+                if sink is self.sink:
+                    sink.close()
+                    continue
+                try:
+                    sink.close()
+                except OSError as exc:  # its last bytes did not fit (a full disk)
+                    self._tap_lost(sink, exc)
 
     def _interrupted(self, status: int) -> int:
         """Ctrl-C or a signal: keep what arrived, mark the stream interrupted."""
