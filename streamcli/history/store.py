@@ -21,18 +21,22 @@ readable by its owner only: prompts can hold secrets.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import orjson
 
 from streamcli.errors import StreamcliError
 from streamcli.paths import data_dir
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT = 15.0  # seconds a write waits for another process's
@@ -112,8 +116,37 @@ def history_path(environ: Mapping[str, str]) -> Path:
     return data_dir(environ) / "history.db"
 
 
+def _damage_reported(method: Callable[P, R]) -> Callable[P, R]:
+    """A `History` method whose database errors (a damaged file) become one `HistoryError`
+    that names the file and what to do."""
+
+    @functools.wraps(method)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except (sqlite3.Error, orjson.JSONDecodeError) as exc:
+            history = args[0]
+            assert isinstance(history, History)
+            raise damaged(history.path, exc) from None
+
+    return guarded
+
+
+def damaged(path: Path, exc: BaseException) -> HistoryError:
+    """The error for a history database that cannot be read or written."""
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        return HistoryError(f"the history {path} is locked by another process: {exc}")
+    if "newer streamcli" in str(exc):
+        return HistoryError(f"cannot use the history {path}: {exc}")
+    return HistoryError(
+        f"cannot use the history {path}: {_reason(exc)}; the file may be damaged: move it "
+        f"aside (a new history is started) or try `sqlite3 {path} .recover`"
+    )
+
+
 class History:
-    """The history database: conversations and their exchanges."""
+    """The history database: conversations and their exchanges (database errors in any
+    method: `damaged`)."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._db = connection
@@ -136,7 +169,7 @@ class History:
             _when_unlocked(history._prepare)
         except sqlite3.Error as exc:
             connection.close()
-            raise HistoryError(f"cannot use the history {path}: {_reason(exc)}") from None
+            raise damaged(path, exc) from None
         return history
 
     def _prepare(self) -> None:
@@ -176,6 +209,7 @@ class History:
 
     # -- conversations -------------------------------------------------------------
 
+    @_damage_reported
     def latest(self) -> int | None:
         """The conversation with the most recent exchange."""
         row = self._db.execute(
@@ -183,10 +217,12 @@ class History:
         ).fetchone()
         return row[0] if row else None
 
+    @_damage_reported
     def exists(self, conversation: int) -> bool:
         query = "SELECT 1 FROM conversations WHERE id = ?"
         return self._db.execute(query, (conversation,)).fetchone() is not None
 
+    @_damage_reported
     def earlier(self, conversation: int) -> tuple[list[dict[str, Any]], str | None]:
         """The messages to send before a new prompt, and the last system prompt."""
         rows = self._db.execute(
@@ -207,6 +243,7 @@ class History:
             messages.extend(after)
         return messages, system
 
+    @_damage_reported
     def summaries(self, limit: int | None = 20) -> list[Summary]:
         """The conversations, the most recently used first (`limit` None: all)."""
         rows = self._db.execute(
@@ -225,6 +262,7 @@ class History:
         ).fetchall()
         return [Summary(r[0], r[1], r[2], r[3], r[4] or "", r[5], r[6]) for r in rows]
 
+    @_damage_reported
     def conversation(self, conversation: int) -> dict[str, Any] | None:
         """A whole conversation as a JSON-ready dict, or None when there is none."""
         row = self._db.execute(
@@ -243,6 +281,7 @@ class History:
             exchanges.append(exchange)
         return {"id": row[0], "created": row[1], "updated": row[2], "exchanges": exchanges}
 
+    @_damage_reported
     def delete(self, conversation: int) -> bool:
         with self._writing() as db:
             db.execute("DELETE FROM exchanges WHERE conversation = ?", (conversation,))
@@ -251,6 +290,7 @@ class History:
 
     # -- exchanges -------------------------------------------------------------------
 
+    @_damage_reported
     def begin(
         self,
         conversation: int | None,
@@ -278,6 +318,7 @@ class History:
         assert conversation is not None and exchange is not None
         return conversation, exchange
 
+    @_damage_reported
     def finish(self, exchange: int, **fields: Any) -> None:
         """Store how an exchange ended (any of `EXCHANGE_FIELDS`)."""
         if "messages" in fields:
