@@ -29,7 +29,7 @@ from streamcli.sources.chat import failures, retry
 from streamcli.sources.chat.exchange import Exchange
 from streamcli.sources.chat.failures import ChatError
 from streamcli.sources.chat.protocols.http import Http
-from streamcli.sources.chat.protocols.reply import Malformed, open_reply
+from streamcli.sources.chat.protocols.reply import Malformed, NotAStream, open_reply
 from streamcli.sources.chat.protocols.transcript import Transcript
 from streamcli.sources.chat.provider import Call, Decoder, Provider, ServerReported, server_message
 from streamcli.sources.chat.redact import Redactor, fingerprint
@@ -425,6 +425,8 @@ class ChatSource(Source):
                 kind=exc.kind,
                 retryable=exc.retryable and not decoder.outputs,
             )
+        if isinstance(exc, NotAStream):
+            return ChatError(f"{url} answered HTTP 200 but {exc}", kind="protocol", retryable=False)
         return ChatError(f"malformed stream from {url}: {exc}", kind="protocol", retryable=False)
 
     # -- HTTP errors and models ------------------------------------------------

@@ -31,6 +31,44 @@ class Malformed(Exception):
     """The reply is not what the protocol says it must be (bad JSON, too large)."""
 
 
+class NotAStream(Malformed):
+    """The reply is a page (HTML, XML), not events: a wrong URL or a proxy's answer."""
+
+    def __init__(self, kind: str, body: bytes) -> None:
+        sample = " ".join(body[:SAMPLE_BYTES].decode("utf-8", "replace").split())
+        what = kind or "no content type"
+        super().__init__(
+            f"the answer is {what}, not an event stream (expected an event stream; "
+            f"check the base URL): {sample!r}"
+        )
+
+
+SAMPLE_BYTES = 120
+# Content types that are pages, never a stream of events or a JSON answer.
+PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml")
+
+
+class PageReply:
+    """A page where events were expected: its first bytes are read, then it is refused."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._start = b""
+
+    def feed(self, chunk: bytes, t: float, out: list[Event]) -> None:
+        self._start += chunk[: SAMPLE_BYTES - len(self._start)]
+        if len(self._start) >= SAMPLE_BYTES:
+            raise NotAStream(self.kind, self._start)
+
+    def close(self, t: float, out: list[Event]) -> None:
+        raise NotAStream(self.kind, self._start)
+
+
+def _looks_like_a_page(first: bytes) -> bool:
+    """A body that begins like HTML or XML (`<!doctype`, `<html`, `<?xml`)."""
+    return first.lstrip()[:1] == b"<"
+
+
 def _json(data: str | bytes, what: str) -> Any:
     try:
         return _loads(data)
@@ -45,11 +83,17 @@ def _json(data: str | bytes, what: str) -> Any:
 
 
 class SSEReply:
-    def __init__(self, decoder: Decoder) -> None:
+    def __init__(self, decoder: Decoder, kind: str = "text/event-stream") -> None:
         self.decoder = decoder
         self._parser = SSEParser()
+        self._kind = kind
+        self._started = False
 
     def feed(self, chunk: bytes, t: float, out: list[Event]) -> None:
+        if not self._started and chunk.strip():
+            self._started = True
+            if _looks_like_a_page(chunk):  # a page under a stream's (or no) content type
+                raise NotAStream(self._kind, chunk)
         try:
             items = self._parser.feed(chunk)
         except WireError as exc:
@@ -141,7 +185,7 @@ class WholeReply:
         fallback.close(t, out)
 
 
-Reply = SSEReply | NDJSONReply | WholeReply
+Reply = SSEReply | NDJSONReply | WholeReply | PageReply
 
 
 def open_reply(content_type: str | None, wire: str, decoder: Decoder) -> Reply:
@@ -153,7 +197,9 @@ def open_reply(content_type: str | None, wire: str, decoder: Decoder) -> Reply:
         return NDJSONReply(decoder)
     if kind == "application/json" or kind.endswith("+json"):
         return WholeReply(decoder)
-    return SSEReply(decoder) if wire == "sse" else NDJSONReply(decoder)
+    if kind in PAGE_TYPES:
+        return PageReply(kind)
+    return SSEReply(decoder, kind) if wire == "sse" else NDJSONReply(decoder)
 
 
-__all__ = ["MAX_EVENT_BYTES", "Malformed", "Reply", "open_reply"]
+__all__ = ["MAX_EVENT_BYTES", "Malformed", "NotAStream", "Reply", "open_reply"]
