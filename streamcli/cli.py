@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import os
 import typing
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -286,9 +287,24 @@ def history(*, request: HistoryRequest) -> NoReturn:
 def main() -> None:
     """The `streamcli` console script: a usage error is one line, in streamcli's words;
     so is a closed or failing standard stream (`stdio`)."""
-    from streamcli.stdio import guarded
+    if not all(_is_open(fd) for fd in (0, 1, 2)):
+        from streamcli.stdio import check_std_fds
 
-    guarded(_run_app)
+        check_std_fds()
+    try:
+        _run_app()
+    except OSError as exc:
+        from streamcli.stdio import output_failed
+
+        output_failed(exc)
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
 
 
 def _run_app() -> None:

@@ -1,10 +1,11 @@
 """Standard streams that are closed, or that fail when written.
 
-`guarded` runs the command-line program so that neither case ends in a traceback: a
-closed stdin, stdout or stderr (``<&-``, ``>&-``) is reopened on /dev/null at once, so
-no file streamcli opens can take its number; a closed stdout is an error (exit 1) before
-anything runs, a closed stdin only where it is read (`ClosedStdin`: exit 2). A write that
-fails (``>/dev/full``: ENOSPC, EIO…) is reported as one ``streamcli: error:`` line, exit 1.
+Neither case ends in a traceback. A closed stdin, stdout or stderr (``<&-``, ``>&-``) is
+reopened on /dev/null at once (`check_std_fds`), so no file streamcli opens can take its
+number; a closed stdout is an error (exit 1) before anything runs, a closed stdin only
+where it is read (`ClosedStdin`: exit 2). A write that fails (``>/dev/full``: ENOSPC,
+EIO…) is reported as one ``streamcli: error:`` line, exit 1 (`output_failed`). `cli.main`
+imports this module only when it needs it, so a healthy start costs nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import contextlib
 import errno
 import os
 import sys
-from collections.abc import Callable
 from typing import Any, NoReturn
 
 from streamcli import errors
@@ -56,21 +56,21 @@ def reopen_closed() -> None:
                 setattr(sys, name, opened)
 
 
-def guarded(program: Callable[[], object]) -> NoReturn:
-    """Run `program` (which exits through SystemExit) with the standard streams guarded."""
+def check_std_fds() -> None:
+    """At start-up, with a standard descriptor closed: reopen it (`reopen_closed`), and
+    end at once (exit 1) when it was stdout."""
     reopen_closed()
     if 1 in CLOSED:
         _fail("standard output is closed (started with >&-): nothing could be written")
-    try:
-        program()
-    except SystemExit:
-        raise
-    except OSError as exc:
-        if exc.errno == errno.EPIPE:  # the reader of stdout went away: quietly
-            errors.silence_stdout()
-            raise SystemExit(errors.FAILURE) from None
-        _fail(_describe(exc))
-    raise SystemExit(errors.OK)
+
+
+def output_failed(exc: OSError) -> NoReturn:
+    """A write failed (usually stdout: a full disk, an I/O error): one line, exit 1; the
+    reader of stdout going away (EPIPE) ends quietly instead."""
+    if exc.errno == errno.EPIPE:
+        errors.silence_stdout()
+        raise SystemExit(errors.FAILURE) from None
+    _fail(_describe(exc))
 
 
 def _describe(exc: OSError) -> str:
