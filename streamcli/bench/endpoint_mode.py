@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 import signal
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -228,12 +228,16 @@ async def _load(
     headers = dict(call.headers)
     if body is not None:
         headers["content-type"] = "application/json"
-    run_id = secrets.token_hex(4)
     redact = Redactor([provider.key])  # a server may echo the key in an error
+    fields = ", ".join(call.body) if isinstance(call.body, dict) else ""
+    content = f"a JSON body of {len(body)} bytes ({fields})" if body is not None else "no body"
 
     async def send(record: RequestRecord) -> None:
+        # A UUID: servers that check the header (llama-cpp-python's) accept nothing else.
+        request_id = str(uuid.uuid4())
         meter = StreamMeter(provider, record, call.url)
-        request_headers = {**headers, "x-request-id": f"streamcli-bench-{run_id}-{record.index}"}
+        meter.sent = f"{call.method} {call.url} with X-Request-ID {request_id} and {content}"
+        request_headers = {**headers, "x-request-id": request_id}
         try:
             await pool.request(
                 call.method, call.url, request_headers, body, meter, record, timeout=load.timeout

@@ -200,6 +200,7 @@ class StreamMeter(ResponseHandler):
         self._error_body: list[bytes] | None = None
         self._error_size = 0
         self._scratch: list[Any] = []
+        self.sent = ""  # what the request was (method, URL, headers, body), for errors
 
     def head(self, t: float, status: int, headers: dict[str, str]) -> None:
         self.record.head = t
@@ -270,8 +271,15 @@ class StreamMeter(ResponseHandler):
             body: Any = orjson.loads(raw)
         except orjson.JSONDecodeError:
             body = raw.decode("utf-8", "replace")
-        detail = server_message(body) or "no detail"
-        return RequestFailed(f"HTTP {status}: {_one_line(detail)}", "http", status)
+        detail = server_message(body)
+        if not detail and 400 <= status < 500:  # the server does not say what it refused
+            what = f" for request {self.record.index}" + (f": {self.sent}" if self.sent else "")
+            return RequestFailed(
+                f"HTTP {status} with an empty body (the server gave no reason){what}",
+                "http",
+                status,
+            )
+        return RequestFailed(f"HTTP {status}: {_one_line(detail or 'no detail')}", "http", status)
 
 
 def _one_line(text: str, limit: int = 200) -> str:
