@@ -234,7 +234,7 @@ async def _load(
 
     async def send(record: RequestRecord) -> None:
         # A UUID: servers that check the header (llama-cpp-python's) accept nothing else.
-        request_id = str(uuid.uuid4())
+        request_id = record.request_id = str(uuid.uuid4())
         meter = StreamMeter(provider, record, call.url)
         meter.sent = f"{call.method} {call.url} with X-Request-ID {request_id} and {content}"
         request_headers = {**headers, "x-request-id": request_id}

@@ -52,6 +52,7 @@ class RequestRecord:
 
     index: int
     warmup: bool = False
+    request_id: str | None = None  # the X-Request-ID it was sent with (a UUID)
     scheduled: float | None = None  # open loop: when it was due
     started: float | None = None  # the request began (after any queueing, before connecting)
     connected: float | None = None
@@ -135,6 +136,7 @@ class RequestRecord:
             "type": "bench_request",
             "t": rel(self.done),
             "index": self.index,
+            "request_id": self.request_id,
             "warmup": self.warmup,
             "scheduled": rel(self.scheduled),
             "started": rel(self.started),
@@ -170,6 +172,7 @@ class RequestRecord:
             raise ValueError("counts and outputs differ in length")
         return cls(
             index=int(item["index"]),
+            request_id=item.get("request_id"),
             warmup=bool(item.get("warmup")),
             scheduled=opt("scheduled"),
             started=opt("started"),

@@ -79,7 +79,7 @@ def server_log(server: FakeServer, request: dict) -> Received:
     (received,) = [
         r
         for r in server.received()
-        if r.headers.get("x-request-id", "").endswith(f"-{request['index']}")
+        if r.headers.get("x-request-id") == request["request_id"]
     ]
     return received
 
