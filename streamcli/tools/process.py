@@ -3,9 +3,12 @@
 The command is an argv list (no shell of ours) started in a session of its own, so its
 whole process group can be killed: at the timeout (SIGTERM, then SIGKILL after a short
 grace), when the chat is stopped, and when it exits but leaves children behind that hold
-its output open. Its environment has no variable whose name holds KEY, SECRET, TOKEN,
-PASSWORD, PASSWD or CREDENTIAL. Its output is read as it comes (stdout and stderr both,
-so neither can fill up and block it) and only the head and tail are kept.
+its output open. On Linux it runs under `reaper` (a child subreaper), which ends every
+process the command started, even one that left the session or group (``setsid``),
+before it exits itself; elsewhere the process group is all that is ended. Its environment
+has no variable whose name holds KEY, SECRET, TOKEN, PASSWORD, PASSWD or CREDENTIAL. Its
+output is read as it comes (stdout and stderr both, so neither can fill up and block it)
+and only the head and tail are kept.
 """
 
 from __future__ import annotations
@@ -13,12 +16,15 @@ from __future__ import annotations
 import contextlib
 import os
 import selectors
+import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -29,6 +35,9 @@ SECRET_WORDS = ("KEY", "SECRET", "TOKEN", "PASSWORD", "PASSWD", "CREDENTIAL")
 KILL_GRACE = 1.0  # seconds between SIGTERM and SIGKILL
 LINGER = 0.5  # seconds the output may stay open after the command exited
 POLL = 0.05
+REAPER = Path(__file__).with_name("reaper.py")  # run as a script: the standard library only
+REAPED = sys.platform.startswith("linux")  # the reaper needs PR_SET_CHILD_SUBREAPER
+REAPER_MARGIN = 5.0  # seconds the reaper may take beyond the grace to end its subtree
 
 
 @dataclass(frozen=True)
@@ -55,12 +64,15 @@ class Children:
             self._groups.discard(group)
 
     def kill(self) -> None:
-        """SIGKILL every running tool's process group (from any thread)."""
+        """Kill every running tool and what it started at once (from any thread)."""
         with self._lock:
             groups = list(self._groups)
         for group in groups:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(group, signal.SIGKILL)
+                if REAPED:  # the reaper leads the group: it kills its whole subtree
+                    os.kill(group, signal.SIGUSR1)
+                else:
+                    os.killpg(group, signal.SIGKILL)
 
 
 def scrubbed(environ: Mapping[str, str]) -> dict[str, str]:
@@ -83,9 +95,13 @@ def run_command(
     children: Children | None = None,
 ) -> Outcome:
     """Run `argv` with `arguments` as JSON on stdin; its stdout is the result."""
+    if REAPED and shutil.which(argv[0]) is None:
+        # What Popen would have said: the reaper starts even when the command cannot.
+        return Outcome(False, f"cannot run {argv[0]}: No such file or directory")
+    command = [sys.executable, "-I", "-S", str(REAPER), str(KILL_GRACE), "--", *argv]
     try:
         process = subprocess.Popen(
-            list(argv),
+            command if REAPED else list(argv),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -205,13 +221,19 @@ def _feed(
 
 
 def _kill_group(process: subprocess.Popen[bytes], grace: float) -> None:
-    """End the command's whole process group: SIGTERM, `grace`, then SIGKILL."""
+    """End the command and everything it started: under the reaper, SIGTERM (with
+    `grace`, the reaper's own) or SIGUSR1 (at once) to the reaper, which ends its whole
+    subtree before it exits; else SIGTERM to the process group, `grace`, then SIGKILL.
+    The process group is SIGKILLed last either way."""
     group = process.pid  # its own session: the group's id is its pid
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(group, signal.SIGTERM)
+            if REAPED:
+                os.kill(group, signal.SIGTERM if grace > 0 else signal.SIGUSR1)
+            else:
+                os.killpg(group, signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(grace)
+            process.wait(grace + REAPER_MARGIN if REAPED else grace)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(group, signal.SIGKILL)  # children that outlived it or ignored SIGTERM
     with contextlib.suppress(subprocess.TimeoutExpired):

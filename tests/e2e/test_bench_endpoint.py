@@ -77,9 +77,7 @@ def saved_requests(path: Path) -> list[dict]:
 
 def server_log(server: FakeServer, request: dict) -> Received:
     (received,) = [
-        r
-        for r in server.received()
-        if r.headers.get("x-request-id") == request["request_id"]
+        r for r in server.received() if r.headers.get("x-request-id") == request["request_id"]
     ]
     return received
 

@@ -1,0 +1,101 @@
+"""Every process a tool starts ends with it, whatever it does to its session or process
+group: `setsid`, a daemon's double fork; when the tool exits, at its timeout, and when
+the chat is stopped. (Linux: the tool runs under a child subreaper.)"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from streamcli.tools.process import run_command
+
+PY = sys.executable
+DAEMON = (
+    "import os, sys, time\n"
+    "if os.fork() == 0:\n"
+    "    os.setsid()\n"
+    "    if os.fork() == 0:\n"
+    "        open(sys.argv[1], 'w').write(str(os.getpid()))\n"
+    "        time.sleep(300)\n"
+    "    os._exit(0)\n"
+    "os.wait()\n"
+    "while not os.path.exists(sys.argv[1]): time.sleep(0.01)\n"
+    "print('daemon started')\n"
+)
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def gone(pid: int) -> bool:
+    """The process has ended (waits up to 10 s for the kill to land)."""
+    deadline = time.monotonic() + 10
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    ended = not alive(pid)
+    if not ended:  # do not leave it behind when the test fails
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    return ended
+
+
+def call(argv, timeout=30.0, stop=None):
+    return run_command(
+        argv, {}, timeout=timeout, environ=os.environ, stop=stop or threading.Event()
+    )
+
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+
+
+def test_a_child_that_calls_setsid_ends_when_the_tool_exits(tmp_path):
+    pid_file = tmp_path / "pid"
+    # The child writes its pid once it has its own session; the tool waits for that.
+    script = (
+        f"setsid sh -c 'echo $$ > {pid_file}; exec sleep 300' </dev/null >/dev/null 2>&1 &"
+        f" while [ ! -s {pid_file} ]; do sleep 0.01; done; echo ok"
+    )
+    outcome = call(["sh", "-c", script])
+    assert outcome.ok and outcome.output == "ok\n"
+    assert gone(int(pid_file.read_text()))
+
+
+def test_a_double_forked_daemon_ends_when_the_tool_exits(tmp_path):
+    pid_file = tmp_path / "pid"
+    outcome = call([PY, "-c", DAEMON, str(pid_file)])
+    assert outcome.ok and outcome.output == "daemon started\n"
+    assert gone(int(pid_file.read_text()))
+
+
+def test_a_setsid_child_ends_at_the_timeout():
+    script = "setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $!; sleep 300"
+    outcome = call(["sh", "-c", script], timeout=3)
+    assert outcome.output.startswith("timed out after 3 s")
+    assert gone(int(outcome.output.split("partial output:\n")[1]))
+
+
+def test_a_setsid_child_ends_when_the_chat_is_stopped(tmp_path):
+    pid_file = tmp_path / "pid"
+    stop = threading.Event()
+    script = f"setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $! > {pid_file}; sleep 300"
+    threading.Thread(target=lambda: (_wait_for(pid_file), stop.set()), daemon=True).start()
+    outcome = call(["sh", "-c", script], timeout=600, stop=stop)
+    assert outcome.output.startswith("stopped")
+    assert gone(int(pid_file.read_text()))
+
+
+def _wait_for(path: Path) -> None:
+    while not (path.exists() and path.read_text().strip()):
+        time.sleep(0.02)
