@@ -11,13 +11,16 @@ that make the terminal answer into our input (DA, DSR, ``CSI 21 t`` and other wi
 operations, DECRQM, DECID), mouse reporting, keyboard protocol changes, and C0 and C1
 controls other than backspace, tab, newline, vertical tab, form feed, carriage return,
 bell and the charset shifts. C1 introducers (U+009B CSI…) are read as their ESC forms,
-and an allowed sequence is written in its 7-bit form.
+and an allowed sequence is written in its 7-bit form. Format and invisible characters
+(bidi overrides, zero-width ones: `sanitize.is_unsafe`) are shown as visible escapes.
 
 The filter is a state machine fed one character at a time, so a sequence split across
 chunks is judged whole; a sequence cut off at the end of the recording is dropped.
 """
 
 from __future__ import annotations
+
+from streamcli.sanitize import is_unsafe, visible
 
 ESC = "\x1b"
 
@@ -84,8 +87,10 @@ class EscapeFilter:
         state = self._state
         code = ord(ch)
         if state == "ground":
-            if code >= 0xA0 or 0x20 <= code < 0x7F or ch in _CONTROLS:
+            if 0x20 <= code < 0x7F or ch in _CONTROLS:
                 out.append(ch)
+            elif code >= 0xA0:  # format and invisible characters are shown, as everywhere
+                out.append(visible(code) if is_unsafe(code) else ch)
             elif ch == ESC:
                 self._state, self._sequence = "escape", ESC
             elif ch == "\x9b":
