@@ -260,7 +260,7 @@ def serve(chunks: int, coalesce: bool, conn: multiprocessing.connection.Connecti
 def streamcli_run(url: str, chunks: int) -> float:
     from streamcli.pipeline import Pipeline
     from streamcli.sinks.jsonl import JsonlSink
-    from streamcli.sources.chat.provider import provider_class
+    from streamcli.sources.chat.protocols.provider import provider_class
     from streamcli.sources.chat.request import ChatRequest
     from streamcli.sources.chat.source import ChatSource
 

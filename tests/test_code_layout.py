@@ -8,8 +8,7 @@
 - at most a dozen modules directly in sources/chat/.
 
 Each check is also run on a small package written to a temporary directory with the
-fault planted, so a check that could not fail would fail here. (The regroup is under way:
-each rule is checked on streamcli once streamcli keeps it.)
+fault planted, so a check that could not fail would fail here.
 """
 
 from __future__ import annotations
@@ -256,3 +255,23 @@ def test_a_long_module_and_a_repeated_class_name_are_found(tmp_path: Path) -> No
     assert long_modules(root) == {"pkg.sub.b": MAX_LINES + 7}
     assert duplicate_classes(root) == {"Stopped": ["pkg.a", "pkg.sub.b"]}
     assert modules_directly_in(root) == ["a.py"]
+
+
+# -- streamcli keeps the rules -------------------------------------------------------
+
+
+def test_streamcli_has_no_import_cycle() -> None:
+    assert import_cycles(ROOT) == []
+
+
+def test_no_streamcli_module_is_too_long() -> None:
+    assert long_modules(ROOT) == {}
+
+
+def test_no_public_class_name_is_defined_twice() -> None:
+    assert duplicate_classes(ROOT) == {}
+
+
+def test_chat_keeps_its_parts_in_subpackages() -> None:
+    assert len(modules_directly_in(ROOT / "sources" / "chat")) <= MAX_CHAT_MODULES
+

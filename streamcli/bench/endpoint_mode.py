@@ -33,7 +33,7 @@ from streamcli.bench.measure import RequestFailed, RequestRecord, StreamMeter
 from streamcli.bench.percentiles import summary_dict
 from streamcli.bench.transport import Pool, ResponseHandler, TransportError
 from streamcli.errors import BadInput
-from streamcli.sources.chat.provider import Call, Provider
+from streamcli.sources.chat.protocols.provider import Call, Provider
 from streamcli.sources.chat.redact import Redactor
 from streamcli.sources.chat.request import ChatRequest
 

@@ -29,8 +29,8 @@ from typing import Any
 import orjson
 
 from streamcli.bench.transport import ResponseHandler
+from streamcli.sources.chat.protocols.provider import Provider, ServerReported, server_message
 from streamcli.sources.chat.protocols.reply import Malformed, Reply, open_reply
-from streamcli.sources.chat.provider import Provider, ServerReported, server_message
 
 ERROR_BODY_LIMIT = 16 * 1024
 _ROUND = 6  # saved timestamps: microseconds

@@ -14,7 +14,7 @@ PERCENTILES = (50, 90, 95, 99)
 
 
 @dataclass(frozen=True)
-class Summary:
+class SampleStats:
     """Count, mean, extremes and percentiles of one set of measurements."""
 
     count: int
@@ -46,7 +46,7 @@ def percentile(ordered: list[float], p: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * fraction
 
 
-def summarize(values: Iterable[float], scale: float = 1.0) -> Summary | None:
+def summarize(values: Iterable[float], scale: float = 1.0) -> SampleStats | None:
     """Statistics of `values` multiplied by `scale` (e.g. 1000 for seconds → ms); None if empty."""
     ordered = sorted(v * scale for v in values)
     n = len(ordered)
@@ -55,7 +55,7 @@ def summarize(values: Iterable[float], scale: float = 1.0) -> Summary | None:
     mean = math.fsum(ordered) / n
     variance = math.fsum((v - mean) ** 2 for v in ordered) / n
     p50, p90, p95, p99 = (percentile(ordered, p) for p in PERCENTILES)
-    return Summary(n, mean, ordered[0], p50, p90, p95, p99, ordered[-1], math.sqrt(variance))
+    return SampleStats(n, mean, ordered[0], p50, p90, p95, p99, ordered[-1], math.sqrt(variance))
 
 
 def summary_dict(values: Iterable[float], scale: float = 1.0, digits: int = 3) -> dict | None:

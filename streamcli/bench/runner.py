@@ -192,7 +192,7 @@ def _endpoint_request(flags: BenchFlags, env: Environment) -> tuple[Any, Any, fl
         provider=flags.provider, model=flags.model, base_url=flags.url, max_tokens=flags.max_tokens
     )
     settings = resolve(chat_flags, env.environ, load_config(env.environ))
-    if settings.provider.name not in BENCH_PROVIDERS:
+    if settings.provider is None:  # the local model, from STREAMCLI_PROVIDER or the config
         raise BadInput(
             f"bench measures HTTP endpoints: choose --provider {' or '.join(BENCH_PROVIDERS)}"
         )

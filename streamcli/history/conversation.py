@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from streamcli.errors import BadInput
 from streamcli.history.recorder import HistoryRecorder
-from streamcli.sources.chat.request import Message
+from streamcli.transcript import Message
 
 if TYPE_CHECKING:
     from streamcli.history.store import History

@@ -26,7 +26,7 @@ from streamcli.errors import StreamcliError
 from streamcli.events import Event
 from streamcli.sanitize import sanitize
 from streamcli.sinks.base import Sink
-from streamcli.sources.chat.protocols.transcript import Transcript
+from streamcli.transcript import Transcript
 
 if TYPE_CHECKING:
     from streamcli.history.store import History

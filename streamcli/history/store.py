@@ -100,7 +100,7 @@ class HistoryError(StreamcliError):
 
 
 @dataclass(frozen=True)
-class Summary:
+class ConversationSummary:
     """One conversation in the list."""
 
     id: int
@@ -244,7 +244,7 @@ class History:
         return messages, system
 
     @_damage_reported
-    def summaries(self, limit: int | None = 20) -> list[Summary]:
+    def summaries(self, limit: int | None = 20) -> list[ConversationSummary]:
         """The conversations, the most recently used first (`limit` None: all)."""
         rows = self._db.execute(
             """
@@ -260,7 +260,7 @@ class History:
             """,
             (-1 if limit is None else limit,),
         ).fetchall()
-        return [Summary(r[0], r[1], r[2], r[3], r[4] or "", r[5], r[6]) for r in rows]
+        return [ConversationSummary(r[0], r[1], r[2], r[3], r[4] or "", r[5], r[6]) for r in rows]
 
     @_damage_reported
     def conversation(self, conversation: int) -> dict[str, Any] | None:

@@ -17,7 +17,7 @@ from streamcli import errors
 from streamcli.env import Environment
 from streamcli.errors import BadInput, StreamcliError
 from streamcli.history.flags import HistoryRequest
-from streamcli.history.store import History, Summary, history_path
+from streamcli.history.store import ConversationSummary, History, history_path
 from streamcli.sanitize import sanitize
 from streamcli.sinks import present
 
@@ -94,7 +94,7 @@ def _when(timestamp: float | None) -> str:
     return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
 
 
-def _table(summaries: list[Summary], width: int) -> str:
+def _table(summaries: list[ConversationSummary], width: int) -> str:
     models = [sanitize(s.model or "-") for s in summaries]
     model_width = min(max(5, *map(len, models)), 24)
     id_width = max(2, *(len(str(s.id)) for s in summaries))

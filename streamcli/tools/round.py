@@ -37,7 +37,7 @@ class _Planned:
     refusal: str = ""
 
 
-class Stopped(Exception):
+class RoundStopped(Exception):
     """The chat was stopped during the round."""
 
 
@@ -48,7 +48,7 @@ def run_round(
     stop: threading.Event,
     open_terminal: Callable[[], tuple[Terminal | None, str]] = Terminal.open,
 ) -> Iterator[list[Event] | Hold]:
-    """Yield the round's events (and a `Hold` per question); raises `Stopped`."""
+    """Yield the round's events (and a `Hold` per question); raises `RoundStopped`."""
     plans: list[_Planned] = []
     for call in calls:
         checked = toolbox.check(call.name, call.arguments, call.problem)
@@ -85,13 +85,13 @@ def _approve(
     try:
         yield hold
         if not hold.granted(stop):
-            raise Stopped
+            raise RoundStopped
         answer = terminal.ask(question(tool, call.arguments), stop)
     finally:
         hold.release()
         terminal.close()
     if answer is None:
-        raise Stopped
+        raise RoundStopped
     return "" if answer else DENIED
 
 
@@ -119,7 +119,7 @@ def _run(
             finished = []
         if stop.is_set():
             toolbox.children.kill()
-            raise Stopped
+            raise RoundStopped
         while True:
             try:
                 finished.append(done.get_nowait())

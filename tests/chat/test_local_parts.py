@@ -13,7 +13,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from streamcli import paths
-from streamcli.sources.chat.fallback import reachable
 from streamcli.sources.chat.local import bundled
 from streamcli.sources.chat.local.model import (
     BUNDLED_EXAMPLES,
@@ -23,6 +22,7 @@ from streamcli.sources.chat.local.model import (
     StopScanner,
     transcript,
 )
+from streamcli.sources.chat.settings import reachable
 
 # -- stop strings ----------------------------------------------------------------------
 

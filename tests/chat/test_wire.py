@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streamcli.sources.chat.protocols.wire import LineSplitter, SSEEvent, SSEParser, WireError
+from streamcli.sources.chat.protocols.wire import NDJSONSplitter, SSEEvent, SSEParser, WireError
 
 
 def parse(*chunks: bytes) -> list[tuple[str, str]]:
@@ -145,7 +145,7 @@ def test_any_split_of_the_bytes_gives_the_same_events(lines, ending, cuts):
 
 
 def split_lines(*chunks: bytes) -> list[bytes]:
-    splitter = LineSplitter()
+    splitter = NDJSONSplitter()
     return [line for chunk in chunks for line in splitter.feed(chunk)] + splitter.close()
 
 
@@ -164,7 +164,7 @@ def test_ndjson_character_split_across_reads():
 
 
 def test_ndjson_line_limit():
-    splitter = LineSplitter(max_line=10)
+    splitter = NDJSONSplitter(max_line=10)
     with pytest.raises(WireError):
         for _ in range(5):
             splitter.feed(b"xxxx")

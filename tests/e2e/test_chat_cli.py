@@ -18,7 +18,7 @@ from servers import ollama as ol
 from servers import openai as oa
 
 from streamcli.errors import StreamcliError
-from streamcli.sources.chat.provider import provider_class
+from streamcli.sources.chat.protocols.provider import provider_class
 from streamcli.sources.chat.request import ChatRequest
 from streamcli.sources.chat.source import ChatSource
 

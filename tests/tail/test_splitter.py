@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from streamcli.sources.tail.position import StartAt, last_lines_offset, skip_lines_offset
-from streamcli.sources.tail.splitter import LineSplitter
+from streamcli.sources.tail.splitter import TailSplitter
 
 
-def feed_all(splitter: LineSplitter, chunks: list[bytes], final: bool = True) -> list[tuple]:
+def feed_all(splitter: TailSplitter, chunks: list[bytes], final: bool = True) -> list[tuple]:
     """Every line from `chunks` as (text, extra fields)."""
     out = []
     for chunk in chunks:
@@ -59,30 +59,30 @@ byte_soup = st.lists(
 def test_any_chunking_gives_the_same_lines(data, cuts, cap):
     points = sorted({min(c, len(data)) for c in cuts})
     chunks = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
-    assert feed_all(LineSplitter(cap), chunks) == expected_lines(data, cap)
+    assert feed_all(TailSplitter(cap), chunks) == expected_lines(data, cap)
 
 
 @given(data=st.binary(max_size=300), size=st.integers(1, 17))
 def test_any_bytes_any_read_size(data, size):
     chunks = [data[i : i + size] for i in range(0, len(data), size)]
-    assert feed_all(LineSplitter(16), chunks) == expected_lines(data, 16)
+    assert feed_all(TailSplitter(16), chunks) == expected_lines(data, 16)
 
 
 def test_the_common_case_is_plain_strings():
-    split = LineSplitter().feed(b"one\ntwo\r\nthree\npart")
+    split = TailSplitter().feed(b"one\ntwo\r\nthree\npart")
     assert split.lines == ["one", "two", "three"]
     assert all(type(line) is str for line in split.lines)
     assert not split.flagged and not split.maybe_json
 
 
 def test_json_candidates_are_flagged():
-    assert LineSplitter().feed(b'x\n{"a": 1}\n').maybe_json
-    assert LineSplitter().feed(b'{"a": 1}\n').maybe_json
-    assert not LineSplitter().feed(b'x {"a": 1}\n').maybe_json
+    assert TailSplitter().feed(b'x\n{"a": 1}\n').maybe_json
+    assert TailSplitter().feed(b'{"a": 1}\n').maybe_json
+    assert not TailSplitter().feed(b'x {"a": 1}\n').maybe_json
 
 
 def test_partial_then_continued():
-    splitter = LineSplitter()
+    splitter = TailSplitter()
     assert splitter.feed(b"abc").lines == []
     assert splitter.holding
     shown = splitter.flush(final=False).lines
@@ -95,14 +95,14 @@ def test_partial_then_continued():
 
 
 def test_only_the_newline_after_a_partial_line_adds_nothing():
-    splitter = LineSplitter()
+    splitter = TailSplitter()
     splitter.feed(b"abc\r")
     assert [str(s) for s in splitter.flush(final=False).lines] == ["abc"]
     assert splitter.feed(b"\nnext\n").lines == ["next"]
 
 
 def test_an_over_long_line_is_not_buffered():
-    splitter = LineSplitter(max_bytes=10)
+    splitter = TailSplitter(max_bytes=10)
     for _ in range(1000):
         assert splitter.feed(b"x" * 1000).lines == []
         assert len(splitter._held) <= 10

@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 
 from streamcli.errors import BadInput
 from streamcli.sources.chat.protocols import anthropic, ollama, openai
-from streamcli.sources.chat.protocols.transcript import Transcript
 from streamcli.sources.chat.request import ChatRequest, flatten_tools
 from streamcli.tools import approval, builtin, schema
 from streamcli.tools.output import HeadTail, cap
@@ -26,6 +25,7 @@ from streamcli.tools.process import run_command, scrubbed
 from streamcli.tools.spec import Tool, ToolFailure
 from streamcli.tools.toolbox import Toolbox
 from streamcli.tools.usertools import load_user_tools
+from streamcli.transcript import Transcript
 
 PY = sys.executable
 

@@ -12,9 +12,8 @@ from streamcli.errors import BadInput
 from streamcli.history.conversation import open_conversation
 from streamcli.pipeline import Source
 from streamcli.sinks.base import Sink
-from streamcli.sources.chat.fallback import choose_local
-from streamcli.sources.chat.request import flatten_tools, join_prompt
-from streamcli.sources.chat.settings import ChatFlags, chat_request, open_chat, resolve
+from streamcli.sources.chat.request import join_prompt
+from streamcli.sources.chat.settings import ChatFlags, open_chat, resolve
 
 __all__ = ["ChatFlags", "open_chat_command", "read_piped"]
 
@@ -37,7 +36,9 @@ def open_chat_command(
     """Settle the settings, read the prompt, load the tools, find the conversation, and
     open the source (or raise `BadInput`)."""
     config = load_config(env.environ)
-    settings = resolve(flags, env.environ, config)
+    # Tools need a server: no falling back to the local model when they are asked for.
+    fallback = None if flags.tools else env.stderr
+    settings = resolve(flags, env.environ, config, fallback)
     prompt = join_prompt(words, read_piped(env))
     if not prompt.strip():
         raise BadInput('nothing to ask: give a prompt (streamcli chat "…") or pipe text on stdin')
@@ -51,7 +52,7 @@ def open_chat_command(
         if flags.max_tool_rounds is not None:
             limits["max_rounds"] = flags.max_tool_rounds
         toolbox = Toolbox.load(flags.tools, flags.tools_file, env.environ, **limits)
-        if settings.provider.name == "local":
+        if settings.provider is None:
             raise BadInput(
                 "--tool: the local model cannot call tools; use ollama, openai or anthropic"
             )
@@ -60,17 +61,6 @@ def open_chat_command(
     )
     if flags.system is None and conversation.system is not None:
         settings = dataclasses.replace(settings, system=conversation.system)
-    if toolbox is None:  # tools need a server: no fallback to the local model
-        settings = choose_local(settings, flags, env.environ, config, env.stderr)
-    if settings.provider.name == "local":
-        from streamcli.sources.chat.local.source import open_local
-
-        request = chat_request(settings, prompt, flatten_tools(conversation.earlier))
-        progress = env.stderr_isatty and not env.dumb_terminal
-        source: Source = open_local(
-            request, environ=env.environ, stderr=env.stderr, progress=progress
-        )
-    else:
-        source = open_chat(settings, prompt, conversation.earlier, toolbox)
+    source = open_chat(settings, prompt, env, conversation.earlier, toolbox)
     recorder = conversation.recorder(prompt, settings.system, env.stderr)
     return source, [recorder] if recorder is not None else []

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from streamcli.sources.chat.protocols.http import Http
-from streamcli.sources.chat.provider import Call
+from streamcli.sources.chat.protocols.provider import Call
 
 if TYPE_CHECKING:
     import httpx
@@ -98,3 +101,23 @@ class Exchange:
         if self.response is not None:
             with contextlib.suppress(Exception):
                 self.response.close()
+
+    def small_body(self, limit: int, timeout: float) -> Any:
+        """The body of a small answer (an error or a list), parsed as JSON when it is JSON."""
+        deadline = time.monotonic() + timeout
+        parts: list[bytes] = []
+        size = 0
+        while size < limit:
+            got = self.take(max(0.0, deadline - time.monotonic()))
+            if got is None:
+                break
+            chunks, ended = got
+            parts.extend(chunks)
+            size += sum(map(len, chunks))
+            if ended:
+                break
+        data = b"".join(parts)[:limit]
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return data.decode("utf-8", "replace")

@@ -12,6 +12,8 @@ import socket
 import ssl
 
 from streamcli.errors import StreamcliError
+from streamcli.sources.chat.protocols.provider import ServerReported
+from streamcli.sources.chat.protocols.reply import NotAStream
 
 _SPACE = re.compile(r"\s+")
 MAX_SERVER_MESSAGE = 300
@@ -144,3 +146,53 @@ def status_failure(
         retry_after=retry_after,
         brief=f"HTTP {status} from {url}" + (f" ({detail})" if len(detail) <= 60 else ""),
     )
+
+
+def cut_off(url: str, chars: int, outputs: int, dropped: bool) -> ChatError:
+    """A reply that ended before its final event (`dropped`: the connection failed)."""
+    got = f"after {chars} characters" if outputs else "before any answer"
+    if dropped:
+        message = f"the connection to {url} dropped {got}; the answer is incomplete"
+    else:
+        message = (
+            f"the stream from {url} ended without its final event {got}; "
+            "the answer is incomplete (truncated)"
+        )
+    return ChatError(
+        message,
+        kind="truncated",
+        retryable=not outputs,
+        brief=f"the connection to {url} ended {got}",
+    )
+
+
+def reported(exc: Exception, label: str, url: str, outputs: int) -> ChatError:
+    """A reply the server marked as failed, or that is not the stream it should be."""
+    if isinstance(exc, ServerReported):
+        return ChatError(
+            f"{label} at {url} reported an error: {one_line(exc.message)}",
+            kind=exc.kind,
+            retryable=exc.retryable and not outputs,
+        )
+    if isinstance(exc, NotAStream):
+        return ChatError(f"{url} answered HTTP 200 but {exc}", kind="protocol", retryable=False)
+    return ChatError(f"malformed stream from {url}: {exc}", kind="protocol", retryable=False)
+
+
+def not_found(
+    url: str, detail: str, model: str, base_url: str, base_flag: str, names: list[str] | None
+) -> ChatError:
+    """HTTP 404 for `model`: an unknown model (then which exist), or a wrong base URL.
+    `names`: the server's models (None: it could not list them)."""
+    base_hint = f"the base URL ({base_flag})"
+    if names is None:
+        message = f"{url} answered HTTP 404 ({detail}): check the model name and {base_hint}"
+    elif model in names or f"{model}:latest" in names:
+        message = f"{url} answered HTTP 404 ({detail}): check {base_hint}"
+    else:
+        available = listing(names) if names else "none"
+        message = (
+            f"model {model!r} was not found at {base_url} (HTTP 404: {detail}); "
+            f"available: {available}"
+        )
+    return ChatError(message, kind="not_found", status=404, retryable=False)

@@ -11,7 +11,7 @@ from typing import Annotated, Literal, get_args
 
 import typer
 
-# The providers, registered in provider.py: the ones that speak an HTTP API, then local.
+# The providers: the ones that speak an HTTP API (protocols/), then local (local/).
 ServerName = Literal["ollama", "openai", "anthropic"]
 ProviderName = Literal[ServerName, "local"]
 PROVIDERS: tuple[str, ...] = get_args(ProviderName)

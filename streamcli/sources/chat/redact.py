@@ -14,8 +14,10 @@ if it had come in one.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
+
+from streamcli.events import Event
 
 MASK = "[redacted]"
 RUN = 12  # this many characters of a key in a row are masked
@@ -135,3 +137,49 @@ class StreamMasker:
 def fingerprint(key: str) -> str:
     """A way to tell keys apart without showing them: the last four characters."""
     return f"…{key[-4:]}" if len(key) >= 12 else "(short key)"
+
+
+class EventMasker:
+    """The keys masked in the text and reasoning of a stream of events, across events.
+
+    What a masker holds back (it could be the start of a key) goes out before the next
+    event of another kind, or with the `last` events; answer and reasoning are two texts,
+    each going on while the other is held.
+    """
+
+    def __init__(self, redactor: Redactor, clock: Callable[[], float]) -> None:
+        self._maskers = {kind: redactor.stream() for kind in ("text", "reasoning")}
+        self._clock = clock
+
+    def mask(self, out: list[Event], last: bool) -> list[Event]:
+        kept: list[Event] = []
+        for event in out:
+            kind = event["type"]
+            _join(kept, self.held(but=kind))
+            masker = self._maskers.get(kind)
+            if masker is not None:
+                event["text"] = masker.feed(event["text"])
+                if not event["text"]:
+                    continue  # all of it held back
+            kept.append(event)
+        if last:
+            _join(kept, self.held())
+        return kept
+
+    def held(self, but: str | None = None) -> list[Event]:
+        """What is held back (except for the kind `but`), as events of now."""
+        held: list[Event] = []
+        for kind, masker in self._maskers.items():
+            rest = masker.flush() if kind != but else ""
+            if rest:
+                held.append({"type": kind, "t": self._clock(), "text": rest})
+        return held
+
+
+def _join(events: list[Event], held: list[Event]) -> None:
+    """Append the `held` text events, each onto the event before it when of its type."""
+    for event in held:
+        if events and events[-1]["type"] == event["type"]:
+            events[-1]["text"] += event["text"]
+        else:
+            events.append(event)

@@ -5,11 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-# A message, whatever the protocol (each provider converts it to its own shape):
-#   {"role": "system" | "user" | "assistant", "content": str}
-#   {"role": "assistant", "content": str, "tool_calls": [{"id", "name", "arguments": {...}}]}
-#   {"role": "tool", "tool_call_id": str, "name": str, "content": str, "ok": bool}
-Message = dict[str, Any]
+from streamcli.transcript import Message
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,25 @@ import email.utils
 import random
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
 BASE_DELAY = 0.5
 MAX_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long a chat waits for its reply, and how often it asks again."""
+
+    timeout: float = 60.0  # the longest silence once the answer has started
+    first_token_timeout: float = 300.0  # the longest wait for the first piece of content
+    connect_timeout: float = 10.0
+    retries: int = 2
+
+
+DEFAULT_LIMITS = Limits()
 
 
 def retryable_status(status: int) -> bool:

@@ -2,34 +2,49 @@
 
 The provider is `--provider`, else STREAMCLI_PROVIDER, else the config file's `provider`,
 else guessed from the keys in the environment (OPENAI_API_KEY or OPENAI_BASE_URL →
-openai, ANTHROPIC_API_KEY → anthropic), else ollama — or, when Ollama cannot be reached,
-the local model (`fallback.py`). Top-level `model` and `base_url` in
+openai, ANTHROPIC_API_KEY → anthropic), else ollama. Top-level `model` and `base_url` in
 the config apply to the config's own provider; each `[provider]` table applies to its own.
+
+The guess's last resort is the local model: when Ollama was only guessed (no key, no
+`--base-url`, no model that names a GGUF file) and cannot be reached, and the `local` extra
+is installed, the answer comes from the model in this process, and a line says so.
 """
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO, TypeVar
+from urllib.parse import urlsplit
 
 from streamcli.config import Config
 from streamcli.errors import BadInput
-from streamcli.sources.chat.flags import ChatFlags
+from streamcli.pipeline import Source
+from streamcli.sources.chat.flags import PROVIDERS, ChatFlags
 from streamcli.sources.chat.keys import read_key_file
-from streamcli.sources.chat.provider import PROVIDERS, Provider, provider_class
-from streamcli.sources.chat.request import ChatRequest, Message
-from streamcli.sources.chat.source import ChatSource, Limits
+from streamcli.sources.chat.protocols.provider import Provider, provider_class
+from streamcli.sources.chat.request import ChatRequest
+from streamcli.sources.chat.retry import Limits
+from streamcli.sources.chat.source import ChatSource
+from streamcli.transcript import Message
 
 if TYPE_CHECKING:
+    from streamcli.env import Environment
     from streamcli.tools.toolbox import Toolbox
+
+PROBE_TIMEOUT = 1.0  # seconds to wait for Ollama's port to accept a connection
 
 
 @dataclass
 class ChatSettings:
-    """A chat's settings once the flags, the config file and the environment are combined."""
+    """A chat's settings once the flags, the config file and the environment are combined.
 
-    provider: Provider
+    `provider` is the HTTP API asked; None means the model in this process (`local`).
+    """
+
+    provider: Provider | None
     model: str | None
     limits: Limits
     system: str | None = None
@@ -41,6 +56,12 @@ class ChatSettings:
 
 
 def choose_provider(flag: str | None, environ: Mapping[str, str], config: Config) -> str:
+    """The provider's name: chosen (flag, environment, config), else guessed from the keys."""
+    return _choose(flag, environ, config)[0]
+
+
+def _choose(flag: str | None, environ: Mapping[str, str], config: Config) -> tuple[str, bool]:
+    """The provider's name, and whether it was only guessed."""
     for value, where in (
         (flag, "--provider"),
         (environ.get("STREAMCLI_PROVIDER"), "STREAMCLI_PROVIDER"),
@@ -52,34 +73,48 @@ def choose_provider(flag: str | None, environ: Mapping[str, str], config: Config
                 raise BadInput(
                     f"{where}: unknown provider {value!r} (choose from {', '.join(PROVIDERS)})"
                 )
-            return name
+            return name, False
     if environ.get("OPENAI_API_KEY") or environ.get("OPENAI_BASE_URL"):
-        return "openai"
+        return "openai", True
     if environ.get("ANTHROPIC_API_KEY"):
-        return "anthropic"
-    return "ollama"
+        return "anthropic", True
+    return "ollama", True
 
 
-def resolve(flags: ChatFlags, environ: Mapping[str, str], config: Config) -> ChatSettings:
-    """Settle every setting of a chat, or raise `BadInput` naming what is wrong."""
-    name = choose_provider(flags.provider, environ, config)
-    cls = provider_class(name)
+def resolve(
+    flags: ChatFlags,
+    environ: Mapping[str, str],
+    config: Config,
+    fallback: TextIO | None = None,
+) -> ChatSettings:
+    """Settle every setting of a chat, or raise `BadInput` naming what is wrong.
+
+    With `fallback` (where to say so), a guessed Ollama that cannot be reached gives way
+    to the local model.
+    """
+    name, guessed = _choose(flags.provider, environ, config)
     own = config.get("provider") in (None, name)  # top-level model/base_url are for it
 
     def configured(key: str) -> object:
         value = config.get(key, name)
         return value if value is not None or not own else config.get(key)
 
-    base_url = flags.base_url or environ.get(cls.base_env) or configured("base_url")
-    base_url = str(base_url or cls.default_base)
     model = flags.model or environ.get("STREAMCLI_MODEL") or configured("model")
-    key, key_source = _key(flags, environ, config, cls, name)
-    provider = cls(base_url, key)
-    if provider.key_required and not key:
-        raise BadInput(
-            f"no API key for {provider.base_url}: set {cls.key_env} "
-            f"(or key_file under [{name}] in the config file)"
-        )
+    provider: Provider | None = None
+    key_source = None
+    if name != "local":
+        cls = provider_class(name)
+        base_url = flags.base_url or environ.get(cls.base_env) or configured("base_url")
+        key, key_source = _key(flags, environ, config, cls, name)
+        provider = cls(str(base_url or cls.default_base), key)
+        if provider.key_required and not key:
+            raise BadInput(
+                f"no API key for {provider.base_url}: set {cls.key_env} "
+                f"(or key_file under [{name}] in the config file)"
+            )
+        guessed_ollama = guessed and name == "ollama" and not key and not flags.base_url
+        if fallback and guessed_ollama and _local_instead(provider, model, fallback):
+            provider, key_source = None, None
     limits = Limits(
         timeout=_positive(flags.timeout, config, "timeout", Limits.timeout),
         first_token_timeout=_positive(
@@ -125,11 +160,18 @@ def chat_request(
 def open_chat(
     settings: ChatSettings,
     prompt: str,
+    env: Environment,
     earlier: list[Message] | None = None,
     toolbox: Toolbox | None = None,
-) -> ChatSource:
-    """The source that asks `settings.provider` for an answer to `prompt`."""
+) -> Source:
+    """The source that answers `prompt`: `settings.provider` over HTTP, or the model in
+    this process (loaded now, with a spinner on a terminal's stderr)."""
     request = chat_request(settings, prompt, earlier, toolbox)
+    if settings.provider is None:
+        from streamcli.sources.chat.local.source import open_local
+
+        progress = env.stderr_isatty and not env.dumb_terminal
+        return open_local(request, environ=env.environ, stderr=env.stderr, progress=progress)
     return ChatSource(
         settings.provider,
         request,
@@ -137,6 +179,37 @@ def open_chat(
         key_source=settings.key_source,
         toolbox=toolbox,
     )
+
+
+def _local_instead(ollama: Provider, model: object, notice: TextIO) -> bool:
+    """Whether the local model answers instead of a guessed Ollama that is not there (a
+    model name that is not a GGUF file on disk means Ollama was meant)."""
+    if model and not Path(str(model)).expanduser().is_file():
+        return False
+    from streamcli.sources.chat.local.model import installed
+
+    if not installed(bundled=model is None) or reachable(ollama.base_url):
+        return False
+    notice.write(
+        f"streamcli: no API key is set and Ollama is not reachable at {ollama.base_url}: "
+        "answering with the local model, in this process (--provider local)\n"
+    )
+    notice.flush()
+    return True
+
+
+def reachable(base_url: str, timeout: float = PROBE_TIMEOUT) -> bool:
+    """Whether a TCP connection to the server of `base_url` opens within `timeout`."""
+    parts = urlsplit(base_url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return False
+    try:
+        with socket.create_connection((parts.hostname or "localhost", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def _key(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -29,13 +28,20 @@ from streamcli.sources.chat import failures, retry
 from streamcli.sources.chat.exchange import Exchange
 from streamcli.sources.chat.failures import ChatError
 from streamcli.sources.chat.protocols.http import Http
-from streamcli.sources.chat.protocols.reply import Malformed, NotAStream, open_reply
-from streamcli.sources.chat.protocols.transcript import Transcript
-from streamcli.sources.chat.provider import Call, Decoder, Provider, ServerReported, server_message
-from streamcli.sources.chat.redact import Redactor, fingerprint
+from streamcli.sources.chat.protocols.provider import (
+    Call,
+    Decoder,
+    Provider,
+    ServerReported,
+    server_message,
+)
+from streamcli.sources.chat.protocols.reply import Malformed, open_reply
+from streamcli.sources.chat.redact import EventMasker, Redactor, fingerprint
 from streamcli.sources.chat.request import ChatRequest
+from streamcli.sources.chat.retry import DEFAULT_LIMITS, Limits
 from streamcli.sources.chat.watchdog import Watchdog
 from streamcli.tools.call import ToolCall
+from streamcli.transcript import Transcript
 
 if TYPE_CHECKING:
     import httpx
@@ -48,17 +54,6 @@ ERROR_BODY_LIMIT = 64 * 1024
 ERROR_BODY_TIMEOUT = 10.0
 MODEL_LIST_LIMIT = 8 * 1024 * 1024
 LIST_TIMEOUT = 15.0
-_OUTPUT_TYPES = frozenset({"text", "reasoning"})
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How long a chat waits for its reply, and how often it asks again."""
-
-    timeout: float = 60.0  # the longest silence once the answer has started
-    first_token_timeout: float = 300.0  # the longest wait for the first piece of content
-    connect_timeout: float = 10.0
-    retries: int = 2
 
 
 class ChatSource(Source):
@@ -70,7 +65,7 @@ class ChatSource(Source):
         self,
         provider: Provider,
         request: ChatRequest,
-        limits: Limits = Limits(),
+        limits: Limits = DEFAULT_LIMITS,
         *,
         key_source: str | None = None,
         redactor: Redactor | None = None,
@@ -91,16 +86,16 @@ class ChatSource(Source):
         self._transcript = Transcript()  # this exchange so far, to send back after tools
         self._call_ids: set[str] = set()
         # The answer and the reasoning are each masked as one text, whatever their pieces.
-        self._maskers = {kind: self._redact.stream() for kind in _OUTPUT_TYPES}
+        self._masker = EventMasker(self._redact, self._clock)
 
     # -- the Source interface -------------------------------------------------
 
     def batches(self) -> Iterator[list[Event]]:
-        from streamcli.tools.round import Stopped as ToolsStopped
+        from streamcli.tools.round import RoundStopped
 
         try:
             yield from self._converse()
-        except (_Stopped, ToolsStopped):
+        except (_Stopped, RoundStopped):
             yield from self._emit([])  # the end of the text so far, for the history
             return
         except StreamcliError as exc:
@@ -309,10 +304,12 @@ class ChatSource(Source):
                     if exchange.error is None or not decoder.finished:
                         reply.close(t, out)
                     if not decoder.finished:
-                        raise self._cut_off(decoder, exchange, url)
+                        raise failures.cut_off(
+                            url, decoder.chars, decoder.outputs, exchange.error is not None
+                        )
             except (ServerReported, Malformed) as exc:
                 yield from self._emit(out)
-                raise self._reported(exc, decoder, url) from None
+                raise failures.reported(exc, self.provider.label, url, decoder.outputs) from None
             except ChatError:
                 yield from self._emit(out)
                 raise
@@ -330,36 +327,12 @@ class ChatSource(Source):
         out with the `last` events of a reply, or alone when `out` is empty (before a
         tool call or an error)."""
         if self._redact.secrets:
-            out = self._masked(out, last) if out else self._held()
+            out = self._masker.mask(out, last) if out else self._masker.held()
         if not out:
             return
         self._shown = True
         self._transcript.feed(out)
         yield out
-
-    def _masked(self, out: list[Event], last: bool) -> list[Event]:
-        kept: list[Event] = []
-        for event in out:
-            kind = event["type"]
-            # Text held back comes before what follows it (but the answer and the
-            # reasoning are two texts: each goes on while the other is held).
-            _join(kept, self._held(but=kind))
-            if kind in _OUTPUT_TYPES:
-                event["text"] = self._maskers[kind].feed(event["text"])
-                if not event["text"]:
-                    continue  # all of it held back
-            kept.append(event)
-        if last:
-            _join(kept, self._held())
-        return kept
-
-    def _held(self, but: str | None = None) -> list[Event]:
-        held = []
-        for kind, masker in self._maskers.items():
-            rest = masker.flush() if kind != but else ""
-            if rest:
-                held.append({"type": kind, "t": self._clock(), "text": rest})
-        return held
 
     def _ending(
         self, decoder: Decoder, calls: list[ToolCall], usage: dict[str, int], watchdog: Watchdog
@@ -401,34 +374,6 @@ class ChatSource(Source):
             retryable=False,
         )
 
-    def _cut_off(self, decoder: Decoder, exchange: Exchange, url: str) -> ChatError:
-        got = f"after {decoder.chars} characters" if decoder.outputs else "before any answer"
-        if exchange.error is not None:
-            message = f"the connection to {url} dropped {got}; the answer is incomplete"
-        else:
-            message = (
-                f"the stream from {url} ended without its final event {got}; "
-                "the answer is incomplete (truncated)"
-            )
-        return ChatError(
-            message,
-            kind="truncated",
-            retryable=not decoder.outputs,
-            brief=f"the connection to {url} ended {got}",
-        )
-
-    def _reported(self, exc: Exception, decoder: Decoder, url: str) -> ChatError:
-        if isinstance(exc, ServerReported):
-            return ChatError(
-                f"{self.provider.label} at {url} reported an error: "
-                f"{failures.one_line(exc.message)}",
-                kind=exc.kind,
-                retryable=exc.retryable and not decoder.outputs,
-            )
-        if isinstance(exc, NotAStream):
-            return ChatError(f"{url} answered HTTP 200 but {exc}", kind="protocol", retryable=False)
-        return ChatError(f"malformed stream from {url}: {exc}", kind="protocol", retryable=False)
-
     # -- HTTP errors and models ------------------------------------------------
 
     def _http_failure(
@@ -437,7 +382,7 @@ class ChatSource(Source):
         response = exchange.response
         assert response is not None
         status = response.status_code
-        body = _small_body(exchange, ERROR_BODY_LIMIT, ERROR_BODY_TIMEOUT)
+        body = exchange.small_body(ERROR_BODY_LIMIT, ERROR_BODY_TIMEOUT)
         detail = failures.one_line(server_message(body) or response.reason_phrase or "no detail")
         provider = self.provider
         if status in (401, 403):
@@ -446,7 +391,9 @@ class ChatSource(Source):
                 status, call.url, detail, provider.key_env, self.key_source, hint
             )
         if status == 404 and model:
-            return self._not_found(http, call, model, detail)
+            names = self._models_if_listed(http)
+            base = f"--base-url or {provider.base_env}"
+            return failures.not_found(call.url, detail, model, provider.base_url, base, names)
         should = response.headers.get("x-should-retry")
         return failures.status_failure(
             status,
@@ -456,25 +403,11 @@ class ChatSource(Source):
             None if should not in ("true", "false") else should == "true",
         )
 
-    def _not_found(self, http: Http, call: Call, model: str, detail: str) -> ChatError:
+    def _models_if_listed(self, http: Http) -> list[str] | None:
         try:
-            names: list[str] | None = self._list_models(http)
+            return self._list_models(http)
         except ChatError:
-            names = None
-        base_hint = f"the base URL (--base-url or {self.provider.base_env})"
-        if names is None:
-            message = (
-                f"{call.url} answered HTTP 404 ({detail}): check the model name and {base_hint}"
-            )
-        elif _known(model, names):
-            message = f"{call.url} answered HTTP 404 ({detail}): check {base_hint}"
-        else:
-            available = failures.listing(names) if names else "none"
-            message = (
-                f"model {model!r} was not found at {self.provider.base_url} "
-                f"(HTTP 404: {detail}); available: {available}"
-            )
-        return ChatError(message, kind="not_found", status=404, retryable=False)
+            return None
 
     def _list_models(self, http: Http) -> list[str]:
         """The server's models (raises `ChatError` when it cannot list them)."""
@@ -483,7 +416,7 @@ class ChatSource(Source):
         try:
             if response.status_code >= 300:
                 raise self._http_failure(http, exchange, call, None)
-            body = _small_body(exchange, MODEL_LIST_LIMIT, LIST_TIMEOUT)
+            body = exchange.small_body(MODEL_LIST_LIMIT, LIST_TIMEOUT)
             return self.provider.model_names(body)
         finally:
             exchange.close()
@@ -508,37 +441,3 @@ class ChatSource(Source):
 
 class _Stopped(Exception):
     """The source was closed while waiting."""
-
-
-def _join(events: list[Event], held: list[Event]) -> None:
-    """Append the `held` text events, each onto the event before it when of its type."""
-    for event in held:
-        if events and events[-1]["type"] == event["type"]:
-            events[-1]["text"] += event["text"]
-        else:
-            events.append(event)
-
-
-def _known(model: str, names: list[str]) -> bool:
-    return model in names or f"{model}:latest" in names
-
-
-def _small_body(exchange: Exchange, limit: int, timeout: float) -> Any:
-    """The body of a small answer (an error or a list), parsed as JSON when it is JSON."""
-    deadline = time.monotonic() + timeout
-    parts: list[bytes] = []
-    size = 0
-    while size < limit:
-        got = exchange.take(max(0.0, deadline - time.monotonic()))
-        if got is None:
-            break
-        chunks, ended = got
-        parts.extend(chunks)
-        size += sum(map(len, chunks))
-        if ended:
-            break
-    data = b"".join(parts)[:limit]
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return data.decode("utf-8", "replace")

@@ -14,7 +14,7 @@ import errno
 import os
 from collections.abc import Callable, Iterable
 
-from streamcli.sources.tail.wakeup import BACKSTOP, FileWatch, Waker, _drain
+from streamcli.sources.tail.wakeup import BACKSTOP, FileWatch, Waker, drain
 
 IN_MODIFY = 0x002
 IN_ATTRIB = 0x004
@@ -98,4 +98,4 @@ class InotifyWaker(Waker):
         return self._fd
 
     def _drain_native(self) -> None:
-        _drain(self._fd)
+        drain(self._fd)

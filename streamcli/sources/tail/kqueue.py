@@ -14,7 +14,7 @@ import select
 import sys
 from collections.abc import Iterable, Sequence
 
-from streamcli.sources.tail.wakeup import BACKSTOP, FileWatch, Waker, _drain
+from streamcli.sources.tail.wakeup import BACKSTOP, FileWatch, Waker, drain
 
 # Imported only where `select.kqueue` exists; the type checker skips this module elsewhere.
 assert sys.platform != "linux" and sys.platform != "win32"
@@ -86,7 +86,7 @@ class KqueueWaker(Waker):
         for event in self._kqueue.control(None, 64, max(min(timeout, self.interval), 0.0)):
             if event.filter == select.KQ_FILTER_READ:
                 if event.ident == self._wake_r:
-                    _drain(self._wake_r)
+                    drain(self._wake_r)
                 else:
                     ready.add(int(event.ident))
         return ready

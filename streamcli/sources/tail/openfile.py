@@ -6,7 +6,7 @@ import os
 import stat
 from collections.abc import Iterator
 
-from streamcli.sources.tail.splitter import LineSplitter, Split
+from streamcli.sources.tail.splitter import Split, TailSplitter
 
 READ_SIZE = 1 << 16  # one batch of events per read
 READ_LIMIT = 1 << 20  # at most this much per file per check, so other files get a turn
@@ -23,7 +23,7 @@ class OpenFile:
         self.regular = stat.S_ISREG(st.st_mode)
         self.access = (st.st_mode, st.st_uid, st.st_gid)  # a change may revoke reading
         self.offset = offset
-        self.splitter = LineSplitter()
+        self.splitter = TailSplitter()
         self.last_data = now  # when bytes last arrived (or the file was opened)
         # /proc and /sys files say their size is 0 and still have content: do not trust it.
         self.size_lies = False

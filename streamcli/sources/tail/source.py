@@ -18,7 +18,8 @@ from streamcli.sources.tail.follower import Follower
 from streamcli.sources.tail.line_events import LineEvents
 from streamcli.sources.tail.pidwatch import ProcessWatch
 from streamcli.sources.tail.stream import StreamInput
-from streamcli.sources.tail.wakeup import FileWatch, Waker, choose_waker
+from streamcli.sources.tail.wakers import choose_waker
+from streamcli.sources.tail.wakeup import FileWatch, Waker
 from streamcli.stdio import StdinClosed
 
 BATCH_EVENTS = 2048

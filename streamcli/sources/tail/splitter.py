@@ -39,7 +39,7 @@ class Split(NamedTuple):
 _NOTHING = Split([], False, False)
 
 
-class LineSplitter:
+class TailSplitter:
     """Bytes cut into lines; a line longer than the limit is cut short, not refused."""
 
     def __init__(self, max_bytes: int = MAX_LINE_BYTES) -> None:

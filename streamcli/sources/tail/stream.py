@@ -19,7 +19,7 @@ from streamcli.sources.tail.follower import PARTIAL_HOLD
 from streamcli.sources.tail.line_events import LineEvents
 from streamcli.sources.tail.openfile import READ_LIMIT, READ_SIZE
 from streamcli.sources.tail.position import StartAt
-from streamcli.sources.tail.splitter import LineSplitter, Split
+from streamcli.sources.tail.splitter import Split, TailSplitter
 
 BACKLOG_QUIET = 0.1
 
@@ -41,7 +41,7 @@ class StreamInput:
         self.label = label
         self.ended = False
         self._line_events = line_events
-        self._splitter = LineSplitter()
+        self._splitter = TailSplitter()
         self._follow = follow
         self._skip = start_at.lines_to_skip if start_at.from_start else 0
         self._backlog: deque[str] | None = None

@@ -9,6 +9,8 @@ backends differ only in how soon they wake up after a change:
 - `Waker` itself polls: it wakes up every `interval` seconds (`--poll`, or where
   neither exists).
 
+`wakers.choose_waker` picks the best one this system has.
+
 Every waker also watches file descriptors (stdin, a process descriptor for `--pid`, the
 pipe to stdout) and can be woken from another thread (`wake`).
 """
@@ -18,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import os
 import select
-import sys
 import threading
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
@@ -71,7 +72,7 @@ class Waker:
         ready: set[int] = set()
         for fd, _ in poller.poll(max(timeout, 0.0) * 1000):
             if fd == self._wake_r:
-                _drain(fd)
+                drain(fd)
             elif fd == native:
                 self._drain_native()
             else:
@@ -98,30 +99,8 @@ class Waker:
         pass
 
 
-def choose_waker(poll: bool, interval: float = POLL_INTERVAL) -> Waker:
-    """The best waker this system has (or polling, when asked for)."""
-    if not poll and sys.platform.startswith("linux"):
-        from streamcli.sources.tail.inotify import InotifyWaker
-
-        try:
-            return InotifyWaker(fallback_interval=interval)
-        except OSError as exc:
-            waker = Waker(interval)
-            waker.problem = f"inotify cannot be used ({exc.strerror or exc}); polling instead"
-            return waker
-    if (
-        sys.platform != "linux"  # spelled out, so the type checker skips the branch on Linux
-        and sys.platform != "win32"
-        and not poll
-        and hasattr(select, "kqueue")
-    ):
-        from streamcli.sources.tail.kqueue import KqueueWaker
-
-        return KqueueWaker()
-    return Waker(interval)
-
-
-def _drain(fd: int) -> None:
+def drain(fd: int) -> None:
+    """Read `fd` (non-blocking) until it is empty."""
     with contextlib.suppress(BlockingIOError, OSError):
         while os.read(fd, 4096):
             pass

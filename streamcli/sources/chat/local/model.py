@@ -17,7 +17,7 @@ from typing import Any
 
 from streamcli.errors import BadInput, StreamcliError
 from streamcli.sources.chat.local.bundled import INSTALL_HINT, PACKAGE, LocalUnavailable
-from streamcli.sources.chat.request import Message
+from streamcli.transcript import Message
 
 CONTEXT_TOKENS = 8192  # the context allocated for a conversation (prompt + answer)
 GGUF_MAGIC = b"GGUF"

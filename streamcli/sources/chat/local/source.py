@@ -34,7 +34,6 @@ from streamcli.sources.chat.local import model as local_model
 from streamcli.sources.chat.local.bundled import bundled_model
 from streamcli.sources.chat.local.loading import LoadingSpinner
 from streamcli.sources.chat.local.model import LocalFailure, RepetitionGuard, StopScanner
-from streamcli.sources.chat.provider import Provider
 from streamcli.sources.chat.request import ChatRequest
 
 DEFAULT_TEMPERATURE = 0.8
@@ -59,29 +58,6 @@ class LocalModel:
     name: str
     load_ms: float
     bundled: bool = False  # the bundled base model: greedy, with example turns
-
-
-class LocalProvider(Provider):
-    """The `local` provider as the settings see it: no server, no key, no HTTP.
-
-    `--model` names a GGUF file. The answer comes from `open_local`'s `LocalSource`, not
-    from the HTTP `ChatSource`, so the request-building methods stay unimplemented.
-    """
-
-    name = "local"
-    label = "the local model"
-    wire = ""
-    key_env = ""  # no key and no server: nothing to read from the environment
-    base_env = ""
-    default_base = ""
-    connect_hint = ""
-
-    @classmethod
-    def normalize_base(cls, base_url: str) -> str:
-        return ""
-
-
-PROVIDER = LocalProvider
 
 
 def open_local(
@@ -138,7 +114,7 @@ class LocalSource(Source):
         yield [events.start(clock(), "chat", provider="local", model=self.model.name)]
         started = time.monotonic()
         bundled = self.model.bundled
-        prompt = local_model.build_prompt(llm, request.messages, examples=bundled)
+        prompt = local_model.build_prompt(llm, request.wire_messages(), examples=bundled)
         room = local_model.context_limit(llm) - len(prompt.tokens)
         if room < 1:
             raise BadInput(

@@ -11,8 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from streamcli.events import Event
-from streamcli.sources.chat.provider import Call, Decoder, Provider, ServerReported, server_message
-from streamcli.sources.chat.request import ChatRequest, Message
+from streamcli.sources.chat.protocols.provider import (
+    Call,
+    Decoder,
+    Provider,
+    ServerReported,
+    server_message,
+)
+from streamcli.sources.chat.request import ChatRequest
+from streamcli.transcript import Message
 
 API_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 8192

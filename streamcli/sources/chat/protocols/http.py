@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from streamcli import __version__
-from streamcli.sources.chat.provider import Call
+from streamcli.sources.chat.protocols.provider import Call
 
 if TYPE_CHECKING:
     import httpx

@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 
 from streamcli.events import Event
 from streamcli.sources.chat.protocols.openai import function_tools
-from streamcli.sources.chat.provider import Call, Decoder, Provider, ServerReported
-from streamcli.sources.chat.request import ChatRequest, Message, tool_result_text
+from streamcli.sources.chat.protocols.provider import Call, Decoder, Provider, ServerReported
+from streamcli.sources.chat.request import ChatRequest, tool_result_text
+from streamcli.transcript import Message
 
 REASONS = {"stop": "stop", "length": "length", "load": "stop", "unload": "stop"}
 DEFAULT_PORT = 11434

@@ -14,8 +14,15 @@ from urllib.parse import urlsplit
 import orjson
 
 from streamcli.events import Event
-from streamcli.sources.chat.provider import Call, Decoder, Provider, ServerReported, server_message
-from streamcli.sources.chat.request import ChatRequest, Message, tool_result_text
+from streamcli.sources.chat.protocols.provider import (
+    Call,
+    Decoder,
+    Provider,
+    ServerReported,
+    server_message,
+)
+from streamcli.sources.chat.request import ChatRequest, tool_result_text
+from streamcli.transcript import Message
 
 REASONS = {
     "stop": "stop",

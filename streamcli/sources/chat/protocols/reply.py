@@ -12,13 +12,13 @@ from typing import Any
 import orjson
 
 from streamcli.events import Event
+from streamcli.sources.chat.protocols.provider import Decoder, ServerReported
 from streamcli.sources.chat.protocols.wire import (
     MAX_EVENT_BYTES,
-    LineSplitter,
+    NDJSONSplitter,
     SSEParser,
     WireError,
 )
-from streamcli.sources.chat.provider import Decoder, ServerReported
 
 _loads = orjson.loads
 NDJSON_TYPES = frozenset(
@@ -130,7 +130,7 @@ class SSEReply:
 class NDJSONReply:
     def __init__(self, decoder: Decoder) -> None:
         self.decoder = decoder
-        self._splitter = LineSplitter()
+        self._splitter = NDJSONSplitter()
 
     def feed(self, chunk: bytes, t: float, out: list[Event]) -> None:
         try:

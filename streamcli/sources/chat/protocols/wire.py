@@ -118,7 +118,7 @@ class SSEParser:
         # `retry` and unknown fields are ignored (we do not reconnect).
 
 
-class LineSplitter:
+class NDJSONSplitter:
     """Splits a byte stream into lines on ``\\n`` (NDJSON); the newline is not kept."""
 
     def __init__(self, max_line: int = MAX_EVENT_BYTES) -> None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, get_args
 
 from streamcli import events
 from streamcli.events import Event
-from streamcli.sources.chat.flags import PROVIDERS
+from streamcli.sources.chat.flags import ServerName
 from streamcli.sources.chat.protocols.toolcalls import ToolCallParts
 from streamcli.sources.chat.request import ChatRequest
 
@@ -145,11 +145,10 @@ class Provider:
 
 
 def provider_class(name: str) -> type[Provider]:
-    """The provider named `name` (its module is imported only now)."""
-    if name not in PROVIDERS:
+    """The HTTP API named `name` (its module is imported only now); `local` is none."""
+    if name not in get_args(ServerName):
         raise KeyError(name)
-    module_name = "local.source" if name == "local" else f"protocols.{name}"
-    module = importlib.import_module(f"streamcli.sources.chat.{module_name}")
+    module = importlib.import_module(f"streamcli.sources.chat.protocols.{name}")
     return module.PROVIDER
 
 

@@ -2,7 +2,7 @@
 
 The chat source feeds it what it emits, to send the answer so far and the tool results
 back to the model; the history recorder feeds it what the pipeline wrote, to store the
-exchange. Both get the same messages (see `request.Message`): an assistant message per
+exchange. Both get the same messages (`Message`): an assistant message per
 round of tool calls (its text and its calls), one `tool` message per result, and the
 final answer. A round whose calls did not all end (the chat was interrupted meanwhile)
 is left out, calls and results alike: a call without its result cannot be sent back.
@@ -13,7 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from streamcli.events import Event
-from streamcli.sources.chat.request import Message
+
+# A message, whatever the protocol (each provider converts it to its own shape):
+#   {"role": "system" | "user" | "assistant", "content": str}
+#   {"role": "assistant", "content": str, "tool_calls": [{"id", "name", "arguments": {...}}]}
+#   {"role": "tool", "tool_call_id": str, "name": str, "content": str, "ok": bool}
+Message = dict[str, Any]
 
 
 class Transcript:
