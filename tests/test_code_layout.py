@@ -274,4 +274,3 @@ def test_no_public_class_name_is_defined_twice() -> None:
 
 def test_chat_keeps_its_parts_in_subpackages() -> None:
     assert len(modules_directly_in(ROOT / "sources" / "chat")) <= MAX_CHAT_MODULES
-
