@@ -42,6 +42,8 @@ complete -c streamcli -n '__fish_seen_subcommand_from chat' -l retries -r -d 'Re
 complete -c streamcli -n '__fish_seen_subcommand_from chat' -l key-file -r -F -d 'Read the API key from FILE (readable by you alone).'
 complete -c streamcli -n '__fish_seen_subcommand_from chat' -s T -l tool -r -d 'Offer the tool NAME to the model (repeatable): time, read_file, list_dir, or one from the tools file.'
 complete -c streamcli -n '__fish_seen_subcommand_from chat' -l tools -r -F -d 'The user tools\' TOML file (default: $XDG_CONFIG_HOME/streamcli/tools.toml).'
+complete -c streamcli -n '__fish_seen_subcommand_from chat' -l mcp -r -d 'Offer every tool of the MCP server NAME (repeatable), as configured in the MCP servers file.'
+complete -c streamcli -n '__fish_seen_subcommand_from chat' -l mcp-config -r -F -d 'The MCP servers file (default: $XDG_CONFIG_HOME/streamcli/mcp.json).'
 complete -c streamcli -n '__fish_seen_subcommand_from chat' -l approve -d 'Run user tools without asking before each call.'
 complete -c streamcli -n '__fish_seen_subcommand_from chat' -l tool-timeout -r -d 'Kill a tool call (and its children) after SECONDS (default 60).'
 complete -c streamcli -n '__fish_seen_subcommand_from chat' -l max-tool-rounds -r -d 'At most N rounds of tool calls per answer (default 5).'

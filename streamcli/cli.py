@@ -213,13 +213,22 @@ def chat(
     from streamcli.sources.chat.command import open_chat_command
 
     env = Environment.from_process()
+    opened: list[Source] = []
 
     def open_chat() -> Source:
         source, taps = open_chat_command(flags, prompt or [], env)
         source.taps = taps  # the history recorder
+        opened.append(source)
         return source
 
-    raise typer.Exit(run_stream("chat", open_chat, env, output))
+    try:
+        status = run_stream("chat", open_chat, env, output)
+    finally:
+        for source in opened:  # the MCP servers the chat started
+            toolbox = getattr(source, "toolbox", None)
+            if toolbox is not None:
+                toolbox.close()
+    raise typer.Exit(status)
 
 
 @command

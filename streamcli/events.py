@@ -34,6 +34,7 @@ REQUIRED_FIELDS: dict[str, tuple[tuple[str, frozenset[type]], ...]] = {
         ("output", _STRING),
         ("duration_ms", _NUMBER),
     ),
+    "tool_progress": (("id", _STRING), ("name", _STRING), ("message", _STRING)),
     "line": (("text", _STRING), ("file", _STRING)),
     "notice": (("message", _STRING),),
     "error": (("kind", _STRING), ("message", _STRING)),
@@ -104,11 +105,17 @@ def reasoning(t: float, text: str) -> Event:
     return {"type": "reasoning", "t": t, "text": text}
 
 
-def tool_start(t: float, id: str, name: str, arguments: dict[str, Any]) -> Event:
-    return {"type": "tool_start", "t": t, "id": id, "name": name, "arguments": arguments}
+def tool_start(t: float, id: str, name: str, arguments: dict[str, Any], **extra: Any) -> Event:
+    return {"type": "tool_start", "t": t, "id": id, "name": name, "arguments": arguments, **extra}
 
 
-def tool_end(t: float, id: str, name: str, ok: bool, output: str, duration_ms: float) -> Event:
+def tool_progress(t: float, id: str, name: str, message: str, **extra: Any) -> Event:
+    return {"type": "tool_progress", "t": t, "id": id, "name": name, "message": message, **extra}
+
+
+def tool_end(
+    t: float, id: str, name: str, ok: bool, output: str, duration_ms: float, **extra: Any
+) -> Event:
     return {
         "type": "tool_end",
         "t": t,
@@ -117,6 +124,7 @@ def tool_end(t: float, id: str, name: str, ok: bool, output: str, duration_ms: f
         "ok": ok,
         "output": output,
         "duration_ms": duration_ms,
+        **extra,
     }
 
 

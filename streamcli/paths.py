@@ -30,3 +30,8 @@ def data_dir(environ: Mapping[str, str]) -> Path:
 def cache_dir(environ: Mapping[str, str]) -> Path:
     """The assembled bundled model: `$XDG_CACHE_HOME/streamcli` (`~/.cache/streamcli`)."""
     return xdg_dir(environ, "XDG_CACHE_HOME", ".cache")
+
+
+def state_dir(environ: Mapping[str, str]) -> Path:
+    """Logs (MCP servers' stderr): `$XDG_STATE_HOME/streamcli` (`~/.local/state/streamcli`)."""
+    return xdg_dir(environ, "XDG_STATE_HOME", os.path.join(".local", "state"))

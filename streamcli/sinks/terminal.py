@@ -125,6 +125,8 @@ class TerminalSink(Sink):
                 self._on_reasoning(event)
             elif kind == "tool_start":
                 self._on_tool_start(event)
+            elif kind == "tool_progress":
+                self._on_tool_progress(event)
             elif kind == "tool_end":
                 self._on_tool_end(event)
             elif kind == "notice":
@@ -252,6 +254,14 @@ class TerminalSink(Sink):
         self._tools[str(event.get("id", name))] = _Tool(name, summary, self._clock())
         if not self._live:  # no spinner: say that it started
             self._commit("tool", event_rows.tool_started(name, summary))
+
+    def _on_tool_progress(self, event: Event) -> None:
+        """A running tool's progress (an MCP server's notification) replaces its summary."""
+        key = str(event.get("id", ""))
+        tool = self._tools.get(key)
+        if tool is not None and self._live:
+            message = present.shorten(present.one_line(str(event.get("message", ""))), 80)
+            self._tools[key] = tool._replace(summary=message)
 
     def _on_tool_end(self, event: Event) -> None:
         self._end_stream()

@@ -96,11 +96,14 @@ def question(tool: Tool, arguments: dict[str, Any]) -> str:
         shown = "\n".join("    " + row for row in shown.splitlines()).lstrip()
     else:
         shown = compact
-    command = shlex.join(tool.command or ())
+    if tool.server is not None:
+        what = f"  server:    {sanitize(tool.server)} (MCP), its tool {sanitize(tool.remote)}\n"
+    else:
+        what = f"  command:   {sanitize(shlex.join(tool.command or ()))}\n"
     return (
         f"\nstreamcli: the model asks to run the tool {sanitize(tool.name)} "
         f"(from {sanitize(tool.origin)})\n"
-        f"  command:   {sanitize(command)}\n"
+        f"{what}"
         f"  arguments: {sanitize(shown)}\n"
         "Allow this call? [y/N] "
     )

@@ -4,7 +4,9 @@ The model may ask for several calls at once. Each is checked (known tool, argume
 JSON object that fits the schema); user tools are then approved one by one (`--approve`,
 or a question on the terminal while the pipeline holds its display back); then every
 call gets its `tool_start` event, the approved ones run side by side (each has its own
-spinner) and each `tool_end` is sent as soon as that call is done. A call that was
+spinner, which an MCP server's progress notifications update through `tool_progress`
+events) and each `tool_end` is sent as soon as that call is done; the events of an MCP
+tool's call carry its `server`. A call that was
 refused or denied ends at once with ``ok: false`` and says why: that text is what the
 model is told. When the chat is stopped, running tools are killed and no more events come.
 """
@@ -35,6 +37,12 @@ class _Planned:
     call: ToolCall
     tool: Tool | None  # None: not run
     refusal: str = ""
+    server: str | None = None  # the MCP server of the tool
+
+    @property
+    def extra(self) -> dict[str, str]:
+        """The events' fields beyond the common ones: the MCP server, if any."""
+        return {"server": self.server} if self.server is not None else {}
 
 
 class RoundStopped(Exception):
@@ -56,13 +64,13 @@ def run_round(
             plans.append(_Planned(call, None, checked))
         elif checked.asks and not toolbox.approve:
             refusal = yield from _approve(checked, call, stop, open_terminal)
-            plans.append(_Planned(call, None if refusal else checked, refusal))
+            plans.append(_Planned(call, None if refusal else checked, refusal, checked.server))
         else:
-            plans.append(_Planned(call, checked))
+            plans.append(_Planned(call, checked, server=checked.server))
     t = clock()
-    yield [events.tool_start(t, p.call.id, p.call.name, p.call.arguments) for p in plans]
+    yield [events.tool_start(t, p.call.id, p.call.name, p.call.arguments, **p.extra) for p in plans]
     refused = [
-        events.tool_end(t, p.call.id, p.call.name, False, p.refusal, 0.0)
+        events.tool_end(t, p.call.id, p.call.name, False, p.refusal, 0.0, **p.extra)
         for p in plans
         if p.tool is None
     ]
@@ -98,13 +106,17 @@ def _approve(
 def _run(
     plans: list[_Planned], toolbox: Toolbox, clock: Callable[[], float], stop: threading.Event
 ) -> Iterator[list[Event]]:
-    """Run the calls side by side; yield each `tool_end` as it comes."""
-    done: queue.Queue[tuple[_Planned, Outcome, float]] = queue.Queue()
+    """Run the calls side by side; yield their progress and each `tool_end` as it comes."""
+    done: queue.Queue[tuple[_Planned, Outcome | str, float]] = queue.Queue()
 
     def work(plan: _Planned) -> None:
         started = time.monotonic()
         assert plan.tool is not None
-        outcome = toolbox.run(plan.tool, plan.call.arguments, stop)
+
+        def progress(message: str) -> None:
+            done.put((plan, message, 0.0))
+
+        outcome = toolbox.run(plan.tool, plan.call.arguments, stop, progress)
         done.put((plan, outcome, (time.monotonic() - started) * 1000))
 
     # User tools end themselves at the timeout; a stuck built-in one is given up on.
@@ -129,11 +141,24 @@ def _run(
             finished = [(p, _gave_up(toolbox), toolbox.timeout * 1000) for p in running.values()]
         batch = []
         for plan, outcome, ms in finished:
-            if running.pop(id(plan), None) is None:
+            if id(plan) not in running:
                 continue
+            call = plan.call
+            if isinstance(outcome, str):  # progress of a call still running
+                batch.append(
+                    events.tool_progress(clock(), call.id, call.name, outcome, **plan.extra)
+                )
+                continue
+            del running[id(plan)]
             batch.append(
                 events.tool_end(
-                    clock(), plan.call.id, plan.call.name, outcome.ok, outcome.output, round(ms, 3)
+                    clock(),
+                    call.id,
+                    call.name,
+                    outcome.ok,
+                    outcome.output,
+                    round(ms, 3),
+                    **plan.extra,
                 )
             )
         if batch:

@@ -4,7 +4,7 @@ the taps that go with it (the history recorder)."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from streamcli.config import load_config
 from streamcli.env import Environment
@@ -13,9 +13,12 @@ from streamcli.history.conversation import open_conversation
 from streamcli.pipeline import Source
 from streamcli.sinks.base import Sink
 from streamcli.sources.chat.request import join_prompt
-from streamcli.sources.chat.settings import ChatFlags, open_chat, resolve
+from streamcli.sources.chat.settings import ChatFlags, ChatSettings, open_chat, resolve
 
-__all__ = ["ChatFlags", "open_chat_command", "read_piped"]
+if TYPE_CHECKING:
+    from streamcli.tools.toolbox import Toolbox
+
+__all__ = ["ChatFlags", "load_toolbox", "open_chat_command", "read_piped"]
 
 
 def read_piped(env: Environment) -> str | None:
@@ -37,25 +40,52 @@ def open_chat_command(
     open the source (or raise `BadInput`)."""
     config = load_config(env.environ)
     # Tools need a server: no falling back to the local model when they are asked for.
-    fallback = None if flags.tools else env.stderr
+    fallback = None if flags.tools or flags.mcp else env.stderr
     settings = resolve(flags, env.environ, config, fallback)
     prompt = join_prompt(words, read_piped(env))
     if not prompt.strip():
         raise BadInput('nothing to ask: give a prompt (streamcli chat "…") or pipe text on stdin')
-    toolbox = None
-    if flags.tools:
-        from streamcli.tools.toolbox import Toolbox
+    toolbox = load_toolbox(flags, env)
+    try:
+        return _open(flags, env, settings, prompt, toolbox)
+    except BaseException:
+        if toolbox is not None:
+            toolbox.close()  # the MCP servers it started
+        raise
 
-        limits: dict[str, Any] = {"approve": flags.approve}
-        if flags.tool_timeout is not None:
-            limits["timeout"] = flags.tool_timeout
-        if flags.max_tool_rounds is not None:
-            limits["max_rounds"] = flags.max_tool_rounds
-        toolbox = Toolbox.load(flags.tools, flags.tools_file, env.environ, **limits)
-        if settings.provider is None:
-            raise BadInput(
-                "--tool: the local model cannot call tools; use ollama, openai or anthropic"
-            )
+
+def load_toolbox(flags: ChatFlags, env: Environment) -> Toolbox | None:
+    """The tools the flags offer (starting the MCP servers they name), or None."""
+    from streamcli.tools.mcp.config import wants_servers
+
+    if not (flags.tools or flags.mcp or wants_servers(flags.mcp_config, env.environ)):
+        return None
+    from streamcli.tools.toolbox import Toolbox
+
+    limits: dict[str, Any] = {"approve": flags.approve}
+    if flags.tool_timeout is not None:
+        limits["timeout"] = flags.tool_timeout
+    if flags.max_tool_rounds is not None:
+        limits["max_rounds"] = flags.max_tool_rounds
+    return Toolbox.load(
+        flags.tools,
+        flags.tools_file,
+        env.environ,
+        servers=flags.mcp,
+        servers_file=flags.mcp_config,
+        **limits,
+    )
+
+
+def _open(
+    flags: ChatFlags,
+    env: Environment,
+    settings: ChatSettings,
+    prompt: str,
+    toolbox: Toolbox | None,
+) -> tuple[Source, list[Sink]]:
+    if toolbox is not None and settings.provider is None:
+        raise BadInput("--tool: the local model cannot call tools; use ollama, openai or anthropic")
     conversation = open_conversation(
         flags.continue_last, flags.conversation, flags.no_history, env.environ
     )

@@ -127,6 +127,25 @@ class ChatFlags:
             help="The user tools' TOML file (default: $XDG_CONFIG_HOME/streamcli/tools.toml).",
         ),
     ] = None
+    mcp: Annotated[
+        list[str],
+        typer.Option(
+            "--mcp",
+            metavar="NAME",
+            help="Offer every tool of the MCP server NAME (repeatable), as configured in "
+            "the MCP servers file.",
+            show_default=False,
+        ),
+    ] = field(default_factory=list)
+    mcp_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--mcp-config",
+            metavar="FILE",
+            dir_okay=False,
+            help="The MCP servers file (default: $XDG_CONFIG_HOME/streamcli/mcp.json).",
+        ),
+    ] = None
     approve: Annotated[
         bool,
         typer.Option("--approve", help="Run user tools without asking before each call."),

@@ -134,6 +134,9 @@ class ChatSource(Source):
                 request = request.with_model(model)
             if not self._started:
                 yield [self._start(request.model)]
+            if self.toolbox is not None and self.toolbox.notices:  # said once per toolbox
+                notices, self.toolbox.notices = self.toolbox.notices, []
+                yield [events.notice(self._clock(), message) for message in notices]
             yield from self._rounds(http, request)
         finally:
             http.close()

@@ -1,0 +1,325 @@
+"""The chosen MCP servers, connected through the official SDK on an event loop of their own.
+
+The SDK is async (anyio); the pipeline is threads. The hub runs one event loop in a daemon
+thread and reaches it through an anyio `BlockingPortal`: each server lives in one task
+there (its transport and session entered, then waiting to be told to close, so the
+contexts are left in the task that entered them), and each tool call is a task started
+from the tool's own thread, which waits for it without blocking the pump. A call that
+runs past its timeout, or a chat that stops, cancels its task: the SDK then sends the
+protocol's ``notifications/cancelled``.
+
+Servers start side by side; `start` returns when all are up (or have failed). `close`
+asks each to end — a stdio server's stdin is closed, then after a grace its whole process
+group gets SIGTERM, then SIGKILL (the SDK's shutdown) — and waits for that, bounded.
+"""
+
+from __future__ import annotations
+
+import atexit
+import concurrent.futures
+import contextlib
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import anyio
+import anyio.from_thread
+
+from mcp import ClientSession
+from streamcli.errors import StreamcliError
+from streamcli.tools.mcp.config import ServerEntry
+from streamcli.tools.mcp.environment import server_environment
+from streamcli.tools.mcp.results import progress_text, result_outcome
+from streamcli.tools.process import Outcome
+
+POLL = 0.05
+CLOSE_WAIT = 10.0  # seconds close() waits for the servers to end (the SDK's own bound is ~6 s)
+LAST_LINE_LIMIT = 300
+
+
+class McpStartError(StreamcliError):
+    """A server that was asked for could not start (exit status 1)."""
+
+    kind = "mcp_server"
+
+
+@dataclass(frozen=True)
+class RemoteTool:
+    """A tool as a server lists it."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+@dataclass
+class _Server:
+    entry: ServerEntry
+    log: Path | None = None
+    log_file: IO[str] | None = None
+    log_start: int = 0
+    session: ClientSession | None = None
+    tools: list[RemoteTool] = field(default_factory=list)
+    failure: str | None = None  # why it did not start
+    closing: anyio.Event | None = None
+    started: concurrent.futures.Future[None] = field(default_factory=concurrent.futures.Future)
+    done: concurrent.futures.Future[None] | None = None
+
+
+class McpHub:
+    """Connections to MCP servers, on an event loop thread beside the pipeline's threads."""
+
+    def __init__(
+        self, entries: list[ServerEntry], environ: Mapping[str, str], log_dir: Path
+    ) -> None:
+        self._environ = environ
+        self._log_dir = log_dir
+        self.servers = {entry.name: _Server(entry) for entry in entries}
+        self._portal: anyio.from_thread.BlockingPortal | None = None
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._lock = threading.Lock()
+
+    # -- starting ---------------------------------------------------------------
+
+    def start(self, strict: bool = True) -> None:
+        """Start every server side by side and wait until each is up or has failed.
+        `strict`: the first failure (in the order given) closes the hub and raises
+        `McpStartError`; otherwise each failure is kept in its server's `failure`."""
+        ready: concurrent.futures.Future[anyio.from_thread.BlockingPortal] = (
+            concurrent.futures.Future()
+        )
+        self._thread = threading.Thread(
+            target=anyio.run, args=(self._serve, ready), name="streamcli-mcp", daemon=True
+        )
+        self._thread.start()
+        self._portal = ready.result()
+        atexit.register(self.close)
+        for server in self.servers.values():
+            server.done = self._portal.start_task_soon(self._run_server, server)
+        try:
+            concurrent.futures.wait([server.started for server in self.servers.values()])
+        except BaseException:  # Ctrl-C while starting
+            self.close()
+            raise
+        if strict:
+            for server in self.servers.values():
+                if server.failure is not None:
+                    self.close()
+                    raise McpStartError(server.failure)
+
+    async def _serve(self, ready: concurrent.futures.Future[Any]) -> None:
+        async with anyio.from_thread.BlockingPortal() as portal:
+            ready.set_result(portal)
+            await portal.sleep_until_stopped()
+
+    async def _run_server(self, server: _Server) -> None:
+        """Connect, list the tools, then hold the connection until told to close."""
+        from contextlib import AsyncExitStack
+
+        entry = server.entry
+        server.closing = anyio.Event()
+        up = False
+        with anyio.CancelScope() as scope:
+            scope.deadline = anyio.current_time() + entry.start_timeout
+            try:
+                async with AsyncExitStack() as stack:
+                    read, write = await stack.enter_async_context(self._transport(server))
+                    session = await stack.enter_async_context(ClientSession(read, write))
+                    await session.initialize()
+                    server.tools = await _list_tools(session)
+                    server.session = session
+                    scope.deadline = math.inf
+                    up = True
+                    server.started.set_result(None)
+                    await server.closing.wait()
+                    server.session = None
+            except Exception as exc:
+                if not up:
+                    server.failure = self._start_failure(server, _leaf(exc))
+        if scope.cancelled_caught and not up:
+            server.failure = (
+                f"MCP server {entry.name} did not start within {entry.start_timeout:g} s "
+                "(startupTimeout in the MCP servers file)"
+            )
+        if not up:
+            server.started.set_result(None)
+        if server.log_file is not None:
+            server.log_file.close()
+
+    def _transport(self, server: _Server) -> contextlib.AbstractAsyncContextManager[Any]:
+        entry = server.entry
+        if entry.transport == "stdio":
+            from mcp.client.stdio import StdioServerParameters, stdio_client
+
+            self._log_dir.mkdir(parents=True, exist_ok=True)
+            server.log = self._log_dir / f"{_file_name(entry.name)}.log"
+            server.log_file = open(server.log, "a", encoding="utf-8")  # noqa: SIM115
+            server.log_file.write(f"--- streamcli started {entry.name} at {time.ctime()}\n")
+            server.log_file.flush()
+            server.log_start = server.log_file.tell()
+            parameters = StdioServerParameters(
+                command=entry.command,
+                args=list(entry.args),
+                env=server_environment(entry, self._environ),
+                cwd=entry.cwd,
+            )
+            return stdio_client(parameters, errlog=server.log_file)
+        if entry.transport == "sse":
+            from mcp.client.sse import sse_client
+
+            return sse_client(entry.url, headers=entry.headers)
+        import httpx2
+
+        from mcp.client.streamable_http import streamable_http_client
+        from mcp.shared._httpx_utils import create_mcp_http_client
+
+        client: httpx2.AsyncClient = create_mcp_http_client(headers=entry.headers)
+        return streamable_http_client(entry.url, http_client=client)
+
+    def _start_failure(self, server: _Server, exc: BaseException) -> str:
+        entry = server.entry
+        name = f"MCP server {entry.name}"
+        if isinstance(exc, FileNotFoundError) and entry.transport == "stdio":
+            return f"{name}: command not found: {entry.command}"
+        if isinstance(exc, PermissionError) and entry.transport == "stdio":
+            return f"{name}: cannot run {entry.command}: permission denied"
+        if entry.transport == "stdio":
+            last = self.last_line(server.entry.name)
+            said = f": {last}" if last else f" ({_describe(exc)})"
+            return f"{name} ({entry.where}) exited during start-up{said}"
+        return f"{name} at {entry.url} did not answer: {_describe(exc)}"
+
+    # -- calls ------------------------------------------------------------------
+
+    def call(
+        self,
+        server_name: str,
+        tool: str,
+        arguments: dict[str, Any],
+        *,
+        timeout: float,
+        stop: threading.Event,
+        progress: Callable[[str], None] | None = None,
+    ) -> Outcome:
+        """Call `tool` of `server_name` and wait for its result, its timeout or `stop`."""
+        server = self.servers[server_name]
+        session, portal = server.session, self._portal
+        if session is None or portal is None or self._closed:
+            return Outcome(False, f"the MCP server {server_name} is not running")
+
+        async def on_progress(done: float, total: float | None, message: str | None) -> None:
+            if progress is not None:
+                progress(progress_text(done, total, message))
+
+        async def run() -> Any:
+            listener: Any = on_progress  # the SDK's ProgressFnT protocol
+            return await session.call_tool(tool, arguments, progress_callback=listener)
+
+        future = portal.start_task_soon(run)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                result = future.result(timeout=POLL)
+                break
+            except concurrent.futures.TimeoutError:
+                if stop.is_set():
+                    future.cancel()
+                    return Outcome(False, "stopped")
+                if time.monotonic() > deadline:
+                    future.cancel()  # the SDK tells the server: notifications/cancelled
+                    return Outcome(False, f"timed out after {timeout:g} s (--tool-timeout)")
+            except concurrent.futures.CancelledError:
+                return Outcome(False, "stopped")
+            except Exception as exc:
+                return Outcome(False, self._call_failure(server, _leaf(exc)))
+        return result_outcome(result)
+
+    def _call_failure(self, server: _Server, exc: BaseException) -> str:
+        from mcp.shared.exceptions import MCPError
+
+        name = server.entry.name
+        if isinstance(exc, MCPError) and exc.code != -32000:  # the server answered an error
+            return f"error from the MCP server {name}: {exc.message}"
+        last = self.last_line(name)
+        detail = f": {last}" if last else f" ({_describe(exc)})"
+        return f"the MCP server {name} failed during the call{detail}"
+
+    def last_line(self, name: str) -> str:
+        """The last line the server wrote on stderr since it started ("" if none)."""
+        server = self.servers[name]
+        if server.log is None:
+            return ""
+        try:
+            with open(server.log, "rb") as file:
+                file.seek(server.log_start)
+                size = file.seek(0, 2)
+                file.seek(max(server.log_start, size - 8192))
+                lines = file.read().decode("utf-8", "replace").strip().splitlines()
+        except OSError:
+            return ""
+        last = lines[-1].strip() if lines else ""
+        return last if len(last) <= LAST_LINE_LIMIT else last[: LAST_LINE_LIMIT - 1] + "…"
+
+    # -- closing ----------------------------------------------------------------
+
+    def close(self) -> None:
+        """End every server (politely, then its process group) and the event loop."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        with contextlib.suppress(Exception):
+            atexit.unregister(self.close)
+        portal = self._portal
+        if portal is None:
+            return
+        for server in self.servers.values():
+            if server.closing is not None:
+                with contextlib.suppress(Exception):
+                    portal.call(server.closing.set)
+        done = [s.done for s in self.servers.values() if s.done is not None]
+        concurrent.futures.wait(done, timeout=CLOSE_WAIT)
+        with contextlib.suppress(Exception):
+            portal.call(portal.stop, True)
+        if self._thread is not None:
+            self._thread.join(timeout=CLOSE_WAIT)
+
+
+async def _list_tools(session: ClientSession) -> list[RemoteTool]:
+    """All the server's tools, page after page."""
+    from mcp_types import PaginatedRequestParams
+
+    tools: list[RemoteTool] = []
+    cursor: str | None = None
+    for _ in range(100):  # a server that pages forever is cut short
+        params = PaginatedRequestParams(cursor=cursor) if cursor else None
+        listed = await session.list_tools(params=params)
+        for tool in listed.tools:
+            schema = tool.input_schema if isinstance(tool.input_schema, dict) else {}
+            parameters = {**schema, "type": "object"}
+            tools.append(RemoteTool(tool.name, tool.description or "", parameters))
+        cursor = listed.next_cursor
+        if not cursor:
+            break
+    return tools
+
+
+def _leaf(exc: BaseException) -> BaseException:
+    """The first exception inside (nested) exception groups."""
+    while getattr(exc, "exceptions", None):
+        exc = exc.exceptions[0]  # type: ignore[attr-defined]
+    return exc
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return " ".join(text.split())[:LAST_LINE_LIMIT]
+
+
+def _file_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).lstrip(".") or "_"

@@ -1,0 +1,188 @@
+"""MCP servers that cannot start, bad MCP files, signals, and what a chat without
+servers does not import."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from chat_support import chat_env
+from conftest import STREAMCLI
+from mcp_support import (
+    OPENAI,
+    PY,
+    gone,
+    marker,
+    mcp_chat,
+    processes_with,
+    time_server,
+    tools_server,
+    write_config,
+)
+from servers import FakeServer
+from servers import openai as oa
+
+
+@pytest.fixture
+def server():
+    with FakeServer() as server:
+        yield server
+
+
+def _fails_before_any_request(result, server) -> str:
+    assert result.status == 1, result.stderr
+    assert not server.received(OPENAI.path)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_a_missing_command_ends_the_chat_before_any_request(server, tmp_path):
+    write_config(tmp_path, {"gone": {"command": "no-such-mcp-server-here"}})
+    result = mcp_chat(OPENAI, server, tmp_path, "--mcp", "gone")
+    line = _fails_before_any_request(result, server)
+    assert line == ("streamcli: error: MCP server gone: command not found: no-such-mcp-server-here")
+
+
+def test_a_server_exiting_during_start_up_is_named_with_its_last_stderr_line(server, tmp_path):
+    code = "import sys; print('bad settings: no database', file=sys.stderr); sys.exit(1)"
+    write_config(tmp_path, {"db": {"command": PY, "args": ["-c", code]}})
+    result = mcp_chat(OPENAI, server, tmp_path, "--mcp", "db", "--json")
+    assert result.status == 1
+    assert not server.received(OPENAI.path)
+    message = result.error["message"]
+    assert message.startswith("MCP server db (") and "exited during start-up" in message
+    assert message.endswith(": bad settings: no database")
+
+
+def test_a_server_past_its_start_timeout_ends_the_chat_and_is_not_left_behind(server, tmp_path):
+    word = marker()
+    write_config(tmp_path, {"slow": tools_server(word, startupTimeout=0.5), "time": time_server()})
+    result = mcp_chat(
+        OPENAI, server, tmp_path, "--mcp", "time", "--mcp", "slow", MCP_TEST_START_DELAY="30"
+    )
+    line = _fails_before_any_request(result, server)
+    assert line == "streamcli: error: MCP server slow did not start within 0.5 s " + (
+        "(startupTimeout in the MCP servers file)"
+    )
+    assert gone(word)
+
+
+def test_an_unknown_server_name_is_bad_usage(server, tmp_path):
+    path = write_config(tmp_path, {"time": time_server()})
+    result = mcp_chat(OPENAI, server, tmp_path, "--mcp", "tiem")
+    assert result.status == 2
+    assert f"--mcp: unknown MCP server 'tiem'; known: time (servers are configured in {path})" in (
+        result.stderr
+    )
+
+
+@pytest.mark.parametrize(
+    "entry, says",
+    [
+        ({"command": 3}, "command must be a string"),
+        ({"command": "x", "args": "-v"}, "args must be a list of strings"),
+        ({"command": "x", "env": {"A": 1}}, "env must be an object of strings"),
+        ({"type": "http", "url": "ftp://x"}, "url must be an http:// or https:// URL"),
+        ({"command": "x", "trust": "yes"}, "trust must be true, false or a list"),
+    ],
+)
+def test_a_wrong_type_is_an_error_naming_the_file_and_the_server(server, tmp_path, entry, says):
+    path = write_config(tmp_path, {"bad": entry})
+    result = mcp_chat(OPENAI, server, tmp_path, "--mcp", "bad")
+    assert result.status == 2
+    assert f"streamcli: error: {path}: server 'bad': {says}" in result.stderr
+
+
+def test_an_unset_variable_is_an_error_only_for_a_chosen_server(server, tmp_path):
+    write_config(
+        tmp_path,
+        {"keyed": tools_server(env={"T": "${UNSET_VARIABLE_X}"}), "test": tools_server()},
+    )
+    server.script(OPENAI.path, oa.stream(["ok"]))
+    assert mcp_chat(OPENAI, server, tmp_path, "--mcp", "test").status == 0
+    result = mcp_chat(OPENAI, server, tmp_path, "--mcp", "keyed")
+    assert result.status == 2 and "${UNSET_VARIABLE_X}, which is not set" in result.stderr
+
+
+def test_default_servers_from_the_file_are_offered_without_flags(server, tmp_path):
+    write_config(tmp_path, {"test": tools_server()}, defaultServers=["test"])
+    server.script(OPENAI.path, oa.stream(["ok"]))
+    assert mcp_chat(OPENAI, server, tmp_path).status == 0
+    tools = OPENAI.offered(server.received(OPENAI.path)[0].json())
+    assert "test__echo" in tools
+
+
+CHECK_IMPORTS = """
+import sys
+from typer.testing import CliRunner
+from streamcli.cli import app
+result = CliRunner().invoke(app, sys.argv[1:])
+print(result.exit_code, "mcp" in sys.modules, "mcp_types" in sys.modules)
+"""
+
+
+def test_version_and_a_chat_without_servers_do_not_import_the_sdk(server, tmp_path):
+    server.script(OPENAI.path, oa.stream(["ok"]))
+    env = chat_env(tmp_path, OPENAI_API_KEY="sk-test-key-0123456789")
+    for args in (["--version"], ["chat", "hi", "-m", "m", "--base-url", server.url + "/v1"]):
+        done = subprocess.run(
+            [PY, "-c", CHECK_IMPORTS, *args], env=env, capture_output=True, timeout=60
+        )
+        assert done.stdout.split() == [b"0", b"False", b"False"], done.stderr
+
+
+def test_sigterm_during_a_call_ends_the_chat_and_its_servers(server, tmp_path):
+    word = marker()
+    write_config(tmp_path, {"test": tools_server(word)})
+    server.script(OPENAI.path, OPENAI.calls([("c1", "test__hang", {})]), oa.stream(["ok"]))
+    env = chat_env(
+        tmp_path, XDG_STATE_HOME=str(tmp_path / "state"), OPENAI_API_KEY="sk-test-key-0123456789"
+    )
+    args = ["chat", "hi", "-m", "m", "--base-url", server.url + "/v1", "--mcp", "test"]
+    process = subprocess.Popen(
+        [*STREAMCLI, *args, "--approve", "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    log = tmp_path / "state" / "streamcli" / "mcp" / "test.log"
+    while not server.received(OPENAI.path) or not processes_with(word):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    time.sleep(0.5)  # the call is under way
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 143, err
+    assert b'"tool_start"' in out
+    assert gone(word)
+    assert log.exists()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_ctrl_c_during_start_up_leaves_no_server_behind(server, tmp_path):
+    word = marker()
+    write_config(tmp_path, {"test": tools_server(word)})
+    env = chat_env(
+        tmp_path,
+        XDG_STATE_HOME=str(tmp_path / "state"),
+        OPENAI_API_KEY="sk-test-key-0123456789",
+        MCP_TEST_START_DELAY="30",
+    )
+    args = ["chat", "hi", "-m", "m", "--base-url", server.url + "/v1", "--mcp", "test"]
+    process = subprocess.Popen(
+        [*STREAMCLI, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 30
+    while not processes_with(word):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGINT)
+    process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert gone(word)

@@ -1,0 +1,156 @@
+"""MCP servers for the tests: the file that configures them, the real servers they name
+(`mcp-server-time` from PyPI, tests/servers/mcp_test/server.py), the three protocols'
+fake model servers, and a look for processes left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chat_support import Result, run_chat
+from servers import FakeServer, Reply
+from servers import anthropic as an
+from servers import ollama as ol
+from servers import openai as oa
+
+PY = sys.executable
+TEST_SERVER = Path(__file__).parent / "servers" / "mcp_test" / "server.py"
+TIME_SERVER = shutil.which("mcp-server-time") or str(Path(PY).with_name("mcp-server-time"))
+
+
+@dataclass
+class Protocol:
+    name: str
+    path: str
+    args: Callable[[FakeServer], list[str]]
+    env: dict[str, str]
+    calls: Callable[..., Reply]  # ([(id, name, arguments)]) -> a reply asking for the calls
+    answer: Callable[[list[str]], Reply]
+
+    def results(self, body: dict[str, Any]) -> list[str]:
+        """The tool results a request sends back, as text."""
+        out = []
+        for message in body["messages"]:
+            if message["role"] == "tool":
+                out.append(message["content"])
+            elif isinstance(message.get("content"), list):
+                out += [b["content"] for b in message["content"] if b.get("type") == "tool_result"]
+        return out
+
+    def offered(self, body: dict[str, Any]) -> list[str]:
+        """The names of the tools a request offers."""
+        return [t.get("name") or t["function"]["name"] for t in body.get("tools", [])]
+
+
+PROTOCOLS = [
+    Protocol(
+        "ollama",
+        ol.PATH,
+        lambda s: ["-p", "ollama", "--base-url", s.url],
+        {},
+        lambda calls, **o: ol.tool_calls([(n, a) for _, n, a in calls], **o),
+        ol.stream,
+    ),
+    Protocol(
+        "openai",
+        oa.PATH,
+        lambda s: ["--base-url", s.url + "/v1"],
+        {"OPENAI_API_KEY": "sk-test-key-0123456789"},
+        lambda calls, **o: oa.tool_calls(calls, fragment=3, **o),
+        oa.stream,
+    ),
+    Protocol(
+        "anthropic",
+        an.PATH,
+        lambda s: ["--base-url", s.url],
+        {"ANTHROPIC_API_KEY": "sk-ant-test-0123456789"},
+        lambda calls, **o: an.tool_use(calls, fragment=3, **o),
+        an.stream,
+    ),
+]
+OPENAI = PROTOCOLS[1]
+
+
+def tools_server(*extra: str, **entry: Any) -> dict[str, Any]:
+    """A stdio entry for tests/servers/mcp_test/server.py (`extra`: arguments it ignores,
+    a marker to find its processes by)."""
+    return {"command": PY, "args": [str(TEST_SERVER), "stdio", *extra], **entry}
+
+
+def time_server(**entry: Any) -> dict[str, Any]:
+    return {"command": TIME_SERVER, "args": ["--local-timezone", "UTC"], **entry}
+
+
+def write_config(home: Path, servers: dict[str, Any], **top: Any) -> Path:
+    """mcp.json in the config directory under `home`."""
+    (home / "streamcli").mkdir(parents=True, exist_ok=True)
+    path = home / "streamcli" / "mcp.json"
+    path.write_text(json.dumps({"mcpServers": servers, **top}))
+    return path
+
+
+def mcp_chat(protocol: Protocol, server: FakeServer, home: Path, *args: str, **env: str) -> Result:
+    """`streamcli chat` against the fake model server, with the state directory in `home`."""
+    return run_chat(
+        "what time is it?", "-m", "m", *protocol.args(server), *args, home=home,
+        **{"XDG_STATE_HOME": str(home / "state"), **protocol.env, **env},
+    )  # fmt: skip
+
+
+def marker() -> str:
+    """A unique word to put on a server's command line."""
+    return f"marker-{uuid.uuid4().hex}"
+
+
+def processes_with(word: str) -> list[int]:
+    """The processes whose command line holds `word`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as file:
+                line = file.read()
+            with open(f"/proc/{entry}/stat", "rb") as file:
+                state = file.read().rsplit(b")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if word.encode() in line and state != b"Z":
+            found.append(int(entry))
+    return found
+
+
+def gone(word: str, within: float = 10.0) -> bool:
+    """Whether every process with `word` on its command line is gone (waiting a little)."""
+    deadline = time.monotonic() + within
+    while processes_with(word):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def start_http_server(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """The test server over streamable HTTP on 127.0.0.1; returns it and its URL."""
+    port_file = tmp / f"port-{uuid.uuid4().hex}"
+    process = subprocess.Popen(
+        [PY, str(TEST_SERVER), "http", str(port_file)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while not port_file.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("the MCP test server did not start")
+        time.sleep(0.02)
+    return process, f"http://127.0.0.1:{port_file.read_text()}/mcp"
