@@ -6,7 +6,7 @@ _streamcli() {
         case "${COMP_WORDS[i]}" in -*) ;; *) command="${COMP_WORDS[i]}"; break ;; esac
     done
     case "$command" in
-    "") COMPREPLY=($(compgen -W "-V --version -h --help bench chat history replay tail" -- "$cur")) ;;
+    "") COMPREPLY=($(compgen -W "-V --version -h --help bench chat history mcp replay tail" -- "$cur")) ;;
     bench)
         case "$prev" in
         --sink) COMPREPLY=($(compgen -W "terminal text jsonl all" -- "$cur")); return ;;
@@ -60,6 +60,12 @@ _streamcli() {
         --limit) COMPREPLY=(); return ;;
         esac
         if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "--limit --delete --json -h --help" -- "$cur")); else COMPREPLY=(); fi
+        ;;
+    mcp)
+        case "$prev" in
+        --mcp-config) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        esac
+        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "--mcp-config --json -h --help" -- "$cur")); else COMPREPLY=(); fi
         ;;
     replay)
         case "$prev" in

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from streamcli.sources.chat.flags import ChatFlags
     from streamcli.sources.replay.flags import ReplayOptions
     from streamcli.sources.tail.flags import TailOptions
+    from streamcli.tools.mcp.flags import McpRequest
 
 COMMANDS: dict[str, Callable[..., NoReturn]] = {}  # by name, registered by `command`
 
@@ -144,8 +145,17 @@ def _flag_classes() -> dict[str, type]:
     from streamcli.sources.chat.flags import ChatFlags
     from streamcli.sources.replay.flags import ReplayOptions
     from streamcli.sources.tail.flags import TailOptions
+    from streamcli.tools.mcp.flags import McpRequest
 
-    classes = (BenchFlags, HistoryRequest, OutputOptions, ChatFlags, ReplayOptions, TailOptions)
+    classes = (
+        BenchFlags,
+        HistoryRequest,
+        OutputOptions,
+        ChatFlags,
+        ReplayOptions,
+        TailOptions,
+        McpRequest,
+    )
     return {cls.__name__: cls for cls in classes}
 
 
@@ -291,6 +301,15 @@ def history(*, request: HistoryRequest) -> NoReturn:
     from streamcli.history.view import run_history
 
     raise typer.Exit(run_history(request, Environment.from_process()))
+
+
+@command
+def mcp(*, request: McpRequest) -> NoReturn:
+    """List the configured MCP servers and their tools (starting each to ask it)."""
+    from streamcli.env import Environment
+    from streamcli.tools.mcp.listing import run_mcp
+
+    raise typer.Exit(run_mcp(request, Environment.from_process()))
 
 
 def main() -> None:

@@ -165,7 +165,8 @@ def test_sigterm_during_a_call_ends_the_chat_and_its_servers(server, tmp_path):
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
-def test_ctrl_c_during_start_up_leaves_no_server_behind(server, tmp_path):
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_during_start_up_leaves_no_server_behind(server, tmp_path, signum, status):
     word = marker()
     write_config(tmp_path, {"test": tools_server(word)})
     env = chat_env(
@@ -182,7 +183,10 @@ def test_ctrl_c_during_start_up_leaves_no_server_behind(server, tmp_path):
     while not processes_with(word):
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    os.kill(process.pid, signal.SIGINT)
-    process.communicate(timeout=30)
-    assert process.returncode == 130
+    time.sleep(0.2)
+    os.kill(process.pid, signum)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == status, err
+    assert b"Traceback" not in err
     assert gone(word)
+    assert not server.received(OPENAI.path)

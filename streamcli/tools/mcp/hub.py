@@ -19,9 +19,10 @@ import atexit
 import concurrent.futures
 import contextlib
 import math
+import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -30,6 +31,7 @@ import anyio
 import anyio.from_thread
 
 from mcp import ClientSession
+from streamcli import errors
 from streamcli.errors import StreamcliError
 from streamcli.tools.mcp.config import ServerEntry
 from streamcli.tools.mcp.environment import server_environment
@@ -102,8 +104,9 @@ class McpHub:
         for server in self.servers.values():
             server.done = self._portal.start_task_soon(self._run_server, server)
         try:
-            concurrent.futures.wait([server.started for server in self.servers.values()])
-        except BaseException:  # Ctrl-C while starting
+            with _sigterm_exits():
+                concurrent.futures.wait([server.started for server in self.servers.values()])
+        except BaseException:  # Ctrl-C or SIGTERM while starting
             self.close()
             raise
         if strict:
@@ -307,6 +310,24 @@ async def _list_tools(session: ClientSession) -> list[RemoteTool]:
         if not cursor:
             break
     return tools
+
+
+@contextlib.contextmanager
+def _sigterm_exits() -> Iterator[None]:
+    """While servers start (before the pipeline handles signals), SIGTERM exits with
+    status 143 through the normal unwinding, so the servers are shut down first."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise SystemExit(errors.TERMINATED)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _leaf(exc: BaseException) -> BaseException:

@@ -1,0 +1,93 @@
+"""`streamcli mcp list`: start every configured server, show its tools or why it did not start.
+
+For people: a line per server (its name and command or URL), then its tools, each with
+the name the model sees and the first line of its description — all of it sanitized,
+since a server's words are untrusted. For programs (``--json``): one object per server,
+one a line: ``{"server", "transport", "started", "error"?, "tools": [{"name", "tool",
+"description"}]}``. The exit status is 1 when a server did not start, 2 for a bad file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from streamcli import errors
+from streamcli.env import Environment
+from streamcli.errors import StreamcliError
+from streamcli.sanitize import sanitize
+from streamcli.sinks import present
+from streamcli.tools.mcp.config import load_mcp_config
+from streamcli.tools.mcp.flags import McpRequest
+from streamcli.tools.mcp.naming import exposed_name
+from streamcli.tools.mcp.offer import import_hub, log_dir
+
+DESCRIPTION_LIMIT = 100
+
+
+def run_mcp(request: McpRequest, env: Environment) -> int:
+    """Do what `request` asks; return the exit status (errors: one line on stderr)."""
+    try:
+        return _list(request, env)
+    except StreamcliError as exc:
+        errors.report(env.stderr, exc.message)
+        return exc.exit_code
+    except BrokenPipeError:
+        errors.silence_stdout()
+        return errors.OK
+
+
+def _list(request: McpRequest, env: Environment) -> int:
+    config = load_mcp_config(request.config, env.environ)
+    for notice in config.notices:
+        env.stderr.write(f"streamcli: {sanitize(notice)}\n")
+    if not config.servers:
+        why = "has none" if config.found else "does not exist"
+        env.stderr.write(f"streamcli: no MCP servers configured ({config.path} {why})\n")
+        return errors.OK
+    entries = list(config.servers.values())
+    hub = import_hub()(entries, env.environ, log_dir(env.environ))
+    try:
+        hub.start(strict=False)
+    finally:
+        hub.close()
+    taken: set[str] = set()
+    rows: list[dict[str, Any]] = []
+    for entry in entries:
+        server = hub.servers[entry.name]
+        row: dict[str, Any] = {
+            "server": entry.name,
+            "transport": entry.transport,
+            "started": server.failure is None,
+        }
+        if server.failure is not None:
+            row["error"] = server.failure
+        tools = []
+        for tool in server.tools:
+            name = exposed_name(entry.name, tool.name, taken)
+            taken.add(name)
+            tools.append({"name": name, "tool": tool.name, "description": tool.description})
+        row["tools"] = tools
+        rows.append(row)
+        _show(env, entry.where, row, request.json)
+    return errors.OK if all(row["started"] for row in rows) else errors.FAILURE
+
+
+def _show(env: Environment, where: str, row: dict[str, Any], as_json: bool) -> None:
+    out = env.stdout
+    if as_json:
+        out.write(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE))
+        out.flush()
+        return
+    lines = [f"{sanitize(row['server'])}  ({row['transport']}: {sanitize(where)})"]
+    if not row["started"]:
+        lines.append(f"  did not start: {sanitize(row['error'])}")
+    for tool in row["tools"]:
+        first = (tool["description"].strip().splitlines() or [""])[0]
+        described = present.shorten(present.one_line(first), DESCRIPTION_LIMIT)
+        lines.append(f"  {sanitize(tool['name'])}  {described}".rstrip())
+    if row["started"] and not row["tools"]:
+        lines.append("  (no tools)")
+    out.write(("\n".join(lines) + "\n").encode("utf-8", "replace"))
+    out.flush()
