@@ -85,6 +85,7 @@ class McpHub:
         self._thread: threading.Thread | None = None
         self._closed = False
         self._lock = threading.Lock()
+        self._calls: set[concurrent.futures.Future[Any]] = set()  # running now
 
     # -- starting ---------------------------------------------------------------
 
@@ -223,7 +224,24 @@ class McpHub:
             listener: Any = on_progress  # the SDK's ProgressFnT protocol
             return await session.call_tool(tool, arguments, progress_callback=listener)
 
-        future = portal.start_task_soon(run)
+        with self._lock:
+            if self._closed:
+                return Outcome(False, f"the MCP server {server_name} is not running")
+            future = portal.start_task_soon(run)
+            self._calls.add(future)
+        try:
+            return self._wait(server, future, timeout, stop)
+        finally:
+            with self._lock:
+                self._calls.discard(future)
+
+    def _wait(
+        self,
+        server: _Server,
+        future: concurrent.futures.Future[Any],
+        timeout: float,
+        stop: threading.Event,
+    ) -> Outcome:
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -276,8 +294,11 @@ class McpHub:
             if self._closed:
                 return
             self._closed = True
+            running = list(self._calls)
         with contextlib.suppress(Exception):
             atexit.unregister(self.close)
+        for future in running:  # the SDK sends notifications/cancelled for each
+            future.cancel()
         portal = self._portal
         if portal is None:
             return
