@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from chat_support import chat_env
+from chat_support import chat_env, run_chat
 from conftest import STREAMCLI
 from mcp_support import (
     OPENAI,
@@ -190,3 +190,12 @@ def test_a_signal_during_start_up_leaves_no_server_behind(server, tmp_path, sign
     assert b"Traceback" not in err
     assert gone(word)
     assert not server.received(OPENAI.path)
+
+
+def test_the_local_provider_cannot_call_mcp_tools_and_no_server_starts(tmp_path):
+    word = marker()
+    write_config(tmp_path, {"test": tools_server(word)})
+    result = run_chat("hi", "-p", "local", "--mcp", "test", home=tmp_path)
+    assert result.status == 2
+    assert "--mcp: the local model cannot call tools" in result.stderr
+    assert not processes_with(word)

@@ -45,6 +45,11 @@ def open_chat_command(
     prompt = join_prompt(words, read_piped(env))
     if not prompt.strip():
         raise BadInput('nothing to ask: give a prompt (streamcli chat "…") or pipe text on stdin')
+    if settings.provider is None and (flags.tools or flags.mcp):  # before servers start
+        flag = "--tool" if flags.tools else "--mcp"
+        raise BadInput(
+            f"{flag}: the local model cannot call tools; use ollama, openai or anthropic"
+        )
     toolbox = load_toolbox(flags, env)
     try:
         return _open(flags, env, settings, prompt, toolbox)
