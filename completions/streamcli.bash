@@ -53,7 +53,7 @@ _streamcli() {
         --conversation) COMPREPLY=(); return ;;
         --record) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         esac
-        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-s --system -m --model -p --provider --base-url --temperature --max-tokens --seed --no-stream --timeout --first-token-timeout --retries --key-file -T --tool --tools --mcp --mcp-config --approve --tool-timeout --max-tool-rounds -c --continue --conversation --no-history --json --plain --raw --record --stats --hide-reasoning --no-cursor -h --help" -- "$cur")); else COMPREPLY=(); fi
+        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "-s --system -m --model -p --provider --base-url --temperature --max-tokens --seed --no-stream --timeout --first-token-timeout --retries --key-file -T --tool --tools --mcp --mcp-config --approve --tool-timeout --max-tool-rounds -c --continue --conversation --no-history -i --interactive --json --plain --raw --record --stats --hide-reasoning --no-cursor -h --help" -- "$cur")); else COMPREPLY=(); fi
         ;;
     history)
         case "$prev" in

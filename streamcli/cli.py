@@ -217,12 +217,19 @@ def chat(
         Only("json", "plain", "raw", "record", "stats", "hide_reasoning", "no_cursor"),
     ],
 ) -> NoReturn:
-    """Ask a model (Ollama, OpenAI-compatible, Anthropic or local) and stream its answer."""
+    """Ask a model (Ollama, OpenAI-compatible, Anthropic or local) and stream its answer;
+    on a terminal without a prompt (or with -i), a session of questions and answers."""
     from streamcli.env import Environment
+    from streamcli.interactive.start import wants_session
+
+    env = Environment.from_process()
+    if wants_session(flags, prompt or [], env):
+        from streamcli.interactive.session import run_session
+
+        raise typer.Exit(run_session(flags, prompt or [], env, output))
     from streamcli.run import run_stream
     from streamcli.sources.chat.command import open_chat_command
 
-    env = Environment.from_process()
     opened: list[Source] = []
 
     def open_chat() -> Source:

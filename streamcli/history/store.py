@@ -238,7 +238,7 @@ class History:
             system = exchange_system
             after = orjson.loads(stored)
             if status == "interrupted":
-                after = _marked_interrupted(after)
+                after = marked_interrupted(after)
             messages.append({"role": "user", "content": prompt})
             messages.extend(after)
         return messages, system
@@ -289,6 +289,12 @@ class History:
             return gone.rowcount > 0
 
     # -- exchanges -------------------------------------------------------------------
+
+    @_damage_reported
+    def forget(self, exchange: int) -> None:
+        """Delete one exchange (a session's `/undo`)."""
+        with self._writing() as db:
+            db.execute("DELETE FROM exchanges WHERE id = ?", (exchange,))
 
     @_damage_reported
     def begin(
@@ -357,7 +363,7 @@ def _when_unlocked(action: Callable[[], None], wait: float = BUSY_TIMEOUT) -> No
         pause = min(pause * 2, 0.1)
 
 
-def _marked_interrupted(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def marked_interrupted(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """An interrupted exchange's messages, ending with a note that the answer is cut off."""
     if messages and messages[-1].get("role") == "assistant" and not messages[-1].get("tool_calls"):
         last = messages[-1]

@@ -71,7 +71,7 @@ def _run(request: HistoryRequest, env: Environment) -> int:
             _write(env, b"".join(_json_line(c) for c in lines if c is not None))
         elif summaries:
             width = env.terminal_size()[0] if env.stdout_isatty else 10_000
-            _write(env, _table(summaries, width))
+            _write(env, summary_table(summaries, width))
         else:
             env.stderr.write("streamcli: no conversations yet\n")
         return errors.OK
@@ -94,7 +94,8 @@ def _when(timestamp: float | None) -> str:
     return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
 
 
-def _table(summaries: list[ConversationSummary], width: int) -> str:
+def summary_table(summaries: list[ConversationSummary], width: int) -> str:
+    """The conversations as a table, one row each, `width` columns wide."""
     models = [sanitize(s.model or "-") for s in summaries]
     model_width = min(max(5, *map(len, models)), 24)
     id_width = max(2, *(len(str(s.id)) for s in summaries))

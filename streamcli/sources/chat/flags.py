@@ -179,6 +179,15 @@ class ChatFlags:
     no_history: Annotated[
         bool, typer.Option("--no-history", help="Do not save this exchange in the history.")
     ] = False
+    interactive: Annotated[
+        bool,
+        typer.Option(
+            "--interactive",
+            "-i",
+            help="Answer PROMPT, then stay for more (a session: the default on a terminal "
+            "without a prompt).",
+        ),
+    ] = False
 
     @property
     def stream(self) -> bool:

@@ -29,6 +29,11 @@ class Limits:
     connect_timeout: float = 10.0
     retries: int = 2
 
+    @property
+    def read_backstop(self) -> float:
+        """The HTTP read timeout: later than the stall watchdog, which acts first."""
+        return max(self.timeout, self.first_token_timeout) + 5
+
 
 DEFAULT_LIMITS = Limits()
 

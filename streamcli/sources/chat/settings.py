@@ -32,6 +32,7 @@ from streamcli.transcript import Message
 
 if TYPE_CHECKING:
     from streamcli.env import Environment
+    from streamcli.sources.chat.protocols.http import Http
     from streamcli.tools.toolbox import Toolbox
 
 PROBE_TIMEOUT = 1.0  # seconds to wait for Ollama's port to accept a connection
@@ -163,9 +164,11 @@ def open_chat(
     env: Environment,
     earlier: list[Message] | None = None,
     toolbox: Toolbox | None = None,
+    http: Http | None = None,
 ) -> Source:
-    """The source that answers `prompt`: `settings.provider` over HTTP, or the model in
-    this process (loaded now, with a spinner on a terminal's stderr)."""
+    """The source that answers `prompt`: `settings.provider` over HTTP (through a
+    session's `http` client, kept alive between turns, when given), or the model in this
+    process (loaded now, with a spinner on a terminal's stderr)."""
     request = chat_request(settings, prompt, earlier, toolbox)
     if settings.provider is None:
         from streamcli.sources.chat.local.source import open_local
@@ -178,6 +181,7 @@ def open_chat(
         settings.limits,
         key_source=settings.key_source,
         toolbox=toolbox,
+        http=http,
     )
 
 

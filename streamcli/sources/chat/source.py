@@ -70,6 +70,7 @@ class ChatSource(Source):
         key_source: str | None = None,
         redactor: Redactor | None = None,
         toolbox: Toolbox | None = None,
+        http: Http | None = None,
     ) -> None:
         self.provider = provider
         self.request = request
@@ -79,6 +80,7 @@ class ChatSource(Source):
         self._redact = redactor or Redactor([provider.key])
         self._stopped = threading.Event()
         self._http: Http | None = None
+        self._shared_http = http  # a session's client, kept alive between turns
         self._exchange: Exchange | None = None
         self._shown = False  # an output event went out: no more retries
         self._started = False  # the start event went out
@@ -125,8 +127,8 @@ class ChatSource(Source):
 
     def _converse(self) -> Iterator[list[Event]]:
         limits = self.limits
-        backstop = max(limits.timeout, limits.first_token_timeout) + 5  # the watchdog acts first
-        http = self._http = Http(limits.connect_timeout, backstop)
+        http = self._shared_http or Http(limits.connect_timeout, limits.read_backstop)
+        self._http = http
         try:
             request = self.request
             if not request.model:
@@ -139,7 +141,8 @@ class ChatSource(Source):
                 yield [events.notice(self._clock(), message) for message in notices]
             yield from self._rounds(http, request)
         finally:
-            http.close()
+            if http is not self._shared_http:
+                http.close()
 
     def _rounds(self, http: Http, first: ChatRequest) -> Iterator[list[Event]]:
         """Ask; while the answer asks for tools (and may), run them and ask again."""

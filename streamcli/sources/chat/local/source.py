@@ -82,6 +82,7 @@ class LocalSource(Source):
     """A chat answered by the model in this process."""
 
     name = "chat"
+    keep_loaded = False  # a session's model stays loaded between turns
 
     def __init__(self, model: LocalModel, request: ChatRequest) -> None:
         self.model = model
@@ -106,7 +107,8 @@ class LocalSource(Source):
             if not self._stopped.is_set():
                 raise LocalFailure(f"the local model failed: {exc}") from None
         finally:
-            self.model.llm.close()  # the model stays loaded only for this answer
+            if not self.keep_loaded:
+                self.model.llm.close()  # the model stays loaded only for this answer
             self._idle.set()
 
     def _generate(self) -> Iterator[list[Event]]:

@@ -29,7 +29,9 @@ _CONNECTED = ("connection.connect_tcp.complete", "connection.start_tls.complete"
 class Http:
     """The HTTP client of a chat: explicit timeouts, and requests another thread can cut off."""
 
-    def __init__(self, connect_timeout: float, read_timeout: float | None) -> None:
+    def __init__(
+        self, connect_timeout: float, read_timeout: float | None, *, keepalive: bool = False
+    ) -> None:
         import httpx
 
         self.connect_timeout = connect_timeout
@@ -38,7 +40,7 @@ class Http:
                 read_timeout, connect=connect_timeout, write=WRITE_TIMEOUT, pool=connect_timeout
             ),
             headers={"user-agent": f"streamcli/{__version__}", "accept-encoding": "identity"},
-            limits=httpx.Limits(max_keepalive_connections=0),
+            limits=httpx.Limits(max_keepalive_connections=1 if keepalive else 0),
             follow_redirects=False,
             trust_env=True,  # HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE…
         )

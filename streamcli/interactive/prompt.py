@@ -1,0 +1,136 @@
+"""The input line of a session, with prompt_toolkit: Enter sends; Alt-Enter and Ctrl-J
+insert a newline; a bracketed paste is one message however many lines it has; Ctrl-C
+clears the line; Ctrl-D on an empty line ends the session; ↑/↓ and Ctrl-R recall earlier
+inputs, kept across sessions (`InputHistory`); Ctrl-X Ctrl-E opens $VISUAL/$EDITOR; Tab
+completes the slash commands and, after `/model `, the model names."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.application import run_in_terminal
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion, ThreadedCompleter
+from prompt_toolkit.document import Document
+from prompt_toolkit.formatted_text import FormattedText
+from prompt_toolkit.history import FileHistory
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.styles import Style
+
+from streamcli.paths import xdg_dir
+
+CTRL_C_HINT = "(Ctrl-D or /exit ends the session)"
+
+
+def input_history_path(environ: Mapping[str, str]) -> Path:
+    """`$XDG_STATE_HOME/streamcli/input_history` (`~/.local/state/streamcli/…`)."""
+    return xdg_dir(environ, "XDG_STATE_HOME", os.path.join(".local", "state")) / "input_history"
+
+
+class InputHistory(FileHistory):
+    """The inputs of earlier sessions, in a file readable by its owner alone (inputs may
+    hold secrets); with `write` False (`--no-history`) they are recalled, never stored."""
+
+    def __init__(self, path: Path, *, write: bool = True) -> None:
+        super().__init__(str(path))
+        self.path = path
+        self.write = write
+
+    def load_history_strings(self) -> Iterable[str]:
+        try:
+            return super().load_history_strings()
+        except OSError:  # unreadable: start afresh, the session goes on
+            return []
+
+    def store_string(self, string: str) -> None:
+        if not self.write:
+            return
+        with contextlib.suppress(OSError):  # a convenience, never a failure of the chat
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(self.path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
+            try:
+                if os.fstat(fd).st_mode & 0o077:
+                    os.fchmod(fd, 0o600)
+            finally:
+                os.close(fd)
+            super().store_string(string)
+
+
+class SlashCompleter(Completer):
+    """Completes a slash command at the start of the input, and a model after `/model `."""
+
+    def __init__(self, commands: Iterable[str], models: Callable[[], list[str]]) -> None:
+        self.commands = sorted(commands)
+        self.models = models
+
+    def get_completions(self, document: Document, event: CompleteEvent) -> Iterator[Completion]:
+        text = document.text_before_cursor
+        if not text.startswith("/") or "\n" in text:
+            return
+        if " " not in text:
+            for name in self.commands:
+                if name.startswith(text):
+                    yield Completion(name, -len(text))
+            return
+        command, _, word = text.partition(" ")
+        if command == "/model" and " " not in word:
+            for name in self.models():
+                if name.startswith(word):
+                    yield Completion(name, -len(word))
+
+
+def key_bindings() -> KeyBindings:
+    """Enter sends (or takes the completion chosen); Alt-Enter and Ctrl-J insert a newline;
+    Ctrl-C clears the line (on an empty one: how to leave)."""
+    bindings = KeyBindings()
+
+    @bindings.add("enter")
+    def _send(event: KeyPressEvent) -> None:
+        buffer = event.current_buffer
+        if buffer.complete_state and buffer.complete_state.current_completion:
+            buffer.apply_completion(buffer.complete_state.current_completion)
+            return
+        buffer.validate_and_handle()
+
+    @bindings.add("escape", "enter")
+    @bindings.add("c-j")
+    def _newline(event: KeyPressEvent) -> None:
+        event.current_buffer.insert_text("\n")
+
+    @bindings.add("c-c")
+    def _clear(event: KeyPressEvent) -> None:
+        buffer = event.current_buffer
+        if buffer.text:
+            buffer.reset()
+        else:
+            run_in_terminal(lambda: print(CTRL_C_HINT))
+
+    return bindings
+
+
+def input_line(
+    label: Callable[[], str], history: InputHistory, completer: Completer
+) -> PromptSession[str]:
+    """The prompt: `label` (the model) and `> `; continuation lines indented to match."""
+
+    def message() -> FormattedText:
+        return FormattedText([("class:model", label()), ("", "> ")])
+
+    def continuation(width: int, line: int, wrapped: int) -> str:
+        return " " * width
+
+    return PromptSession(
+        message=message,
+        multiline=True,
+        key_bindings=key_bindings(),
+        history=history,
+        completer=ThreadedCompleter(completer),
+        complete_while_typing=False,
+        enable_open_in_editor=True,
+        prompt_continuation=continuation,
+        style=Style.from_dict({"model": "ansicyan"}),
+        mouse_support=False,
+    )

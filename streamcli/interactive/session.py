@@ -1,0 +1,279 @@
+"""An interactive chat session: read a question, stream its answer, again, until the user
+leaves.
+
+The session settles the chat's settings, tools and conversation once; each turn sends the
+earlier turns with its question through a client that keeps its connection alive, and is
+saved in the history as it completes (the whole session is one conversation). Ctrl-C
+during an answer stops that answer (the pipeline keeps what arrived, marked interrupted)
+and returns to the prompt; SIGTERM or SIGHUP end the session (143, 129) once the turn in
+flight is saved; Ctrl-D on an empty line, `/exit` or `/quit` end it with status 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import signal
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from streamcli import errors
+from streamcli.env import Environment
+from streamcli.errors import BadInput, StreamcliError
+from streamcli.history.conversation import open_conversation
+from streamcli.interactive.dialogue import Dialogue, Turn
+from streamcli.pipeline import Source, Stopped
+from streamcli.sinks import OutputOptions
+from streamcli.sinks.base import Sink
+from streamcli.sources.chat.flags import ChatFlags
+from streamcli.sources.chat.settings import ChatSettings
+
+if TYPE_CHECKING:
+    from prompt_toolkit import PromptSession
+
+    from streamcli.history.store import History
+    from streamcli.sources.chat.protocols.http import Http
+    from streamcli.tools.toolbox import Toolbox
+
+LEAVING = (errors.TERMINATED, 128 + signal.SIGHUP)  # a turn ended by one of these ends all
+
+
+class ChatSession:
+    """A session: its settings, tools, client and conversation, and the loop that reads
+    questions and streams their answers."""
+
+    def __init__(
+        self,
+        flags: ChatFlags,
+        env: Environment,
+        output: OutputOptions,
+        settings: ChatSettings,
+        toolbox: Toolbox | None,
+        conversation: Dialogue,
+    ) -> None:
+        self.flags = flags
+        self.env = env
+        self.output = output
+        self.settings = settings
+        self.toolbox = toolbox
+        self.conversation = conversation
+        self.opener: Callable[[], History] | None = None if flags.no_history else self.history_db
+        self.last_prompt: str | None = None
+        self._http: Http | None = None
+        self._recording: BinaryIO | None = None
+        self._local: Any = None  # the local model, loaded once
+
+    # -- the loop --------------------------------------------------------------------
+
+    def run(self, first: str | None) -> int:
+        """Answer `first` (if given), then each question typed, until the user leaves;
+        the exit status."""
+        from streamcli.interactive.commands import Commands, Leave
+
+        commands = Commands(self)
+        prompt = commands.input_line()
+        with _leaving_signals(prompt):
+            try:
+                if first is not None and (status := self.ask(first)) in LEAVING:
+                    return status
+                while True:
+                    try:
+                        text = prompt.prompt()
+                    except EOFError:
+                        return errors.OK
+                    except KeyboardInterrupt:
+                        continue
+                    if not text.strip():
+                        continue
+                    try:
+                        done = commands.run(text) if text.lstrip().startswith("/") else None
+                        status = self.ask(text) if done is None else done
+                    except Leave:
+                        return errors.OK
+                    if status in LEAVING:
+                        return status
+            except Stopped as stop:
+                return stop.status
+
+    def ask(self, prompt: str) -> int:
+        """One turn: stream the answer to `prompt` and keep it in the conversation."""
+        from streamcli.interactive.turn import TurnTap, run_turn
+
+        self.last_prompt = prompt
+        try:
+            source = self._source(prompt)
+        except StreamcliError as exc:
+            errors.report(self.env.stderr, exc.message)
+            return exc.exit_code
+        tap = TurnTap()
+        recorder = None
+        if self.opener is not None:
+            from streamcli.history.recorder import HistoryRecorder
+
+            recorder = HistoryRecorder(
+                self.opener,
+                self.conversation.id,
+                prompt=prompt,
+                system=self.settings.system,
+                stderr=self.env.stderr,
+            )
+        taps: list[Sink] = [tap] + ([recorder] if recorder is not None else [])
+        if self._recording is not None:
+            from streamcli.sinks.jsonl import JsonlSink
+
+            taps.append(JsonlSink(self._recording, label="the recording"))
+        status = run_turn(source, self.env, self.output, taps)
+        if recorder is not None and recorder.conversation is not None:
+            self.conversation.id = recorder.conversation
+        if tap.model and not self.settings.model and self.settings.provider is not None:
+            # the server's only one: named in the next requests (no listing each turn)
+            self.settings = dataclasses.replace(self.settings, model=tap.model)
+        messages = tap.messages()
+        if messages is not None:
+            exchange = recorder.exchange if recorder is not None else None
+            self.conversation.turns.append(Turn(prompt, messages, exchange))
+        return status
+
+    def _source(self, prompt: str) -> Source:
+        earlier = self.conversation.messages()
+        if self.settings.provider is None:
+            from streamcli.interactive.local import local_turn
+
+            self._local, source = local_turn(self, prompt, earlier, self._local)
+            return source
+        from streamcli.sources.chat.settings import open_chat
+
+        return open_chat(self.settings, prompt, self.env, earlier, self.toolbox, self.http)
+
+    # -- what the session holds ------------------------------------------------------
+
+    @property
+    def model_name(self) -> str:
+        """The model asked, as the prompt shows it."""
+        if self.settings.model:
+            return self.settings.model
+        if self._local is not None:
+            return str(self._local.name)
+        provider = self.settings.provider
+        return provider.name if provider is not None else "local"
+
+    @property
+    def http(self) -> Http:
+        """The client of every turn, its connection kept alive between them."""
+        if self._http is None:
+            from streamcli.sources.chat.protocols.http import Http
+
+            limits = self.settings.limits
+            self._http = Http(limits.connect_timeout, limits.read_backstop, keepalive=True)
+        return self._http
+
+    def history_db(self) -> History:
+        """The history database, opened (raises `HistoryError`)."""
+        from streamcli.history.store import History, history_path
+
+        return History.open(history_path(self.env.environ))
+
+    def record_to(self, recording: BinaryIO) -> None:
+        self._recording = recording
+
+    def close(self) -> None:
+        """Close the client, the recording, the local model and the tools."""
+        if self._http is not None:
+            self._http.close()
+        if self._recording is not None:
+            with contextlib.suppress(OSError):
+                self._recording.close()
+        if self._local is not None:
+            with contextlib.suppress(Exception):
+                self._local.llm.close()
+        if self.toolbox is not None:  # the MCP servers it started
+            self.toolbox.close()
+
+
+def run_session(flags: ChatFlags, words: list[str], env: Environment, output: OutputOptions) -> int:
+    """`streamcli chat` as a session (answering `words` first when given); the exit status."""
+    from streamcli.interactive.start import refusal
+
+    problem = refusal(env, output)
+    if problem is not None:
+        errors.report(env.stderr, problem)
+        return errors.USAGE
+    try:
+        session = open_session(flags, env, output)
+    except StreamcliError as exc:
+        errors.report(env.stderr, exc.message)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return errors.INTERRUPTED
+    try:
+        first = " ".join(words) if words else None
+        return session.run(first)
+    finally:
+        session.close()
+
+
+def open_session(flags: ChatFlags, env: Environment, output: OutputOptions) -> ChatSession:
+    """Settle the settings, load the tools, find the conversation (or raise `BadInput`)."""
+    from streamcli.config import load_config
+    from streamcli.sources.chat.command import load_toolbox
+    from streamcli.sources.chat.settings import resolve
+
+    config = load_config(env.environ)
+    # Tools need a server: no falling back to the local model when they are asked for.
+    fallback = None if flags.tools or flags.mcp else env.stderr
+    settings = resolve(flags, env.environ, config, fallback)
+    found = open_conversation(flags.continue_last, flags.conversation, True, env.environ)
+    if flags.system is None and found.system is not None:
+        settings = dataclasses.replace(settings, system=found.system)
+    toolbox = load_toolbox(flags, env)  # MCP servers start here: closed on any failure
+    try:
+        if toolbox is not None and settings.provider is None:
+            raise BadInput(
+                "--tool: the local model cannot call tools; use ollama, openai or anthropic"
+            )
+        conversation = Dialogue(found.id, found.earlier)
+        session = ChatSession(flags, env, output, settings, toolbox, conversation)
+        if output.record is not None:
+            try:
+                session.record_to(open(output.record, "wb"))  # noqa: SIM115 - the session closes it
+            except OSError as exc:
+                raise BadInput(
+                    f"cannot write the recording {output.record}: {exc.strerror or exc}"
+                ) from None
+    except BaseException:
+        if toolbox is not None:
+            toolbox.close()
+        raise
+    return session
+
+
+@contextlib.contextmanager
+def _leaving_signals(prompt: PromptSession[str]) -> Iterator[None]:
+    """SIGTERM and SIGHUP end the session: at the prompt, the input line leaves through
+    its event loop (which the signal wakes); during a turn the pipeline handles them,
+    and the turn ends with their status."""
+    statuses: dict[int, int] = {
+        signal.SIGTERM: errors.TERMINATED,
+        signal.SIGHUP: 128 + signal.SIGHUP,
+    }
+
+    def stop(signum: int, frame: object) -> None:
+        app = prompt.app
+        loop = app.loop
+        if app.is_running and loop is not None and not loop.is_closed():
+            leave = Stopped(statuses[signum])
+
+            def exit_app() -> None:
+                if app.is_running and not app.future.done():  # type: ignore[union-attr]
+                    app.exit(exception=leave)
+
+            loop.call_soon_threadsafe(exit_app)
+            return
+        raise Stopped(statuses[signum])
+
+    previous = {signum: signal.signal(signum, stop) for signum in statuses}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

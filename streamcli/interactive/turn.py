@@ -1,0 +1,58 @@
+"""One turn of a session: the question streamed through the pipeline to the sink a one-shot
+answer gets, with the same taps (history, `--record`, `--stats`) and one of its own that
+keeps what the turn added to the conversation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from streamcli.env import Environment
+from streamcli.events import Event
+from streamcli.history.store import marked_interrupted
+from streamcli.pipeline import Pipeline, Source
+from streamcli.sinks import OutputOptions, choose_sink
+from streamcli.sinks.base import Sink
+from streamcli.transcript import Message, Transcript
+
+
+class TurnTap(Sink):
+    """What one turn said as it passes: the model named at `start`, the messages after
+    the question, and how the turn ended."""
+
+    label = "the session"
+
+    def __init__(self) -> None:
+        self.transcript = Transcript()
+        self.model: str | None = None
+        self.reason: str | None = None
+        self.failed = False
+
+    def write(self, events: list[Event]) -> None:
+        self.transcript.feed(events)
+        for event in events:
+            kind = event.get("type")
+            if kind == "start" and event.get("model"):
+                self.model = str(event["model"])
+            elif kind == "error":
+                self.failed = True
+            elif kind == "end":
+                self.reason = event.get("reason")
+
+    def messages(self) -> list[Message] | None:
+        """The messages the turn adds after its question (an interrupted answer marked so),
+        or None when it failed: a failed turn is not sent again."""
+        if self.failed or self.reason in (None, "error"):
+            return None
+        messages = self.transcript.finish()
+        return marked_interrupted(messages) if self.reason == "interrupted" else messages
+
+
+def run_turn(source: Source, env: Environment, options: OutputOptions, taps: Sequence[Sink]) -> int:
+    """Stream `source` to the sink `choose_sink` picks, and to `taps`; the exit status."""
+    sink = choose_sink(env, options, source)
+    every = [*source.taps, *taps]
+    if options.stats:
+        from streamcli.sinks.stats import StatsTap
+
+        every.append(StatsTap(env.stderr))
+    return Pipeline(source, sink, every, stderr=env.stderr).run()

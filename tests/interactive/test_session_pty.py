@@ -1,0 +1,149 @@
+"""An interactive session in a real pseudo-terminal, read with pyte, as a person types."""
+
+from __future__ import annotations
+
+import pytest
+from servers import FakeServer
+from servers import openai as oa
+from servers.http import Hang
+from session_support import open_session, type_line, wait_prompt
+
+
+@pytest.fixture
+def server():
+    with FakeServer() as server:
+        yield server
+
+
+def hanging(text: str):
+    """An answer that sends `text` and then nothing until the client goes."""
+    return oa.sse([*oa.stream_body([text], finish=None, usage=None, done=False), Hang()])
+
+
+def sent(server: FakeServer) -> list[list[dict]]:
+    return [r.json()["messages"] for r in server.received(oa.PATH)]
+
+
+def test_two_turns_the_second_carries_the_first(server, tmp_path):
+    server.script(oa.PATH, oa.stream(["Hello ", "there."]), oa.stream(["Fine, ", "thanks."]))
+    with open_session(server, tmp_path) as term:
+        wait_prompt(term, 1)
+        type_line(term, "hi")
+        term.wait_for_text("Hello there.")
+        wait_prompt(term, 2)
+        type_line(term, "how are you?")
+        term.wait_for_text("Fine, thanks.")
+        wait_prompt(term, 3)
+        type_line(term, "/exit")
+        assert term.wait_exit() == 0
+    assert sent(server)[1] == [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "Hello there."},
+        {"role": "user", "content": "how are you?"},
+    ]
+
+
+def stored(home) -> list[tuple]:
+    """(conversation, prompt, status, answer) of every stored exchange."""
+    import sqlite3
+
+    db = sqlite3.connect(home / "data" / "streamcli" / "history.db")
+    try:
+        query = "SELECT conversation, prompt, status, answer FROM exchanges ORDER BY id"
+        return db.execute(query).fetchall()
+    finally:
+        db.close()
+
+
+def test_a_paste_of_several_lines_is_one_message(server, tmp_path):
+    server.script(oa.PATH, oa.stream(["Got it."]))
+    with open_session(server, tmp_path) as term:
+        wait_prompt(term, 1)
+        term.write(b"\x1b[200~first line\rsecond line\r\rfourth line\x1b[201~")
+        term.wait_for_text("fourth line")
+        assert not server.received(oa.PATH)  # nothing sent at a newline of the paste
+        term.write(b"\r")
+        term.wait_for_text("Got it.")
+        wait_prompt(term, 2)
+        term.write(b"\x04")  # Ctrl-D on an empty line
+        assert term.wait_exit() == 0
+    question = sent(server)[0][-1]["content"]
+    assert question == "first line\nsecond line\n\nfourth line"
+
+
+def test_alt_enter_and_ctrl_j_insert_newlines(server, tmp_path):
+    server.script(oa.PATH, oa.stream(["ok"]))
+    with open_session(server, tmp_path) as term:
+        wait_prompt(term, 1)
+        term.write(b"one\x1b\rtwo\nthree\r")
+        term.wait_for_text("ok")
+        wait_prompt(term, 2)
+        type_line(term, "/quit")
+        assert term.wait_exit() == 0
+    assert sent(server)[0][-1]["content"] == "one\ntwo\nthree"
+
+
+def test_ctrl_c_stops_the_answer_and_the_next_question_carries_it(server, tmp_path):
+    server.script(oa.PATH, hanging("Partial "), oa.stream(["Second."]))
+    with open_session(server, tmp_path) as term:
+        wait_prompt(term, 1)
+        type_line(term, "long one")
+        term.wait_for_text("Partial")
+        term.write(b"\x03")
+        wait_prompt(term, 2)
+        assert server.received(oa.PATH)[0].client_gone.wait(5)  # the stream was closed
+        type_line(term, "next")
+        term.wait_for_text("Second.")
+        wait_prompt(term, 3)
+        term.write(b"abc\x03")  # Ctrl-C at the prompt clears the line
+        term.wait_for(lambda t: "abc" not in t.display()[t.screen.cursor.y], what="cleared")
+        type_line(term, "/exit")
+        assert term.wait_exit() == 0
+    second = sent(server)[1]
+    assert second[0] == {"role": "user", "content": "long one"}
+    assert second[1]["role"] == "assistant"
+    assert second[1]["content"].startswith("Partial")
+    assert "interrupted" in second[1]["content"]
+    rows = stored(tmp_path)
+    assert [(r[1], r[2]) for r in rows] == [("long one", "interrupted"), ("next", "complete")]
+    assert rows[0][0] == rows[1][0]  # one conversation
+
+
+def test_sigterm_at_the_prompt_and_during_an_answer(server, tmp_path):
+    import signal
+
+    server.script(oa.PATH, oa.stream(["Done."]), hanging("Half "))
+    with open_session(server, tmp_path) as term:
+        wait_prompt(term, 1)
+        type_line(term, "one")
+        term.wait_for_text("Done.")
+        wait_prompt(term, 2)
+        type_line(term, "two")
+        term.wait_for_text("Half")
+        term.send_signal(signal.SIGTERM)
+        assert term.wait_exit() == 143
+    assert [(r[1], r[2]) for r in stored(tmp_path)] == [("one", "complete"), ("two", "interrupted")]
+    with open_session(server, tmp_path) as term:
+        wait_prompt(term, 1)
+        term.send_signal(signal.SIGTERM)
+        assert term.wait_exit() == 143
+
+
+def test_json_without_a_prompt_is_refused(server, tmp_path):
+    with open_session(server, tmp_path, "--json") as term:
+        assert term.wait_exit() == 2
+        assert "--json needs a prompt" in term.text()
+        assert "Traceback" not in term.text()
+
+
+def test_interactive_with_a_prompt_answers_it_then_stays(server, tmp_path):
+    server.script(oa.PATH, oa.stream(["First answer."]), oa.stream(["Second answer."]))
+    with open_session(server, tmp_path, "-i", "first", "question") as term:
+        term.wait_for_text("First answer.")
+        wait_prompt(term, 1)
+        type_line(term, "again")
+        term.wait_for_text("Second answer.")
+        wait_prompt(term, 2)
+        term.write(b"\x04")
+        assert term.wait_exit() == 0
+    assert sent(server)[1][0] == {"role": "user", "content": "first question"}
