@@ -3,7 +3,9 @@
 `StreamStats` watches the events of one stream; `StatsTap` prints its summary once on
 stderr when the stream ends (`--stats`). Server token counts (`end.usage`) are preferred;
 without them the number of `text` chunks is reported (or of log lines, for `tail`), and
-the unit says so.
+the unit says so. The server's count comes only with the end, so while a stream runs the
+live line counts chunks; once the count is known both lines give it with the chunks
+beside it ("52 tokens (48 chunks)"), so the unit seen during the run is still there.
 """
 
 from __future__ import annotations
@@ -85,7 +87,10 @@ class StreamStats:
         ttft = self.ttft_ms
         first = "first line" if unit == "lines" else "first token"
         parts.append(f"{first} {duration(ttft)}" if ttft is not None else "no output")
-        parts.append(f"{count} {unit}")
+        counted = f"{count} {unit}"
+        if unit == "tokens" and self.chunks:
+            counted += f" ({self.chunks} chunk{'s' if self.chunks != 1 else ''})"
+        parts.append(counted)
         rate = self.per_second
         if rate is not None:
             parts.append(f"{rate:.1f} {unit}/s")

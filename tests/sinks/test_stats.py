@@ -23,7 +23,7 @@ def test_server_counts_win_over_chunks():
     assert stats.tokens == (10, "tokens")
     assert stats.ttft_ms == 250.0
     assert stats.per_second == 10.0
-    assert stats.summary() == "first token 250 ms, 10 tokens, 10.0 tokens/s"
+    assert stats.summary() == "first token 250 ms, 10 tokens (2 chunks), 10.0 tokens/s"
 
 
 def test_without_server_counts_the_unit_says_chunks_or_lines():
