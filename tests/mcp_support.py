@@ -139,11 +139,12 @@ def gone(word: str, within: float = 10.0) -> bool:
     return True
 
 
-def start_http_server(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """The test server over streamable HTTP on 127.0.0.1; returns it and its URL."""
+def start_http_server(tmp: Path, mode: str = "http") -> tuple[subprocess.Popen[bytes], str]:
+    """The test server over streamable HTTP (or `mode` "sse") on 127.0.0.1; returns it and
+    its URL."""
     port_file = tmp / f"port-{uuid.uuid4().hex}"
     process = subprocess.Popen(
-        [PY, str(TEST_SERVER), "http", str(port_file)],
+        [PY, str(TEST_SERVER), mode, str(port_file)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -153,4 +154,5 @@ def start_http_server(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
             process.kill()
             raise RuntimeError("the MCP test server did not start")
         time.sleep(0.02)
-    return process, f"http://127.0.0.1:{port_file.read_text()}/mcp"
+    path = "/sse" if mode == "sse" else "/mcp"
+    return process, f"http://127.0.0.1:{port_file.read_text()}{path}"

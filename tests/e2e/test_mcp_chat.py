@@ -159,10 +159,11 @@ def test_mcp_tools_go_alongside_built_in_tools(server, tmp_path):
     assert "time" in offered and "test__echo" in offered
 
 
-def test_a_streamable_http_server(server, tmp_path):
-    process, url = start_http_server(tmp_path)
+@pytest.mark.parametrize("kind", ["http", "sse"])
+def test_a_remote_server(server, tmp_path, kind):
+    process, url = start_http_server(tmp_path, kind)
     try:
-        write_config(tmp_path, {"remote": {"type": "http", "url": url}})
+        write_config(tmp_path, {"remote": {"type": kind, "url": url}})
         calls = [("c1", "remote__slow", {"steps": 2})]
         server.script(OPENAI.path, OPENAI.calls(calls), OPENAI.answer(["ok"]))
         result = mcp_chat(OPENAI, server, tmp_path, "--mcp", "remote", "--approve", "--json")
@@ -231,3 +232,20 @@ def run_chat_history(home, data):
     out = CliRunner().invoke(app, ["history", "1"], env=env)
     assert out.exit_code == 0, out.stderr
     return out.stdout
+
+
+def test_the_api_key_a_server_was_given_is_masked_in_its_output_and_progress(server, tmp_path):
+    key = OPENAI.env["OPENAI_API_KEY"]
+    write_config(tmp_path, {"test": tools_server(env={"LEAK": "${OPENAI_API_KEY}"})})
+    calls = [
+        ("c1", "test__slow", {"steps": 1, "label_from": "LEAK"}),
+        ("c2", "test__environment", {}),
+    ]
+    server.script(OPENAI.path, OPENAI.calls(calls), OPENAI.answer(["ok"]))
+    result = mcp_chat(OPENAI, server, tmp_path, "--mcp", "test", "--approve", "--json")
+    assert result.status == 0, result.stderr
+    (progress,) = result.of("tool_progress")
+    assert "[redacted]" in progress["message"]
+    assert key not in result.stdout.decode()
+    sent = server.received(OPENAI.path)[1].body.decode()
+    assert key not in sent and "[redacted]" in sent

@@ -199,3 +199,17 @@ def test_the_local_provider_cannot_call_mcp_tools_and_no_server_starts(tmp_path)
     assert result.status == 2
     assert "--mcp: the local model cannot call tools" in result.stderr
     assert not processes_with(word)
+
+
+def test_a_remote_server_that_does_not_answer_ends_the_chat(server, tmp_path):
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    write_config(tmp_path, {"docs": {"type": "http", "url": f"http://127.0.0.1:{port}/mcp"}})
+    result = mcp_chat(OPENAI, server, tmp_path, "--mcp", "docs")
+    line = _fails_before_any_request(result, server)
+    assert line.startswith(
+        f"streamcli: error: MCP server docs at http://127.0.0.1:{port}/mcp did not answer: "
+    )

@@ -179,6 +179,8 @@ class ChatSource(Source):
                     for event in item:
                         if event["type"] == "tool_end":
                             event["output"] = self._redact.exact(event["output"])
+                        elif event["type"] == "tool_progress":
+                            event["message"] = self._redact.exact(event["message"])
                 self._transcript.feed(item)
             yield item  # type: ignore[misc]  # a Hold for the pipeline, or events
 

@@ -68,6 +68,7 @@ class _Server:
     tools: list[RemoteTool] = field(default_factory=list)
     failure: str | None = None  # why it did not start
     closing: anyio.Event | None = None
+    scope: anyio.CancelScope | None = None  # its start-up, cancelled by close() if still on
     started: concurrent.futures.Future[None] = field(default_factory=concurrent.futures.Future)
     done: concurrent.futures.Future[None] | None = None
 
@@ -129,6 +130,7 @@ class McpHub:
         server.closing = anyio.Event()
         up = False
         with anyio.CancelScope() as scope:
+            server.scope = scope
             scope.deadline = anyio.current_time() + entry.start_timeout
             try:
                 async with AsyncExitStack() as stack:
@@ -147,7 +149,9 @@ class McpHub:
                     server.failure = self._start_failure(server, _leaf(exc))
         if scope.cancelled_caught and not up:
             server.failure = (
-                f"MCP server {entry.name} did not start within {entry.start_timeout:g} s "
+                f"MCP server {entry.name} was stopped while it started"
+                if self._closed
+                else f"MCP server {entry.name} did not start within {entry.start_timeout:g} s "
                 "(startupTimeout in the MCP servers file)"
             )
         if not up:
@@ -303,9 +307,11 @@ class McpHub:
         if portal is None:
             return
         for server in self.servers.values():
-            if server.closing is not None:
-                with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception):
+                if server.closing is not None:
                     portal.call(server.closing.set)
+                if server.scope is not None and not server.started.done():
+                    portal.call(server.scope.cancel)  # still starting: stop waiting for it
         done = [s.done for s in self.servers.values() if s.done is not None]
         concurrent.futures.wait(done, timeout=CLOSE_WAIT)
         with contextlib.suppress(Exception):

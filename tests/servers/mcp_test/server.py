@@ -1,8 +1,9 @@
 """A real MCP server for the tests, written with the SDK's server API (`MCPServer`).
 
     python server.py stdio              # over stdin/stdout
-    python server.py http PORT_FILE     # streamable HTTP on 127.0.0.1, a free port,
-                                           # written to PORT_FILE once it listens
+    python server.py http PORT_FILE     # streamable HTTP on 127.0.0.1 (/mcp), a free
+                                           # port, written to PORT_FILE once it listens
+    python server.py sse PORT_FILE      # the older SSE transport (/sse), likewise
 
 Tools: `echo` (text back), `slow` (progress notifications, then done), `fail` (raises: an
 `isError` result), `hang` (sleeps until cancelled; it notes the cancellation on stderr),
@@ -35,11 +36,12 @@ def echo(text: str) -> str:
 
 
 @server.tool()
-async def slow(steps: int, ctx: Context, pause: float = 0.05) -> str:
+async def slow(steps: int, ctx: Context, pause: float = 0.05, label_from: str = "") -> str:
     """Count to `steps`, reporting progress after each."""
+    label = os.environ.get(label_from, "step") if label_from else "step"
     for step in range(1, steps + 1):
         await anyio.sleep(pause)
-        await ctx.report_progress(step, steps, f"step {step}")
+        await ctx.report_progress(step, steps, f"{label} {step}")
     return f"counted to {steps}"
 
 
@@ -100,7 +102,10 @@ def main() -> None:
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    app = server.streamable_http_app(host="127.0.0.1")
+    if sys.argv[1] == "sse":
+        app = server.sse_app(host="127.0.0.1")
+    else:
+        app = server.streamable_http_app(host="127.0.0.1")
     config = uvicorn.Config(app, log_level="warning")
     port_file = sys.argv[2]
 
