@@ -87,14 +87,19 @@ class StreamStats:
         ttft = self.ttft_ms
         first = "first line" if unit == "lines" else "first token"
         parts.append(f"{first} {duration(ttft)}" if ttft is not None else "no output")
-        counted = f"{count} {unit}"
+        counted = _count(count, unit)
         if unit == "tokens" and self.chunks:
-            counted += f" ({self.chunks} chunk{'s' if self.chunks != 1 else ''})"
+            counted += f" ({_count(self.chunks, 'chunks')})"
         parts.append(counted)
         rate = self.per_second
         if rate is not None:
             parts.append(f"{rate:.1f} {unit}/s")
         return ", ".join(parts)
+
+
+def _count(count: int, unit: str) -> str:
+    """`count` and its unit, singular for one ("1 chunk", "2 chunks")."""
+    return f"{count} {unit.removesuffix('s') if count == 1 else unit}"
 
 
 class StatsTap(Sink):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,6 +73,30 @@ def test_a_long_answer_ends_with_its_last_line_on_screen_and_nothing_twice(tmp_p
         lines = term.lines()
     assert display[-1] == paragraphs[-1]
     assert [row for row in lines if row] == paragraphs
+
+
+@pytest.fixture
+def busy_cpu():
+    """Both cores kept busy while the test runs, so frames come late and the pump lags."""
+    hogs = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        for _ in range(os.cpu_count() or 2)
+    ]
+    yield
+    for hog in hogs:
+        hog.kill()
+        hog.wait()
+
+
+def test_under_a_busy_cpu_the_live_region_leaves_no_stale_rows(tmp_path, busy_cpu):
+    paragraphs = [f"Line {i:02d} of an answer read under load." for i in range(40)]
+    recording = text_stream(tmp_path / "load.jsonl", "\n\n".join(paragraphs), size=5)
+    with PtyTerminal(["replay", str(recording), "--stats"], columns=60, rows=12) as term:
+        assert term.wait_exit() == 0
+        lines = term.lines()
+    *answer, summary = [row for row in lines if row]
+    assert answer == paragraphs and summary.startswith("streamcli: first token")
+    assert "▋" not in "\n".join(lines) and no_spinner_left(term)
 
 
 def test_a_code_block_taller_than_the_screen_is_printed_whole_once(tmp_path):

@@ -36,6 +36,9 @@ def test_without_server_counts_the_unit_says_chunks_or_lines():
     )
     assert stats.summary() == "first line 100 ms, 2 lines, 4.0 lines/s"
     assert StreamStats().summary() == "no output, 0 chunks"
+    stats = StreamStats()
+    stats.observe([events.start(0.0, "chat"), events.text(0.5, "a")])
+    assert stats.summary() == "first token 500 ms, 1 chunk"
 
 
 def test_stats_of_a_replay_are_the_replays_own(tmp_path):
