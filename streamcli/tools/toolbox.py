@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from streamcli import events
 from streamcli.errors import BadInput
+from streamcli.events import Event
 from streamcli.tools import schema
 from streamcli.tools.builtin import BUILTIN
 from streamcli.tools.mcp.config import wants_servers
@@ -89,6 +91,11 @@ class Toolbox:
 
             toolbox.mcp = start_servers(list(servers), servers_file, environ, toolbox)
         return toolbox
+
+    def take_notices(self, t: float) -> list[Event]:
+        """The notices to say at the chat's start, as events; once per toolbox."""
+        notices, self.notices = self.notices, []
+        return [events.notice(t, message) for message in notices]
 
     def close(self) -> None:
         """Shut the MCP servers down (politely, then their process groups); idempotent."""

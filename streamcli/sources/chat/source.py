@@ -136,9 +136,8 @@ class ChatSource(Source):
                 request = request.with_model(model)
             if not self._started:
                 yield [self._start(request.model)]
-            if self.toolbox is not None and self.toolbox.notices:  # said once per toolbox
-                notices, self.toolbox.notices = self.toolbox.notices, []
-                yield [events.notice(self._clock(), message) for message in notices]
+            if self.toolbox is not None and (said := self.toolbox.take_notices(self._clock())):
+                yield said
             yield from self._rounds(http, request)
         finally:
             if http is not self._shared_http:
@@ -177,10 +176,9 @@ class ChatSource(Source):
             if isinstance(item, list):
                 if self._redact.secrets:  # a tool may print the key: never shown, never sent
                     for event in item:
-                        if event["type"] == "tool_end":
-                            event["output"] = self._redact.exact(event["output"])
-                        elif event["type"] == "tool_progress":
-                            event["message"] = self._redact.exact(event["message"])
+                        if event["type"] in ("tool_end", "tool_progress"):
+                            key = "output" if event["type"] == "tool_end" else "message"
+                            event[key] = self._redact.exact(event[key])
                 self._transcript.feed(item)
             yield item  # type: ignore[misc]  # a Hold for the pipeline, or events
 
