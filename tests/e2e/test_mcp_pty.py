@@ -51,8 +51,7 @@ def test_the_question_names_the_server_and_the_spinner_shows_progress(server, tm
         term.write(b"y\r")
         term.wait_for(
             lambda t: any(
-                row[:1] in FRAMES and "test__slow" in row and "/8 step " in row
-                for row in t.lines()
+                row[:1] in FRAMES and "test__slow" in row and "/8 step " in row for row in t.lines()
             ),
             what="a spinner row with the server's progress",
         )

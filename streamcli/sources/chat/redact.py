@@ -32,6 +32,8 @@ _PATTERNS = re.compile(
 _ANNOUNCED = re.compile(
     r"(\b[Bb]earer\s+|[?&](?:key|api_key|apikey|token|access_token)=)([^\s&\"']{8,})"
 )
+# Where the text a tool printed is, by event type.
+_TOOL_TEXT = {"tool_end": "output", "tool_progress": "message"}
 # Lower-casing that keeps every position where it was (ASCII only: keys are ASCII).
 _FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -104,6 +106,15 @@ class Redactor:
         if isinstance(value, list):
             return [self.exact_within(item) for item in value]
         return value
+
+    def tool_texts(self, events: list[Event]) -> None:
+        """Mask the known secrets in what tools printed (output, progress messages)."""
+        if self._runs is None:
+            return
+        for event in events:
+            field = _TOOL_TEXT.get(event["type"])
+            if field is not None:
+                event[field] = self.exact(event[field])
 
     def stream(self) -> StreamMasker:
         """A masker for text that arrives in pieces."""

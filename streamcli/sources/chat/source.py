@@ -174,11 +174,7 @@ class ChatSource(Source):
 
         for item in run_round(calls, toolbox, self._clock, self._stopped):
             if isinstance(item, list):
-                if self._redact.secrets:  # a tool may print the key: never shown, never sent
-                    for event in item:
-                        if event["type"] in ("tool_end", "tool_progress"):
-                            key = "output" if event["type"] == "tool_end" else "message"
-                            event[key] = self._redact.exact(event[key])
+                self._redact.tool_texts(item)  # a tool may print the key: never shown, sent
                 self._transcript.feed(item)
             yield item  # type: ignore[misc]  # a Hold for the pipeline, or events
 

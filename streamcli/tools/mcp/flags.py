@@ -16,8 +16,7 @@ class McpRequest:
         Literal["list"],
         typer.Argument(
             metavar="list",
-            help="list: start each configured server and show its tools, or why it did "
-            "not start.",
+            help="list: start each configured server and show its tools, or why it did not start.",
             show_default=False,
         ),
     ] = "list"
