@@ -295,7 +295,11 @@ class Commands:
         from streamcli.interactive.editor import edit_text
 
         try:
-            text = edit_text(argument, self.session.env.environ)
+            self.session.modes.restore()
+            try:
+                text = edit_text(argument, self.session.env.environ)
+            finally:
+                self.session.modes.quiet()
         except StreamcliError as exc:
             self.say(exc.message)
             return None

@@ -22,6 +22,7 @@ from streamcli.env import Environment
 from streamcli.errors import BadInput, StreamcliError
 from streamcli.history.conversation import open_conversation
 from streamcli.interactive.dialogue import Dialogue, Turn
+from streamcli.interactive.terminal import TerminalModes
 from streamcli.pipeline import Source, Stopped
 from streamcli.sinks import OutputOptions
 from streamcli.sinks.base import Sink
@@ -62,6 +63,7 @@ class ChatSession:
         self._http: Http | None = None
         self._recording: BinaryIO | None = None
         self._local: Any = None  # the local model, loaded once
+        self.modes = TerminalModes(env.stdin.fileno())
 
     # -- the loop --------------------------------------------------------------------
 
@@ -72,6 +74,7 @@ class ChatSession:
 
         commands = Commands(self)
         prompt = commands.input_line()
+        self.modes.quiet()
         with _leaving_signals(prompt):
             try:
                 if first is not None and (status := self.ask(first)) in LEAVING:
@@ -94,6 +97,8 @@ class ChatSession:
                         return status
             except Stopped as stop:
                 return stop.status
+            finally:
+                self.modes.restore()
 
     def ask(self, prompt: str) -> int:
         """One turn: stream the answer to `prompt` and keep it in the conversation."""
@@ -122,7 +127,7 @@ class ChatSession:
             from streamcli.sinks.jsonl import JsonlSink
 
             taps.append(JsonlSink(self._recording, label="the recording"))
-        status = run_turn(source, self.env, self.output, taps)
+        status = run_turn(source, self.env, self.output, taps, self.modes)
         if recorder is not None and recorder.conversation is not None:
             self.conversation.id = recorder.conversation
         if tap.model and not self.settings.model and self.settings.provider is not None:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from streamcli.env import Environment
 from streamcli.events import Event
 from streamcli.history.store import marked_interrupted
+from streamcli.interactive.terminal import CookedForQuestions, TerminalModes
 from streamcli.pipeline import Pipeline, Source
 from streamcli.sinks import OutputOptions, choose_sink
 from streamcli.sinks.base import Sink
@@ -47,9 +48,18 @@ class TurnTap(Sink):
         return marked_interrupted(messages) if self.reason == "interrupted" else messages
 
 
-def run_turn(source: Source, env: Environment, options: OutputOptions, taps: Sequence[Sink]) -> int:
-    """Stream `source` to the sink `choose_sink` picks, and to `taps`; the exit status."""
+def run_turn(
+    source: Source,
+    env: Environment,
+    options: OutputOptions,
+    taps: Sequence[Sink],
+    modes: TerminalModes | None = None,
+) -> int:
+    """Stream `source` to the sink `choose_sink` picks, and to `taps`; the exit status.
+    With `modes`, the terminal is as found while a question is asked."""
     sink = choose_sink(env, options, source)
+    if modes is not None:
+        sink = CookedForQuestions(sink, modes)
     every = [*source.taps, *taps]
     if options.stats:
         from streamcli.sinks.stats import StatsTap

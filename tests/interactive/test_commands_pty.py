@@ -1,0 +1,139 @@
+"""The slash commands of a session, the input history and completion, typed in a pty."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+from servers import FakeServer
+from servers import openai as oa
+from servers.http import Reply
+from session_support import open_session, type_line, wait_prompt
+
+
+@pytest.fixture
+def server():
+    with FakeServer() as server:
+        yield server
+
+
+def requests(server: FakeServer) -> list[dict]:
+    return [r.json() for r in server.received(oa.PATH)]
+
+
+def test_model_clear_retry_and_undo(server, tmp_path):
+    server.route("/v1/models", Reply.json(200, {"data": [{"id": "m"}, {"id": "big-model"}]}))
+    server.script(
+        oa.PATH,
+        oa.stream(["One."]),
+        oa.stream(["Two."]),
+        oa.stream(["Two again."]),
+        oa.stream(["Three."]),
+        oa.stream(["Fresh."]),
+    )
+    with open_session(server, tmp_path) as term:
+        wait_prompt(term, 1)
+        type_line(term, "q1")
+        term.wait_for_text("One.")
+        wait_prompt(term, 2)
+        type_line(term, "q2")
+        term.wait_for_text("Two.")
+        wait_prompt(term, 3)
+        type_line(term, "/retry")
+        term.wait_for_text("Two again.")
+        wait_prompt(term, 4)
+        type_line(term, "/undo")
+        term.wait_for_text("dropped: q2")
+        type_line(term, "/model")
+        term.wait_for_text("  big-model")
+        term.write(b"/model bi\t")  # Tab completes the model's name
+        term.wait_for_text("/model big-model")
+        term.write(b"\r")
+        term.wait_for_text("model: big-model")
+        term.wait_for(lambda t: t.display()[t.screen.cursor.y] == "big-model>", what="prompt")
+        type_line(term, "q3")
+        term.wait_for_text("Three.")
+        term.wait_for(lambda t: t.display()[t.screen.cursor.y] == "big-model>", what="prompt")
+        type_line(term, "/clear")
+        term.wait_for_text("a new conversation")
+        type_line(term, "/nonsense")
+        term.wait_for_text("unknown command /nonsense")
+        type_line(term, "q4")
+        term.wait_for_text("Fresh.")
+        term.wait_for(lambda t: t.display()[t.screen.cursor.y] == "big-model>", what="prompt")
+        type_line(term, "/exit")
+        assert term.wait_exit() == 0
+    sent = requests(server)
+    assert len(sent) == 5  # nothing was sent for /nonsense
+    assert [m["content"] for m in sent[2]["messages"]] == ["q1", "One.", "q2"]  # the retry
+    assert sent[3]["model"] == "big-model"
+    assert [m["content"] for m in sent[3]["messages"]] == ["q1", "One.", "q3"]  # q2 undone
+    assert [m["content"] for m in sent[4]["messages"]] == ["q4"]  # after /clear
+
+
+def test_history_and_load_continue_a_saved_conversation(server, tmp_path):
+    server.script(oa.PATH, oa.stream(["Saved answer."]), oa.stream(["ok"]), oa.stream(["more"]))
+    with open_session(server, tmp_path) as term:
+        wait_prompt(term, 1)
+        type_line(term, "remember 42")
+        term.wait_for_text("Saved answer.")
+        wait_prompt(term, 2)
+        type_line(term, "/clear")
+        term.wait_for_text("a new conversation")
+        type_line(term, "another")
+        term.wait_for_text("ok")
+        wait_prompt(term, 3)
+        type_line(term, "/history")
+        term.wait_for_text("FIRST PROMPT")
+        type_line(term, "/load 1")
+        term.wait_for_text("conversation 1: 1 question loaded")
+        type_line(term, "and then?")
+        term.wait_for_text("more")
+        wait_prompt(term, 4)
+        type_line(term, "/save answer.md")
+        term.wait_for_text("saved to answer.md")
+        term.write(b"\x04")
+        assert term.wait_exit() == 0
+    contents = [m["content"] for m in requests(server)[2]["messages"]]
+    assert contents == ["remember 42", "Saved answer.", "and then?"]
+    saved = (tmp_path / "work" / "answer.md").read_text()
+    assert "remember 42" in saved and "Saved answer." in saved and "more" in saved
+
+
+def test_input_history_is_private_and_recalled_in_the_next_session(server, tmp_path):
+    server.script(oa.PATH, oa.stream(["first"]), oa.stream(["second"]))
+    with open_session(server, tmp_path) as term:
+        wait_prompt(term, 1)
+        type_line(term, "my secret question")
+        term.wait_for_text("first")
+        wait_prompt(term, 2)
+        term.write(b"\x04")
+        assert term.wait_exit() == 0
+    path = tmp_path / "state" / "streamcli" / "input_history"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert "my secret question" in path.read_text()
+    with open_session(server, tmp_path, "--no-history") as term:
+        wait_prompt(term, 1)
+        term.write(b"\x1b[A")  # Up: the last session's question
+        term.wait_for_text("m> my secret question")
+        term.write(b"\r")
+        term.wait_for_text("second")
+        wait_prompt(term, 2)
+        type_line(term, "not kept")
+        term.wait_for_text("nothing scripted")  # the server has no third answer
+        wait_prompt(term, 3)
+        term.write(b"\x04")
+        assert term.wait_exit() == 0
+    assert "not kept" not in path.read_text()  # --no-history: recalled, not written
+
+
+def test_tab_completes_slash_commands(server, tmp_path):
+    with open_session(server, tmp_path) as term:
+        wait_prompt(term, 1)
+        term.write(b"/he\t")
+        term.wait_for_text("m> /help")
+        term.write(b"\r")
+        term.wait_for_text("/reasoning")
+        type_line(term, "/quit")
+        assert term.wait_exit() == 0
