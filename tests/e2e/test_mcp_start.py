@@ -213,3 +213,24 @@ def test_a_remote_server_that_does_not_answer_ends_the_chat(server, tmp_path):
     assert line.startswith(
         f"streamcli: error: MCP server docs at http://127.0.0.1:{port}/mcp did not answer: "
     )
+
+
+def test_a_server_writing_garbage_on_stdout_is_one_line_and_the_sdk_log_a_file(server, tmp_path):
+    code = "import sys, time; print('hello, not json', flush=True); time.sleep(5)"
+    write_config(tmp_path, {"noisy": {"command": PY, "args": ["-c", code], "startupTimeout": 1}})
+    result = mcp_chat(OPENAI, server, tmp_path, "--mcp", "noisy")
+    line = _fails_before_any_request(result, server)
+    assert line.startswith("streamcli: error: MCP server noisy did not start within 1 s")
+    client_log = tmp_path / "state" / "streamcli" / "mcp" / "client.log"
+    assert "hello, not json" in client_log.read_text()
+
+
+def test_a_large_log_is_moved_aside_when_its_server_starts(server, tmp_path):
+    logs = tmp_path / "state" / "streamcli" / "mcp"
+    logs.mkdir(parents=True)
+    (logs / "test.log").write_bytes(b"old line\n" * 200_000)
+    write_config(tmp_path, {"test": tools_server()})
+    server.script(OPENAI.path, oa.stream(["ok"]))
+    assert mcp_chat(OPENAI, server, tmp_path, "--mcp", "test").status == 0
+    assert (logs / "test.log.1").stat().st_size == 1_800_000
+    assert (logs / "test.log").read_text().startswith("--- streamcli started test at ")

@@ -18,11 +18,12 @@ from __future__ import annotations
 import atexit
 import concurrent.futures
 import contextlib
+import logging
 import math
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -41,6 +42,7 @@ from streamcli.tools.process import Outcome
 POLL = 0.05
 CLOSE_WAIT = 10.0  # seconds close() waits for the servers to end (the SDK's own bound is ~6 s)
 LAST_LINE_LIMIT = 300
+LOG_LIMIT = 1024 * 1024  # a server's log past this size is moved to NAME.log.1 at its start
 
 
 class McpStartError(StreamcliError):
@@ -101,6 +103,7 @@ class McpHub:
             target=anyio.run, args=(self._serve, ready), name="streamcli-mcp", daemon=True
         )
         self._thread.start()
+        _sdk_log_to(self._log_dir / "client.log")
         self._portal = ready.result()
         atexit.register(self.close)
         for server in self.servers.values():
@@ -166,6 +169,9 @@ class McpHub:
 
             self._log_dir.mkdir(parents=True, exist_ok=True)
             server.log = self._log_dir / f"{_file_name(entry.name)}.log"
+            with contextlib.suppress(OSError):
+                if server.log.stat().st_size > LOG_LIMIT:  # one older log is kept
+                    server.log.replace(server.log.with_name(server.log.name + ".1"))
             server.log_file = open(server.log, "a", encoding="utf-8")  # noqa: SIM115
             server.log_file.write(f"--- streamcli started {entry.name} at {time.ctime()}\n")
             server.log_file.flush()
@@ -181,13 +187,7 @@ class McpHub:
             from mcp.client.sse import sse_client
 
             return sse_client(entry.url, headers=entry.headers)
-        import httpx2
-
-        from mcp.client.streamable_http import streamable_http_client
-        from mcp.shared._httpx_utils import create_mcp_http_client
-
-        client: httpx2.AsyncClient = create_mcp_http_client(headers=entry.headers)
-        return streamable_http_client(entry.url, http_client=client)
+        return _streamable_http(entry.url, entry.headers)
 
     def _start_failure(self, server: _Server, exc: BaseException) -> str:
         entry = server.entry
@@ -320,6 +320,19 @@ class McpHub:
             self._thread.join(timeout=CLOSE_WAIT)
 
 
+@contextlib.asynccontextmanager
+async def _streamable_http(url: str, headers: dict[str, str]) -> AsyncIterator[Any]:
+    """The streamable HTTP transport, with a client of our own that is closed after it."""
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared._httpx_utils import create_mcp_http_client
+
+    async with (
+        create_mcp_http_client(headers=headers) as client,
+        streamable_http_client(url, http_client=client) as streams,
+    ):
+        yield streams
+
+
 async def _list_tools(session: ClientSession) -> list[RemoteTool]:
     """All the server's tools, page after page."""
     from mcp_types import PaginatedRequestParams
@@ -337,6 +350,23 @@ async def _list_tools(session: ClientSession) -> list[RemoteTool]:
         if not cursor:
             break
     return tools
+
+
+def _sdk_log_to(path: Path) -> None:
+    """The SDK's own log records (a server's line that is not JSON-RPC, say, with its
+    traceback) go to `path`, never to the terminal."""
+    logger = logging.getLogger("mcp")
+    logger.propagate = False
+    for handler in list(logger.handlers):
+        if isinstance(handler, logging.FileHandler):
+            if handler.baseFilename == str(path.absolute()):
+                return
+            logger.removeHandler(handler)
+            handler.close()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
 
 
 @contextlib.contextmanager
