@@ -89,14 +89,15 @@ class Commands:
         history = InputHistory(
             input_history_path(session.env.environ), write=not session.flags.no_history
         )
-        return make(self.label, history, SlashCompleter(self._table, self.model_names))
+        completer = SlashCompleter(self._table, self.model_names)
+        return make(self.label, history, completer, session.start_early)
 
     def label(self) -> str:
         return sanitize(self.session.model_name)
 
-    def run(self, text: str) -> int | None:
-        """Do the command in `text`; a turn's exit status when it asked the model, None
-        when `text` is a question after all (`//…`)."""
+    def run(self, text: str) -> int:
+        """Do the command in `text`; the exit status of the turn it asked for, if any
+        (`/retry`, `/edit`, or a question after all: `//…`)."""
         if text.lstrip().startswith("//"):
             return self.session.ask(text.lstrip()[1:])
         name, _, argument = text.strip().partition(" ")

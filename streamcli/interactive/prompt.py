@@ -82,9 +82,10 @@ class SlashCompleter(Completer):
                     yield Completion(name, -len(word))
 
 
-def key_bindings() -> KeyBindings:
+def key_bindings(on_enter: Callable[[str], None] | None = None) -> KeyBindings:
     """Enter sends (or takes the completion chosen); Alt-Enter and Ctrl-J insert a newline;
-    Ctrl-C clears the line (on an empty one: how to leave)."""
+    Ctrl-C clears the line (on an empty one: how to leave). `on_enter` is told the text
+    at once, before the prompt closes (so the question can be on its way meanwhile)."""
     bindings = KeyBindings()
 
     @bindings.add("enter")
@@ -93,6 +94,8 @@ def key_bindings() -> KeyBindings:
         if buffer.complete_state and buffer.complete_state.current_completion:
             buffer.apply_completion(buffer.complete_state.current_completion)
             return
+        if on_enter is not None:
+            on_enter(buffer.text)
         buffer.validate_and_handle()
 
     @bindings.add("escape", "enter")
@@ -112,7 +115,10 @@ def key_bindings() -> KeyBindings:
 
 
 def input_line(
-    label: Callable[[], str], history: InputHistory, completer: Completer
+    label: Callable[[], str],
+    history: InputHistory,
+    completer: Completer,
+    on_enter: Callable[[str], None] | None = None,
 ) -> PromptSession[str]:
     """The prompt: `label` (the model) and `> `; continuation lines indented to match."""
 
@@ -125,7 +131,7 @@ def input_line(
     return PromptSession(
         message=message,
         multiline=True,
-        key_bindings=key_bindings(),
+        key_bindings=key_bindings(on_enter),
         history=history,
         completer=ThreadedCompleter(completer),
         complete_while_typing=False,

@@ -11,9 +11,12 @@ flight is saved; Ctrl-D on an empty line, `/exit` or `/quit` end it with status 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import signal
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -36,6 +39,9 @@ if TYPE_CHECKING:
     from streamcli.sources.chat.protocols.http import Http
     from streamcli.tools.toolbox import Toolbox
 
+# Threads take turns with the GIL every millisecond, not five: when Enter is pressed the
+# thread that sends the request is not kept waiting while the main thread draws.
+SWITCH_INTERVAL = 0.001
 LEAVING = (errors.TERMINATED, 128 + signal.SIGHUP)  # a turn ended by one of these ends all
 
 
@@ -64,6 +70,8 @@ class ChatSession:
         self._recording: BinaryIO | None = None
         self._local: Any = None  # the local model, loaded once
         self.modes = TerminalModes(env.stdin.fileno())
+        self._http_lock = threading.Lock()
+        self._early: tuple[str, Source] | None = None
 
     # -- the loop --------------------------------------------------------------------
 
@@ -74,39 +82,47 @@ class ChatSession:
 
         commands = Commands(self)
         prompt = commands.input_line()
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        loop = asyncio.new_event_loop()  # one for every prompt of the session
+        threading.Thread(target=self._warm, name="streamcli-warm", daemon=True).start()
         self.modes.quiet()
         with _leaving_signals(prompt):
             try:
-                if first is not None and (status := self.ask(first)) in LEAVING:
-                    return status
+                text = first
                 while True:
+                    if text is not None and text.strip():
+                        try:
+                            is_command = text.lstrip().startswith("/")
+                            status = commands.run(text) if is_command else self.ask(text)
+                        except Leave:
+                            return errors.OK
+                        except KeyboardInterrupt:  # outside an answer (in a command, say)
+                            self.say("(interrupted)")
+                            status = errors.INTERRUPTED
+                        finally:
+                            self._discard_early()
+                        if status in LEAVING:
+                            return status
                     try:
-                        text = prompt.prompt()
+                        text = loop.run_until_complete(prompt.prompt_async())
                     except EOFError:
                         return errors.OK
                     except KeyboardInterrupt:
-                        continue
-                    if not text.strip():
-                        continue
-                    try:
-                        done = commands.run(text) if text.lstrip().startswith("/") else None
-                        status = self.ask(text) if done is None else done
-                    except Leave:
-                        return errors.OK
-                    if status in LEAVING:
-                        return status
+                        text = None
             except Stopped as stop:
                 return stop.status
             finally:
                 self.modes.restore()
+                loop.close()
 
     def ask(self, prompt: str) -> int:
         """One turn: stream the answer to `prompt` and keep it in the conversation."""
         from streamcli.interactive.turn import TurnTap, run_turn
 
         self.last_prompt = prompt
+        early, self._early = self._early, None
         try:
-            source = self._source(prompt)
+            source = early[1] if early and early[0] == prompt else self._source(prompt)
         except StreamcliError as exc:
             errors.report(self.env.stderr, exc.message)
             return exc.exit_code
@@ -139,6 +155,29 @@ class ChatSession:
             self.conversation.turns.append(Turn(prompt, messages, exchange))
         return status
 
+    def start_early(self, text: str) -> None:
+        """Enter was pressed on `text`: a question (not a command) to a server is sent now,
+        while the prompt closes; `ask` takes it over."""
+        self._discard_early()
+        if not text.strip() or text.lstrip().startswith("/") or self.settings.provider is None:
+            return
+        from streamcli.interactive.turn import EarlyStart
+
+        try:
+            self._early = (text, EarlyStart(self._source(text)))
+        except StreamcliError:
+            return  # `ask` tries again and says why
+
+    def _discard_early(self) -> None:
+        early, self._early = self._early, None
+        if early is not None:
+            early[1].close()
+
+    def say(self, text: str) -> None:
+        """A line for the user on the terminal."""
+        self.env.stdout.write(text.encode() + b"\n")
+        self.env.stdout.flush()
+
     def _source(self, prompt: str) -> Source:
         earlier = self.conversation.messages()
         if self.settings.provider is None:
@@ -165,12 +204,27 @@ class ChatSession:
     @property
     def http(self) -> Http:
         """The client of every turn, its connection kept alive between them."""
-        if self._http is None:
-            from streamcli.sources.chat.protocols.http import Http
+        with self._http_lock:
+            if self._http is None:
+                from streamcli.sources.chat.protocols.http import Http
 
-            limits = self.settings.limits
-            self._http = Http(limits.connect_timeout, limits.read_backstop, keepalive=True)
-        return self._http
+                limits = self.settings.limits
+                self._http = Http(limits.connect_timeout, limits.read_backstop, keepalive=True)
+            return self._http
+
+    def _warm(self) -> None:
+        """While the first question is typed: import what a turn uses and make the client
+        (its TLS context takes a while), so Enter sends at once."""
+        with contextlib.suppress(Exception):
+            import streamcli.history.recorder
+            import streamcli.interactive.turn
+            import streamcli.sinks.stats
+            import streamcli.sinks.terminal
+            import streamcli.sources.chat.source  # noqa: F401
+
+            if self.settings.provider is not None:
+                self.settings.provider.decoder()  # its protocol module
+                self.http  # noqa: B018 - made now, used by every turn
 
     def history_db(self) -> History:
         """The history database, opened (raises `HistoryError`)."""

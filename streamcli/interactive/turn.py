@@ -4,7 +4,9 @@ keeps what the turn added to the conversation."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import queue
+import threading
+from collections.abc import Iterator, Sequence
 
 from streamcli.env import Environment
 from streamcli.events import Event
@@ -66,3 +68,43 @@ def run_turn(
 
         every.append(StatsTap(env.stderr))
     return Pipeline(source, sink, every, stderr=env.stderr).run()
+
+
+class EarlyStart(Source):
+    """A source already being read, in a thread of its own, since Enter was pressed: the
+    request is on its way while the prompt closes; the pipeline then takes the batches
+    (and any `Hold`) in order, as if it had read them itself."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.name = source.name
+        self.output = source.output
+        self.line_labels = source.line_labels
+        self.taps = source.taps
+        self._items: queue.SimpleQueue[object] = queue.SimpleQueue()
+        threading.Thread(target=self._read, name="streamcli-early", daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            for batch in self.source.batches():
+                self._items.put(batch)
+        except BaseException as exc:  # raised again in the pipeline's worker
+            self._items.put(_Raised(exc))
+        self._items.put(_DONE)
+
+    def batches(self) -> Iterator[list[Event]]:
+        while (item := self._items.get()) is not _DONE:
+            if isinstance(item, _Raised):
+                raise item.exc
+            yield item  # type: ignore[misc]  # a batch, or a Hold
+
+    def close(self) -> None:
+        self.source.close()
+
+
+class _Raised:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+_DONE = object()
