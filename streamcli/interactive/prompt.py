@@ -15,6 +15,7 @@ from prompt_toolkit import PromptSession
 from prompt_toolkit.application import run_in_terminal
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, ThreadedCompleter
 from prompt_toolkit.document import Document
+from prompt_toolkit.filters import is_searching
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import FileHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
@@ -88,7 +89,7 @@ def key_bindings(on_enter: Callable[[str], None] | None = None) -> KeyBindings:
     at once, before the prompt closes (so the question can be on its way meanwhile)."""
     bindings = KeyBindings()
 
-    @bindings.add("enter")
+    @bindings.add("enter", filter=~is_searching)  # while searching: take the match
     def _send(event: KeyPressEvent) -> None:
         buffer = event.current_buffer
         if buffer.complete_state and buffer.complete_state.current_completion:
@@ -103,7 +104,7 @@ def key_bindings(on_enter: Callable[[str], None] | None = None) -> KeyBindings:
     def _newline(event: KeyPressEvent) -> None:
         event.current_buffer.insert_text("\n")
 
-    @bindings.add("c-c")
+    @bindings.add("c-c", filter=~is_searching)  # while searching: stop searching
     def _clear(event: KeyPressEvent) -> None:
         buffer = event.current_buffer
         if buffer.text:

@@ -137,3 +137,40 @@ def test_tab_completes_slash_commands(server, tmp_path):
         term.wait_for_text("/reasoning")
         type_line(term, "/quit")
         assert term.wait_exit() == 0
+
+
+def test_stats_and_reasoning_switch_per_turn_and_ctrl_r_searches(server, tmp_path):
+    server.script(
+        oa.PATH,
+        oa.stream(["Plain."], reasoning=["thinking hard"]),
+        oa.stream(["Counted."], reasoning=["hidden thought"]),
+        oa.stream(["Found."]),
+    )
+    with open_session(server, tmp_path) as term:
+        wait_prompt(term, 1)
+        type_line(term, "alpha question")
+        term.wait_for_text("Plain.")
+        assert "thinking hard" in term.text()
+        assert "first token" not in term.text()
+        wait_prompt(term, 2)
+        type_line(term, "/stats on")
+        term.wait_for_text("stats: on")
+        type_line(term, "/reasoning off")
+        term.wait_for_text("reasoning: off")
+        type_line(term, "beta question")
+        term.wait_for_text("Counted.")
+        term.wait_for_text("first token")
+        wait_prompt(term, 5)
+        assert "hidden thought" not in term.text()
+        term.write(b"\x12")  # Ctrl-R: search the earlier inputs
+        term.wait_for_text("I-search backward:")
+        term.write(b"alpha")
+        term.wait_for_text("I-search backward: alpha")
+        term.write(b"\r")  # take the match
+        term.wait_for(lambda t: t.display()[t.screen.cursor.y] == "m> alpha question", what="it")
+        term.write(b"\r")
+        term.wait_for_text("Found.")
+        wait_prompt(term, 6)
+        term.write(b"\x04")
+        assert term.wait_exit() == 0
+    assert server.received(oa.PATH)[2].json()["messages"][-1]["content"] == "alpha question"

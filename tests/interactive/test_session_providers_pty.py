@@ -1,0 +1,170 @@
+"""A session with each kind of model: MCP tools started once and closed at the end, Ollama
+and Anthropic servers, the local model loaded once; and what fails in a turn."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+from mcp_support import gone, marker, processes_with, tools_server, write_config
+from ptyterm import PtyTerminal
+from servers import FakeServer
+from servers import anthropic as an
+from servers import ollama as ol
+from servers import openai as oa
+from session_support import answer_cursor_requests, session_env, type_line, wait_prompt
+
+
+@pytest.fixture
+def server():
+    with FakeServer() as server:
+        yield server
+
+
+def session(home: Path, *args: str, **env: str) -> PtyTerminal:
+    cwd = home / "work"
+    cwd.mkdir(parents=True, exist_ok=True)
+    term = PtyTerminal(["chat", *args], env=session_env(home, **env), cwd=str(cwd), columns=100)
+    answer_cursor_requests(term)
+    return term
+
+
+def test_mcp_servers_start_once_and_stop_with_the_session(server, tmp_path):
+    word = marker()
+    write_config(tmp_path / "config", {"test": tools_server(word)})
+    server.script(
+        oa.PATH,
+        oa.tool_calls([("c1", "test__echo", {"text": "one"})]),
+        oa.stream(["First done."]),
+        oa.tool_calls([("c2", "test__echo", {"text": "two"})]),
+        oa.stream(["Second done."]),
+    )
+    url = server.url + "/v1"
+    with session(tmp_path, "-m", "m", "--base-url", url, "--mcp", "test", "--approve") as term:
+        wait_prompt(term, 1)
+        type_line(term, "echo one")
+        term.wait_for_text("First done.")
+        wait_prompt(term, 2)
+        running = processes_with(word)
+        type_line(term, "echo two")
+        term.wait_for_text("Second done.")
+        wait_prompt(term, 3)
+        assert processes_with(word) == running  # the same server, not a new one per turn
+        term.write(b"\x04")
+        assert term.wait_exit() == 0
+    assert running and gone(word)
+    results = [m for m in server.received(oa.PATH)[3].json()["messages"] if m["role"] == "tool"]
+    assert [r["content"] for r in results] == ["echo: one", "echo: two"]
+
+
+def test_an_ollama_session_lists_its_only_model_once(server, tmp_path):
+    server.route("/api/tags", ol.tags(["llama3"]))
+    server.script(ol.PATH, ol.stream(["Hi from ", "Ollama."]), ol.stream(["Again."]))
+    with session(tmp_path, "-p", "ollama", "--base-url", server.url) as term:
+        term.wait_for(lambda t: t.display()[t.screen.cursor.y] == "ollama>", what="prompt")
+        type_line(term, "hi")
+        term.wait_for_text("Hi from Ollama.")
+        term.wait_for(lambda t: t.display()[t.screen.cursor.y] == "llama3>", what="prompt")
+        type_line(term, "again")
+        term.wait_for_text("Again.")
+        term.wait_for(lambda t: "llama3>" in t.lines()[-1], what="prompt")
+        term.write(b"\x04")
+        assert term.wait_exit() == 0
+    assert len(server.received("/api/tags")) == 1  # the model is named from then on
+    second = server.received(ol.PATH)[1].json()
+    assert second["model"] == "llama3"
+    assert [m["content"] for m in second["messages"]] == ["hi", "Hi from Ollama.", "again"]
+
+
+def test_an_anthropic_session_keeps_the_system_prompt(server, tmp_path):
+    server.script(an.PATH, an.stream(["Bonjour."]), an.stream(["Encore."]))
+    args = ("-p", "anthropic", "-m", "m", "--base-url", server.url)
+    with session(tmp_path, *args, ANTHROPIC_API_KEY="sk-ant-test-0123456789") as term:
+        wait_prompt(term, 1)
+        type_line(term, "/system Answer in French.")
+        term.wait_for_text("system prompt set")
+        type_line(term, "hello")
+        term.wait_for_text("Bonjour.")
+        wait_prompt(term, 3)
+        type_line(term, "/system")
+        term.wait_for_text("system prompt: Answer in French.")
+        type_line(term, "more")
+        term.wait_for_text("Encore.")
+        wait_prompt(term, 5)
+        type_line(term, "/exit")
+        assert term.wait_exit() == 0
+    second = server.received(an.PATH)[1].json()
+    assert second["system"] == "Answer in French."
+    assert [m["role"] for m in second["messages"]] == ["user", "assistant", "user"]
+
+
+def test_a_failed_turn_is_one_line_and_the_session_goes_on(server, tmp_path):
+    server.script(oa.PATH, oa.error(500, "boom", type="server_error"), oa.stream(["Recovered."]))
+    with session(tmp_path, "-m", "m", "--base-url", server.url + "/v1", "--retries", "0") as term:
+        wait_prompt(term, 1)
+        type_line(term, "first")
+        term.wait_for_text("boom")
+        wait_prompt(term, 2)
+        type_line(term, "second")
+        term.wait_for_text("Recovered.")
+        wait_prompt(term, 3)
+        term.write(b"\x04")
+        assert term.wait_exit() == 0
+        assert "Traceback" not in term.text()
+    second = server.received(oa.PATH)[1].json()["messages"]
+    assert [m["content"] for m in second] == ["second"]  # a failed turn is not sent again
+
+
+def test_edit_opens_the_editor_and_sends_what_was_written(server, tmp_path):
+    editor = tmp_path / "editor.sh"
+    editor.write_text('#!/bin/sh\nprintf "written in\\nthe editor" > "$1"\n')
+    editor.chmod(0o755)
+    server.script(oa.PATH, oa.stream(["Edited."]), oa.stream(["Again."]))
+    args = ("-m", "m", "--base-url", server.url + "/v1")
+    with session(tmp_path, *args, VISUAL=str(editor)) as term:
+        wait_prompt(term, 1)
+        type_line(term, "/edit")
+        term.wait_for_text("Edited.")
+        wait_prompt(term, 2)
+        term.write(b"draft\x18\x05")  # Ctrl-X Ctrl-E: the editor on the line typed
+        term.wait_for_text("the editor")
+        term.write(b"\r")
+        term.wait_for_text("Again.")
+        wait_prompt(term, 3)
+        term.write(b"\x04")
+        assert term.wait_exit() == 0
+    sent = [r.json()["messages"][-1]["content"] for r in server.received(oa.PATH)]
+    assert sent[0] == "written in\nthe editor"
+    assert sent[1].strip() == "written in\nthe editor"
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """An XDG_CACHE_HOME holding the assembled bundled model (removed afterwards)."""
+    from streamcli.sources.chat.local.bundled import bundled_model
+
+    base = tmp_path_factory.mktemp("cache")
+    bundled_model({"XDG_CACHE_HOME": str(base)}, io.StringIO())
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def test_the_local_model_is_loaded_once(tmp_path, cache):
+    pytest.importorskip("llama_cpp")
+    recording = tmp_path / "turns.jsonl"
+    args = ("-p", "local", "--seed", "1", "--max-tokens", "6", "--record", str(recording))
+    with session(tmp_path, *args, XDG_CACHE_HOME=str(cache)) as term:
+        term.wait_for(lambda t: t.display()[t.screen.cursor.y] == "local>", what="prompt")
+        type_line(term, "Count to ten.")
+        term.wait_for(lambda t: t.display()[t.screen.cursor.y].endswith(">"), what="prompt 2")
+        type_line(term, "Again.")
+        term.wait_for(lambda t: t.text().count("gguf>") >= 2, what="prompt 3")
+        term.write(b"\x04")
+        assert term.wait_exit() == 0
+    ends = [e for e in map(orjson.loads, recording.read_bytes().splitlines()) if e["type"] == "end"]
+    assert len(ends) == 2
+    assert ends[0]["load_ms"] == ends[1]["load_ms"]  # one load, for both turns
