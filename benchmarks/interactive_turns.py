@@ -3,8 +3,9 @@ real pty (tests/ptyterm.py) against a fake OpenAI-compatible server in this proc
 
     /work/venv/bin/python benchmarks/interactive_turns.py [--turns 30] [--runs 10]
 
-1. Enter → request on the wire: from writing Enter to the pty to the server having read
-   the whole request (both `time.monotonic`, one clock for every process), for every turn
+1. Enter → request on the wire: from writing Enter to the pty to the server (in a process
+   of its own) having read the whole request (both `time.monotonic`, one clock for every
+   process), for every turn
    of a session of `--turns` questions; the first turn apart (typed a second after the
    prompt appeared, while the session warms up: imports, the HTTP client; its request
    also opens the connection the later turns reuse). Goal: ≤ 5 ms.
@@ -13,16 +14,21 @@ real pty (tests/ptyterm.py) against a fake OpenAI-compatible server in this proc
    starting the process to the same word on the screen; `--runs` each, the same instant
    answer. Goal: the session's lower by at least the one-shot's start-up time
    (`streamcli --version` in a pty, measured too).
+3. Ctrl-C during an answer: from writing Ctrl-C to the pty to the server seeing the
+   connection closed (it looks every 20 ms), and to the prompt back on the screen.
+   Goal: ≤ 200 ms.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import statistics
 import sys
 import tempfile
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from ptyterm import PtyTerminal  # noqa: E402
 from servers import FakeServer  # noqa: E402
 from servers import openai as oa  # noqa: E402
+from servers.http import Hang  # noqa: E402
 
 ANSWER = "Answered"
 THINK = 1.0  # seconds before the first question: a person reads the prompt, then types
@@ -72,31 +79,75 @@ def answers_seen(term: PtyTerminal) -> int:
     return term.text().count(ANSWER)
 
 
-def session_turns(server: FakeServer, turns: int) -> tuple[list[float], list[float]]:
+def serve_elsewhere(pipe: Connection) -> None:
+    """The fake server in a process of its own (so that drawing the pty's screen here
+    cannot delay its reading): sends its URL, then the arrival time of every request."""
+    with FakeServer() as server:
+        server.route(oa.PATH, oa.stream([ANSWER, " quickly."]), method="POST")
+        pipe.send(server.url)
+        seen = 0
+        while True:
+            server.wait_for(lambda n=seen: len(server.requests) > n, timeout=3600)
+            for request in server.received()[seen:]:
+                pipe.send(request.at)
+                seen += 1
+
+
+def session_turns(turns: int) -> tuple[list[float], list[float]]:
     """Enter → request on the wire and Enter → first word on screen, per turn (ms)."""
-    server.route(oa.PATH, oa.stream([ANSWER, " quickly."]), method="POST")
+    ours, theirs = multiprocessing.get_context("fork").Pipe()
+    serving = multiprocessing.get_context("fork").Process(
+        target=serve_elsewhere, args=(theirs,), daemon=True
+    )
+    serving.start()
+    url = ours.recv()
     wire: list[float] = []
     screen: list[float] = []
-    args = ["chat", "-m", "m", "--base-url", server.url + "/v1"]
+    args = ["chat", "-m", "m", "--base-url", url + "/v1"]
     with terminal(args, environment()) as term:
         at_prompt(term, 1)
         time.sleep(THINK)
         for turn in range(turns):
             term.write(f"question {turn}".encode())
             term.wait_for_text(f"m> question {turn}")
-            before = len(server.received(oa.PATH))
             entered = time.monotonic()
             term.write(b"\r")
             term.wait_for(lambda t, n=turn: answers_seen(t) > n, what="the answer")
             shown = time.monotonic()
-            server.wait_for(lambda b=before: len(server.requests) > b)
-            arrived = server.received(oa.PATH)[before].at
+            arrived = ours.recv()
             wire.append((arrived - entered) * 1000)
             screen.append((shown - entered) * 1000)
             at_prompt(term, turn + 2)
         term.write(b"\x04")
         term.wait_exit()
+    serving.kill()
     return wire, screen
+
+
+def interruptions(server: FakeServer, count: int) -> tuple[list[float], list[float]]:
+    """Ctrl-C → connection closed, and Ctrl-C → the prompt again, per answer (ms)."""
+    hanging = oa.sse([*oa.stream_body([ANSWER], finish=None, usage=None, done=False), Hang()])
+    server.route(oa.PATH, hanging, method="POST")
+    closed: list[float] = []
+    back: list[float] = []
+    args = ["chat", "-m", "m", "--base-url", server.url + "/v1"]
+    with terminal(args, environment()) as term:
+        at_prompt(term, 1)
+        time.sleep(THINK)
+        for turn in range(count):
+            before = len(server.received(oa.PATH))
+            term.write(f"question {turn}\r".encode())
+            term.wait_for(lambda t, n=turn: answers_seen(t) > n, what="the answer")
+            request = server.received(oa.PATH)[before]
+            pressed = time.monotonic()
+            term.write(b"\x03")
+            request.client_gone.wait(10)
+            closed.append((time.monotonic() - pressed) * 1000)
+            at_prompt(term, turn + 2)
+            back.append((time.monotonic() - pressed) * 1000)
+        term.write(b"\x04")
+        term.wait_exit()
+    return closed, back
 
 
 def one_shot(server: FakeServer, runs: int) -> list[float]:
@@ -141,7 +192,7 @@ def main() -> None:
     with FakeServer() as server:
         wire, screen = [], []
         for _ in range(max(1, options.runs // 5)):  # a few sessions: first turns apart
-            w, s = session_turns(server, options.turns)
+            w, s = session_turns(options.turns)
             wire.append(w)
             screen.append(s)
         firsts = [w[0] for w in wire]
@@ -163,6 +214,10 @@ def main() -> None:
             f"   the session's turn is {gain:.1f} ms faster than a one-shot chat "
             f"(start-up alone: {statistics.median(boot):.1f} ms)"
         )
+        closed, back = interruptions(server, options.runs)
+        print("3. Ctrl-C during an answer")
+        print(f"   → connection closed       {summary(closed)}")
+        print(f"   → the prompt again        {summary(back)}")
 
 
 if __name__ == "__main__":
