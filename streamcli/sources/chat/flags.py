@@ -148,7 +148,9 @@ class ChatFlags:
     ] = None
     approve: Annotated[
         bool,
-        typer.Option("--approve", help="Run user tools without asking before each call."),
+        typer.Option(
+            "--approve", help="Run user tools and MCP tools without asking before each call."
+        ),
     ] = False
     tool_timeout: Annotated[
         float | None,
@@ -156,7 +158,8 @@ class ChatFlags:
             "--tool-timeout",
             min=0.001,
             metavar="SECONDS",
-            help="Kill a tool call (and its children) after SECONDS (default 60).",
+            help="Stop a tool call after SECONDS: a user tool is killed (with its children), "
+            "an MCP call cancelled (default 60).",
         ),
     ] = None
     max_tool_rounds: Annotated[
