@@ -51,6 +51,8 @@ USAGE: dict[str, str] = {
     "/edit": "write the next question in $VISUAL/$EDITOR",
 }
 
+TAKE_ARGUMENTS = ("/model", "/system", "/load", "/save", "/stats", "/reasoning")
+
 
 class Leave(Exception):
     """`/exit` or `/quit`: the session ends with status 0."""
@@ -89,7 +91,7 @@ class Commands:
         history = InputHistory(
             input_history_path(session.env.environ), write=not session.flags.no_history
         )
-        completer = SlashCompleter(self._table, self.model_names)
+        completer = SlashCompleter(self._table, self.model_names, TAKE_ARGUMENTS)
         return make(self.label, history, completer, session.start_early)
 
     def label(self) -> str:

@@ -61,11 +61,18 @@ class InputHistory(FileHistory):
 
 
 class SlashCompleter(Completer):
-    """Completes a slash command at the start of the input, and a model after `/model `."""
+    """Completes a slash command at the start of the input (with a space after those in
+    `arguments`, which take one), and a model after `/model `."""
 
-    def __init__(self, commands: Iterable[str], models: Callable[[], list[str]]) -> None:
+    def __init__(
+        self,
+        commands: Iterable[str],
+        models: Callable[[], list[str]],
+        arguments: Iterable[str] = (),
+    ) -> None:
         self.commands = sorted(commands)
         self.models = models
+        self.arguments = set(arguments)
 
     def get_completions(self, document: Document, event: CompleteEvent) -> Iterator[Completion]:
         text = document.text_before_cursor
@@ -74,7 +81,8 @@ class SlashCompleter(Completer):
         if " " not in text:
             for name in self.commands:
                 if name.startswith(text):
-                    yield Completion(name, -len(text))
+                    space = " " if name in self.arguments else ""
+                    yield Completion(name + space, -len(text), display=name)
             return
         command, _, word = text.partition(" ")
         if command == "/model" and " " not in word:

@@ -19,9 +19,12 @@ def refusal(env: Environment, output: OutputOptions) -> str | None:
     """Why a session cannot be opened here (the one-line error), or None."""
     if output.json:
         return (
-            "--json needs a prompt: a session shows its answers on the terminal "
-            '(streamcli chat "…" --json)'
+            "--json needs a prompt and no -i: a session shows its answers on the "
+            'terminal (streamcli chat "…" --json)'
         )
     if not (env.stdin_isatty and env.stdout_isatty):
-        return "--interactive needs a terminal on stdin and stdout (give a prompt instead)"
+        return (
+            "--interactive needs a terminal on stdin and stdout "
+            "(without it, a prompt or piped text is answered once)"
+        )
     return None

@@ -47,7 +47,9 @@ def test_model_clear_retry_and_undo(server, tmp_path):
         term.wait_for_text("dropped: q2")
         type_line(term, "/model")
         term.wait_for_text("  big-model")
-        term.write(b"/model bi\t")  # Tab completes the model's name
+        term.write(b"/mo\t")  # Tab completes the command, a space after it
+        term.wait_for(lambda t: t.display()[t.screen.cursor.y] == "m> /model", what="/model")
+        term.write(b"bi\t")  # and the model's name
         term.wait_for_text("/model big-model")
         term.write(b"\r")
         term.wait_for_text("model: big-model")

@@ -147,3 +147,41 @@ def test_interactive_with_a_prompt_answers_it_then_stays(server, tmp_path):
         term.write(b"\x04")
         assert term.wait_exit() == 0
     assert sent(server)[1][0] == {"role": "user", "content": "first question"}
+
+
+def test_without_a_terminal_the_one_shot_rules_stay(server, tmp_path):
+    import os
+    import subprocess
+
+    from conftest import STREAMCLI
+    from session_support import session_env
+
+    master, slave = os.openpty()  # stdin a terminal, stdout a pipe: no session
+    try:
+        env = {**os.environ, **session_env(tmp_path)}
+        url = server.url + "/v1"
+        done = subprocess.run(
+            [*STREAMCLI, "chat", "-m", "m", "--base-url", url],
+            stdin=slave,
+            capture_output=True,
+            env=env,
+            timeout=30,
+        )
+        assert done.returncode == 2
+        assert b"nothing to ask" in done.stderr
+        refused = subprocess.run(  # -i with stdin piped
+            [*STREAMCLI, "chat", "-i", "-m", "m", "--base-url", url, "hi"],
+            input=b"piped",
+            capture_output=True,
+            env=env,
+            timeout=30,
+        )
+        assert refused.returncode == 2
+        assert refused.stderr.decode().strip().splitlines() == [
+            "streamcli: error: --interactive needs a terminal on stdin and stdout "
+            "(without it, a prompt or piped text is answered once)"
+        ]
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert not server.received()
