@@ -78,14 +78,20 @@ class ChatSession:
     def run(self, first: str | None) -> int:
         """Answer `first` (if given), then each question typed, until the user leaves;
         the exit status."""
+        self.modes.quiet()  # from now on, what is typed waits for the prompt, as typed
+        try:
+            threading.Thread(target=self._warm, name="streamcli-warm", daemon=True).start()
+            return self._loop(first)
+        finally:
+            self.modes.restore()
+
+    def _loop(self, first: str | None) -> int:
         from streamcli.interactive.commands import Commands, Leave
 
         commands = Commands(self)
         prompt = commands.input_line()
         sys.setswitchinterval(SWITCH_INTERVAL)
         loop = asyncio.new_event_loop()  # one for every prompt of the session
-        threading.Thread(target=self._warm, name="streamcli-warm", daemon=True).start()
-        self.modes.quiet()
         with _leaving_signals(prompt):
             try:
                 text = first
@@ -112,7 +118,6 @@ class ChatSession:
             except Stopped as stop:
                 return stop.status
             finally:
-                self.modes.restore()
                 loop.close()
 
     def ask(self, prompt: str) -> int:
@@ -267,6 +272,8 @@ def run_session(flags: ChatFlags, words: list[str], env: Environment, output: Ou
     try:
         first = " ".join(words) if words else None
         return session.run(first)
+    except KeyboardInterrupt:  # while starting, before the prompt takes Ctrl-C as a key
+        return errors.INTERRUPTED
     finally:
         session.close()
 

@@ -72,6 +72,13 @@ def test_model_clear_retry_and_undo(server, tmp_path):
     assert sent[3]["model"] == "big-model"
     assert [m["content"] for m in sent[3]["messages"]] == ["q1", "One.", "q3"]  # q2 undone
     assert [m["content"] for m in sent[4]["messages"]] == ["q4"]  # after /clear
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "data" / "streamcli" / "history.db")
+    rows = db.execute("SELECT conversation, prompt FROM exchanges ORDER BY id").fetchall()
+    db.close()
+    assert [prompt for _, prompt in rows] == ["q1", "q3", "q4"]  # retried and undone: gone
+    assert rows[0][0] == rows[1][0] != rows[2][0]  # /clear: a new conversation
 
 
 def test_history_and_load_continue_a_saved_conversation(server, tmp_path):
