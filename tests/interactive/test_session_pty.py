@@ -36,6 +36,7 @@ def test_two_turns_the_second_carries_the_first(server, tmp_path):
         wait_prompt(term, 3)
         type_line(term, "/exit")
         assert term.wait_exit() == 0
+    assert server.accepted == 1  # the connection was kept alive for the second turn
     assert sent(server)[1] == [
         {"role": "user", "content": "hi"},
         {"role": "assistant", "content": "Hello there."},

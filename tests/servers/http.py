@@ -105,6 +105,7 @@ class FakeServer:
         self._scripts: dict[tuple[str, str], deque[Reply]] = {}
         self._fixed: dict[tuple[str, str], Reply] = {}
         self.requests: list[Received] = []
+        self.accepted = 0  # connections accepted
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._stopping = threading.Event()
@@ -178,6 +179,7 @@ class FakeServer:
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 self._connections.add(conn)
+                self.accepted += 1
             thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
             thread.start()
             self._threads.append(thread)

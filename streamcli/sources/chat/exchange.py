@@ -93,8 +93,12 @@ class Exchange:
             self._cond.notify_all()
 
     def close(self) -> None:
-        """Done with it: cut the connection if the body is still coming, release it."""
+        """Done with it: cut the connection if the body is still coming, release it. A
+        client that keeps its connection (a session) first waits a moment for the end of
+        a body the reply is over in (the last chunk's terminator is on its way)."""
         with self._cond:
+            if not self._ended and self._http.linger:
+                self._cond.wait_for(lambda: self._ended, self._http.linger)
             ended = self._ended
         if not ended:
             self._http.abort()

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import httpx
 
 WRITE_TIMEOUT = 30.0
+LINGER = 0.05  # seconds a kept-alive connection waits for the end of a finished body
 _CONNECTED = ("connection.connect_tcp.complete", "connection.start_tls.complete")
 
 
@@ -35,6 +36,7 @@ class Http:
         import httpx
 
         self.connect_timeout = connect_timeout
+        self.linger = LINGER if keepalive else 0.0  # see `Exchange.close`
         self._client = httpx.Client(
             timeout=httpx.Timeout(
                 read_timeout, connect=connect_timeout, write=WRITE_TIMEOUT, pool=connect_timeout
