@@ -136,6 +136,7 @@ class Commands:
         session = self.session
         if argument:
             session.settings = dataclasses.replace(session.settings, model=argument)
+            session.unload_local()  # the local model: the next question loads this one
             self.say(f"model: {argument}")
             return
         try:

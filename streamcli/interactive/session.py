@@ -237,6 +237,13 @@ class ChatSession:
 
         return History.open(history_path(self.env.environ))
 
+    def unload_local(self) -> None:
+        """Free the local model (the session ends, or `/model` names another)."""
+        local, self._local = self._local, None
+        if local is not None:
+            with contextlib.suppress(Exception):
+                local.llm.close()
+
     def record_to(self, recording: BinaryIO) -> None:
         self._recording = recording
 
@@ -247,9 +254,7 @@ class ChatSession:
         if self._recording is not None:
             with contextlib.suppress(OSError):
                 self._recording.close()
-        if self._local is not None:
-            with contextlib.suppress(Exception):
-                self._local.llm.close()
+        self.unload_local()
         if self.toolbox is not None:  # the MCP servers it started
             self.toolbox.close()
 

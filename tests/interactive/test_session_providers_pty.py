@@ -168,3 +168,23 @@ def test_the_local_model_is_loaded_once(tmp_path, cache):
     ends = [e for e in map(orjson.loads, recording.read_bytes().splitlines()) if e["type"] == "end"]
     assert len(ends) == 2
     assert ends[0]["load_ms"] == ends[1]["load_ms"]  # one load, for both turns
+
+
+def test_ctrl_c_stops_the_local_model_and_the_next_turn_reuses_it(tmp_path, cache):
+    pytest.importorskip("llama_cpp")
+    recording = tmp_path / "turns.jsonl"
+    counting = "List the numbers from 1 to 200, separated by commas."  # greedy: on and on
+    args = ("-p", "local", "--temperature", "0", "--max-tokens", "4000")
+    args += ("--record", str(recording))
+    with session(tmp_path, *args, XDG_CACHE_HOME=str(cache)) as term:
+        term.wait_for(lambda t: t.display()[t.screen.cursor.y] == "local>", what="prompt")
+        for turn in (1, 2):
+            type_line(term, counting)
+            term.wait_for(lambda t, n=turn: t.text().count(" 214,") >= n, what="counting")
+            term.write(b"\x03")
+            term.wait_for(lambda t, n=turn: t.text().count("(interrupted)") == n, what="stop")
+            term.wait_for(lambda t: t.display()[t.screen.cursor.y].endswith("gguf>"), what="p")
+        term.write(b"\x04")
+        assert term.wait_exit() == 0
+    ends = [e for e in map(orjson.loads, recording.read_bytes().splitlines()) if e["type"] == "end"]
+    assert [e["reason"] for e in ends] == ["interrupted", "interrupted"]
