@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 # Threads take turns with the GIL every millisecond, not five: when Enter is pressed the
 # thread that sends the request is not kept waiting while the main thread draws.
 SWITCH_INTERVAL = 0.001
+GREETING = "Enter sends, Alt-Enter starts a new line, /help lists the commands, Ctrl-D leaves."
 LEAVING = (errors.TERMINATED, 128 + signal.SIGHUP)  # a turn ended by one of these ends all
 
 
@@ -90,6 +91,8 @@ class ChatSession:
 
         commands = Commands(self)
         prompt = commands.input_line()
+        if first is None:
+            self.say(GREETING)
         sys.setswitchinterval(SWITCH_INTERVAL)
         loop = asyncio.new_event_loop()  # one for every prompt of the session
         with _leaving_signals(prompt):
