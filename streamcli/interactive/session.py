@@ -299,12 +299,8 @@ def open_session(flags: ChatFlags, env: Environment, output: OutputOptions) -> C
     found = open_conversation(flags.continue_last, flags.conversation, True, env.environ)
     if flags.system is None and found.system is not None:
         settings = dataclasses.replace(settings, system=found.system)
-    toolbox = load_toolbox(flags, env)  # MCP servers start here: closed on any failure
+    toolbox = load_toolbox(flags, env, settings)  # MCP servers start: closed on any failure
     try:
-        if toolbox is not None and settings.provider is None:
-            raise BadInput(
-                "--tool: the local model cannot call tools; use ollama, openai or anthropic"
-            )
         conversation = Dialogue(found.id, found.earlier)
         session = ChatSession(flags, env, output, settings, toolbox, conversation)
         if output.record is not None:

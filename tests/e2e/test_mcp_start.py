@@ -201,6 +201,19 @@ def test_the_local_provider_cannot_call_mcp_tools_and_no_server_starts(tmp_path)
     assert not processes_with(word)
 
 
+def test_the_local_provider_starts_no_default_server(tmp_path):
+    started = tmp_path / "started"
+    code = f"open({str(started)!r}, 'w'); import time; time.sleep(30)"
+    write_config(tmp_path, {"mark": {"command": PY, "args": ["-c", code]}}, defaultServers=["mark"])
+    missing = tmp_path / "missing.gguf"
+    result = run_chat("hi", "-p", "local", "-m", str(missing), home=tmp_path)
+    assert result.status == 2
+    assert result.stderr == (
+        f"streamcli: error: the model file {missing} does not exist (--model takes a GGUF file)\n"
+    )
+    assert not started.exists()
+
+
 def test_a_remote_server_that_does_not_answer_ends_the_chat(server, tmp_path):
     import socket
 

@@ -45,3 +45,12 @@ def test_servers_stay_up_across_turns_and_end_with_the_session(server, tmp_path)
     assert gone(word)
     results = [m for m in server.received(oa.PATH)[3].json()["messages"] if m["role"] == "tool"]
     assert [m["content"] for m in results] == ["echo: one", "echo: two"]
+
+
+def test_the_local_model_refuses_mcp_servers_before_any_starts(server, tmp_path):
+    word = marker()
+    write_config(tmp_path / "config", {"test": tools_server(word)})
+    with open_session(server, tmp_path, "-p", "local", "--mcp", "test") as term:
+        assert term.wait_exit() == 2
+        assert "streamcli: error: --mcp: the local model cannot call tools" in term.text()
+    assert not processes_with(word) and not server.received()

@@ -45,12 +45,7 @@ def open_chat_command(
     prompt = join_prompt(words, read_piped(env))
     if not prompt.strip():
         raise BadInput('nothing to ask: give a prompt (streamcli chat "…") or pipe text on stdin')
-    if settings.provider is None and (flags.tools or flags.mcp):  # before servers start
-        flag = "--tool" if flags.tools else "--mcp"
-        raise BadInput(
-            f"{flag}: the local model cannot call tools; use ollama, openai or anthropic"
-        )
-    toolbox = load_toolbox(flags, env)
+    toolbox = load_toolbox(flags, env, settings)
     try:
         return _open(flags, env, settings, prompt, toolbox)
     except BaseException:
@@ -59,10 +54,20 @@ def open_chat_command(
         raise
 
 
-def load_toolbox(flags: ChatFlags, env: Environment) -> Toolbox | None:
-    """The tools the flags offer (starting the MCP servers they name), or None."""
+def load_toolbox(flags: ChatFlags, env: Environment, settings: ChatSettings) -> Toolbox | None:
+    """The tools the flags offer (starting the MCP servers they name), or None.
+
+    The local model calls no tools: asking it for some is `BadInput`, raised before any
+    server starts, and the MCP file's default servers are not started for it."""
     from streamcli.tools.mcp.config import wants_servers
 
+    if settings.provider is None:
+        if flags.tools or flags.mcp:
+            flag = "--tool" if flags.tools else "--mcp"
+            raise BadInput(
+                f"{flag}: the local model cannot call tools; use ollama, openai or anthropic"
+            )
+        return None
     if not (flags.tools or flags.mcp or wants_servers(flags.mcp_config, env.environ)):
         return None
     from streamcli.tools.toolbox import Toolbox
@@ -89,8 +94,6 @@ def _open(
     prompt: str,
     toolbox: Toolbox | None,
 ) -> tuple[Source, list[Sink]]:
-    if toolbox is not None and settings.provider is None:
-        raise BadInput("--tool: the local model cannot call tools; use ollama, openai or anthropic")
     conversation = open_conversation(
         flags.continue_last, flags.conversation, flags.no_history, env.environ
     )
