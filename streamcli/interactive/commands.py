@@ -38,20 +38,20 @@ USAGE: dict[str, str] = {
     "/exit": "leave (so does /quit, or Ctrl-D)",
     "/quit": "leave",
     "/clear": "start a new conversation",
-    "/model": "[NAME] list the models, or switch to NAME",
-    "/system": "[TEXT] show the system prompt, or set it (- removes it)",
+    "/model [NAME]": "list the models, or switch to NAME",
+    "/system [TEXT]": "show the system prompt, or set it (- removes it)",
     "/retry": "answer the last question again",
     "/undo": "drop the last exchange (from the history too)",
     "/history": "list the saved conversations",
-    "/load": "ID continue the saved conversation ID",
-    "/save": "FILE write this conversation as Markdown",
+    "/load ID": "continue the saved conversation ID",
+    "/save FILE": "write this conversation as Markdown",
     "/tools": "the tools offered to the model",
-    "/stats": "on|off the time to first token and tokens/s after each answer",
-    "/reasoning": "on|off show the model's reasoning",
+    "/stats on|off": "the time to first token and tokens/s after each answer",
+    "/reasoning on|off": "show the model's reasoning",
     "/edit": "write the next question in $VISUAL/$EDITOR",
 }
 
-TAKE_ARGUMENTS = ("/model", "/system", "/load", "/save", "/stats", "/reasoning")
+TAKE_ARGUMENTS = tuple(usage.split()[0] for usage in USAGE if " " in usage)
 
 
 class Leave(Exception):

@@ -7,6 +7,7 @@ completes the slash commands and, after `/model `, the model names."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -24,6 +25,7 @@ from prompt_toolkit.styles import Style
 from streamcli.paths import xdg_dir
 
 CTRL_C_HINT = "(Ctrl-D or /exit ends the session)"
+RECALLED = 10_000  # inputs of earlier sessions that ↑ and Ctrl-R reach
 
 
 def input_history_path(environ: Mapping[str, str]) -> Path:
@@ -41,8 +43,9 @@ class InputHistory(FileHistory):
         self.write = write
 
     def load_history_strings(self) -> Iterable[str]:
+        """The newest `RECALLED` inputs, newest first."""
         try:
-            return super().load_history_strings()
+            return list(itertools.islice(super().load_history_strings(), RECALLED))
         except OSError:  # unreadable: start afresh, the session goes on
             return []
 

@@ -18,6 +18,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from streamcli import errors
@@ -202,12 +203,14 @@ class ChatSession:
     @property
     def model_name(self) -> str:
         """The model asked, as the prompt shows it."""
-        if self.settings.model:
-            return self.settings.model
-        if self._local is not None:
-            return str(self._local.name)
-        provider = self.settings.provider
-        return provider.name if provider is not None else "local"
+        model = self.settings.model
+        if self.settings.provider is not None:
+            return model or self.settings.provider.name
+        if model:  # a GGUF file: its name, not its whole path
+            return Path(model).name
+        from streamcli.sources.chat.local.bundled import NAME
+
+        return NAME
 
     @property
     def http(self) -> Http:

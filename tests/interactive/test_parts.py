@@ -14,7 +14,7 @@ from streamcli import events
 from streamcli.errors import StreamcliError
 from streamcli.interactive.dialogue import Dialogue, Turn
 from streamcli.interactive.markdown import conversation_markdown
-from streamcli.interactive.prompt import InputHistory, SlashCompleter
+from streamcli.interactive.prompt import RECALLED, InputHistory, SlashCompleter
 from streamcli.interactive.turn import EarlyStart, TurnTap
 from streamcli.pipeline import Source
 from streamcli.sources.chat.retry import Limits
@@ -47,6 +47,14 @@ def test_the_input_history_file_is_made_private(tmp_path):
     assert list(InputHistory(path).load_history_strings()) == ["a secret"]
     InputHistory(path, write=False).store_string("not kept")
     assert "not kept" not in path.read_text()
+
+
+def test_the_input_history_recalls_the_newest_inputs_only(tmp_path):
+    path = tmp_path / "input_history"
+    path.write_text("".join(f"\n# 2026-12-05\n+input {n}\n" for n in range(RECALLED + 5)))
+    recalled = list(InputHistory(path).load_history_strings())
+    assert len(recalled) == RECALLED
+    assert recalled[0] == f"input {RECALLED + 4}" and recalled[-1] == "input 5"
 
 
 def test_a_turn_adds_its_messages_an_interrupted_one_marked():

