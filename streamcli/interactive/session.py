@@ -74,55 +74,56 @@ class ChatSession:
         self.modes = TerminalModes(env.stdin.fileno())
         self._http_lock = threading.Lock()
         self._early: tuple[str, Source] | None = None
+        self.prompt: PromptSession[str] | None = None  # the input line, once made
 
     # -- the loop --------------------------------------------------------------------
 
     def run(self, first: str | None) -> int:
         """Answer `first` (if given), then each question typed, until the user leaves;
         the exit status."""
-        self.modes.quiet()  # from now on, what is typed waits for the prompt, as typed
-        try:
-            threading.Thread(target=self._warm, name="streamcli-warm", daemon=True).start()
-            return self._loop(first)
-        finally:
-            self.modes.restore()
+        with _leaving_signals(self):  # before the terminal is changed: it is put back
+            try:
+                self.modes.quiet()  # from now on, what is typed waits for the prompt, as typed
+                threading.Thread(target=self._warm, name="streamcli-warm", daemon=True).start()
+                return self._loop(first)
+            except Stopped as stop:
+                return stop.status
+            finally:
+                self.modes.restore()
 
     def _loop(self, first: str | None) -> int:
         from streamcli.interactive.commands import Commands, Leave
 
         commands = Commands(self)
-        prompt = commands.input_line()
+        prompt = self.prompt = commands.input_line()
         if first is None:
             self.say(GREETING)
         sys.setswitchinterval(SWITCH_INTERVAL)
         loop = asyncio.new_event_loop()  # one for every prompt of the session
-        with _leaving_signals(prompt):
-            try:
-                text = first
-                while True:
-                    if text is not None and text.strip():
-                        try:
-                            is_command = text.lstrip().startswith("/")
-                            status = commands.run(text) if is_command else self.ask(text)
-                        except Leave:
-                            return errors.OK
-                        except KeyboardInterrupt:  # outside an answer (in a command, say)
-                            self.say("(interrupted)")
-                            status = errors.INTERRUPTED
-                        finally:
-                            self._discard_early()
-                        if status in LEAVING:
-                            return status
+        try:
+            text = first
+            while True:
+                if text is not None and text.strip():
                     try:
-                        text = loop.run_until_complete(prompt.prompt_async())
-                    except EOFError:
+                        is_command = text.lstrip().startswith("/")
+                        status = commands.run(text) if is_command else self.ask(text)
+                    except Leave:
                         return errors.OK
-                    except KeyboardInterrupt:
-                        text = None
-            except Stopped as stop:
-                return stop.status
-            finally:
-                loop.close()
+                    except KeyboardInterrupt:  # outside an answer (in a command, say)
+                        self.say("(interrupted)")
+                        status = errors.INTERRUPTED
+                    finally:
+                        self._discard_early()
+                    if status in LEAVING:
+                        return status
+                try:
+                    text = loop.run_until_complete(prompt.prompt_async())
+                except EOFError:
+                    return errors.OK
+                except KeyboardInterrupt:
+                    text = None
+        finally:
+            loop.close()
 
     def ask(self, prompt: str) -> int:
         """One turn: stream the answer to `prompt` and keep it in the conversation."""
@@ -321,7 +322,7 @@ def open_session(flags: ChatFlags, env: Environment, output: OutputOptions) -> C
 
 
 @contextlib.contextmanager
-def _leaving_signals(prompt: PromptSession[str]) -> Iterator[None]:
+def _leaving_signals(session: ChatSession) -> Iterator[None]:
     """SIGTERM and SIGHUP end the session: at the prompt, the input line leaves through
     its event loop (which the signal wakes); during a turn the pipeline handles them,
     and the turn ends with their status."""
@@ -331,9 +332,9 @@ def _leaving_signals(prompt: PromptSession[str]) -> Iterator[None]:
     }
 
     def stop(signum: int, frame: object) -> None:
-        app = prompt.app
-        loop = app.loop
-        if app.is_running and loop is not None and not loop.is_closed():
+        app = session.prompt.app if session.prompt is not None else None
+        loop = app.loop if app is not None else None
+        if app is not None and app.is_running and loop is not None and not loop.is_closed():
             leave = Stopped(statuses[signum])
 
             def exit_app() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from servers import FakeServer
 from servers import openai as oa
@@ -186,3 +188,19 @@ def test_without_a_terminal_the_one_shot_rules_stay(server, tmp_path):
         os.close(master)
         os.close(slave)
     assert not server.received()
+
+
+def test_sigterm_as_the_session_starts_leaves_the_terminal_as_found(server, tmp_path):
+    import signal
+    import termios
+
+    with open_session(server, tmp_path) as term:
+        fd = term._master  # its modes are the terminal's (the pty's other end)
+        deadline = time.monotonic() + 30
+        while termios.tcgetattr(fd)[3] & termios.ECHO:  # until the session turns echo off
+            assert time.monotonic() < deadline
+            time.sleep(0.0005)
+        term.send_signal(signal.SIGTERM)
+        assert term.wait_exit() == 143
+        assert termios.tcgetattr(fd)[3] & termios.ECHO
+        assert "Traceback" not in term.text()
