@@ -1,6 +1,6 @@
 """MCP servers for the tests: the file that configures them, the real servers they name
-(`mcp-server-time` from PyPI, tests/servers/mcp_test/server.py), the three protocols'
-fake model servers, and a look for processes left behind."""
+(`mcp-server-time` from PyPI, tests/servers/mcp_test/server.py), a chat that uses them
+(the fake model servers are in tool_protocols.py), and a look for processes left behind."""
 
 from __future__ import annotations
 
@@ -11,73 +11,16 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from chat_support import Result, run_chat
-from servers import FakeServer, Reply
-from servers import anthropic as an
-from servers import ollama as ol
-from servers import openai as oa
+from servers import FakeServer
+from tool_protocols import Protocol
 
 PY = sys.executable
 TEST_SERVER = Path(__file__).parent / "servers" / "mcp_test" / "server.py"
 TIME_SERVER = shutil.which("mcp-server-time") or str(Path(PY).with_name("mcp-server-time"))
-
-
-@dataclass
-class Protocol:
-    name: str
-    path: str
-    args: Callable[[FakeServer], list[str]]
-    env: dict[str, str]
-    calls: Callable[..., Reply]  # ([(id, name, arguments)]) -> a reply asking for the calls
-    answer: Callable[[list[str]], Reply]
-
-    def results(self, body: dict[str, Any]) -> list[str]:
-        """The tool results a request sends back, as text."""
-        out = []
-        for message in body["messages"]:
-            if message["role"] == "tool":
-                out.append(message["content"])
-            elif isinstance(message.get("content"), list):
-                out += [b["content"] for b in message["content"] if b.get("type") == "tool_result"]
-        return out
-
-    def offered(self, body: dict[str, Any]) -> list[str]:
-        """The names of the tools a request offers."""
-        return [t.get("name") or t["function"]["name"] for t in body.get("tools", [])]
-
-
-PROTOCOLS = [
-    Protocol(
-        "ollama",
-        ol.PATH,
-        lambda s: ["-p", "ollama", "--base-url", s.url],
-        {},
-        lambda calls, **o: ol.tool_calls([(n, a) for _, n, a in calls], **o),
-        ol.stream,
-    ),
-    Protocol(
-        "openai",
-        oa.PATH,
-        lambda s: ["--base-url", s.url + "/v1"],
-        {"OPENAI_API_KEY": "sk-test-key-0123456789"},
-        lambda calls, **o: oa.tool_calls(calls, fragment=3, **o),
-        oa.stream,
-    ),
-    Protocol(
-        "anthropic",
-        an.PATH,
-        lambda s: ["--base-url", s.url],
-        {"ANTHROPIC_API_KEY": "sk-ant-test-0123456789"},
-        lambda calls, **o: an.tool_use(calls, fragment=3, **o),
-        an.stream,
-    ),
-]
-OPENAI = PROTOCOLS[1]
 
 
 def tools_server(*extra: str, **entry: Any) -> dict[str, Any]:

@@ -11,8 +11,6 @@ import json
 import orjson
 import pytest
 from mcp_support import (
-    OPENAI,
-    PROTOCOLS,
     gone,
     marker,
     mcp_chat,
@@ -22,6 +20,7 @@ from mcp_support import (
     write_config,
 )
 from servers import FakeServer
+from tool_protocols import OPENAI, PROTOCOLS
 
 
 @pytest.fixture
@@ -45,7 +44,7 @@ def test_a_time_server_tool_is_offered_called_and_its_result_sent_back(protocol,
     assert start["server"] == end["server"] == "time"
     assert end["ok"] is True and '"timezone": "UTC"' in end["output"]
     (sent,) = protocol.results(second.json())
-    assert '"timezone": "UTC"' in sent
+    assert '"timezone": "UTC"' in sent["content"]
     assert result.text == "It is noon."
 
 
@@ -132,7 +131,8 @@ def test_without_a_terminal_a_call_is_denied_and_the_model_told(server, tmp_path
     assert result.status == 0
     (end,) = result.of("tool_end")
     assert end["ok"] is False and end["output"].startswith("denied: no terminal")
-    assert "denied: no terminal" in OPENAI.results(server.received(OPENAI.path)[1].json())[0]
+    (sent,) = OPENAI.results(server.received(OPENAI.path)[1].json())
+    assert "denied: no terminal" in sent["content"]
 
 
 @pytest.mark.parametrize("trust", [True, ["echo"]])

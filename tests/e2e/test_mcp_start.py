@@ -13,7 +13,6 @@ import pytest
 from chat_support import chat_env, run_chat
 from conftest import STREAMCLI
 from mcp_support import (
-    OPENAI,
     PY,
     gone,
     marker,
@@ -25,6 +24,7 @@ from mcp_support import (
 )
 from servers import FakeServer
 from servers import openai as oa
+from tool_protocols import OPENAI
 
 
 @pytest.fixture

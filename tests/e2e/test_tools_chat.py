@@ -9,8 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,74 +17,10 @@ import pytest
 from chat_support import Result, chat_env, run_chat
 from conftest import STREAMCLI
 from servers import FakeServer, Reply
-from servers import anthropic as an
-from servers import ollama as ol
 from servers import openai as oa
+from tool_protocols import OPENAI, PROTOCOLS, Protocol
 
 PY = sys.executable
-
-
-@dataclass
-class Protocol:
-    name: str
-    path: str
-    args: Callable[[FakeServer], list[str]]
-    env: dict[str, str]
-    calls: Callable[..., Reply]  # (calls as (id, name, arguments), text=…) -> a tool-call reply
-    answer: Callable[[list[str]], Reply]
-
-    def results(self, body: dict[str, Any]) -> list[dict[str, Any]]:
-        """The tool results a request sends back: id (or name), content, error."""
-        out = []
-        for message in body["messages"]:
-            if message["role"] == "tool":
-                key = message.get("tool_call_id") or message.get("tool_name")
-                content = message["content"]
-                out.append({"id": key, "content": content, "error": "failed" in content[:16]})
-            elif isinstance(message.get("content"), list):
-                for block in message["content"]:
-                    if block.get("type") == "tool_result":
-                        out.append(
-                            {
-                                "id": block["tool_use_id"],
-                                "content": block["content"],
-                                "error": block.get("is_error", False),
-                            }
-                        )
-        return out
-
-
-def _ollama_calls(calls, **options) -> Reply:
-    return ol.tool_calls([(name, arguments) for _, name, arguments in calls], **options)
-
-
-PROTOCOLS = [
-    Protocol(
-        "ollama",
-        ol.PATH,
-        lambda s: ["-p", "ollama", "--base-url", s.url],
-        {},
-        _ollama_calls,
-        ol.stream,
-    ),
-    Protocol(
-        "openai",
-        oa.PATH,
-        lambda s: ["--base-url", s.url + "/v1"],
-        {"OPENAI_API_KEY": "sk-test-key-0123456789"},
-        lambda calls, **o: oa.tool_calls(calls, fragment=3, **o),
-        oa.stream,
-    ),
-    Protocol(
-        "anthropic",
-        an.PATH,
-        lambda s: ["--base-url", s.url],
-        {"ANTHROPIC_API_KEY": "sk-ant-test-0123456789"},
-        lambda calls, **o: an.tool_use(calls, fragment=3, **o),
-        an.stream,
-    ),
-]
-OPENAI = PROTOCOLS[1]
 
 
 @pytest.fixture
