@@ -383,7 +383,7 @@ class Pipeline:
 
 
 @contextlib.contextmanager
-def _signal_handlers(handler: Callable[[int, object], None], *signums: int) -> Iterator[None]:
+def signal_handlers(handler: Callable[[int, object], None], *signums: int) -> Iterator[None]:
     """Handle `signums` with `handler` inside the block (main thread only)."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -406,7 +406,7 @@ def _stop_signals() -> contextlib.AbstractContextManager[None]:
     def stop(signum: int, frame: object) -> None:
         raise Stopped(statuses[signum])
 
-    return _signal_handlers(stop, *statuses)
+    return signal_handlers(stop, *statuses)
 
 
 def _exit_on_second_signal(status: int) -> contextlib.AbstractContextManager[None]:
@@ -415,7 +415,7 @@ def _exit_on_second_signal(status: int) -> contextlib.AbstractContextManager[Non
     def leave(signum: int, frame: object) -> None:
         os._exit(status)
 
-    return _signal_handlers(leave, signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    return signal_handlers(leave, signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @contextlib.contextmanager

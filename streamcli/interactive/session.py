@@ -27,7 +27,7 @@ from streamcli.errors import BadInput, StreamcliError
 from streamcli.history.conversation import open_conversation
 from streamcli.interactive.dialogue import Dialogue, Turn
 from streamcli.interactive.terminal import TerminalModes
-from streamcli.pipeline import Source, Stopped
+from streamcli.pipeline import Source, Stopped, signal_handlers
 from streamcli.sinks import OutputOptions
 from streamcli.sinks.base import Sink
 from streamcli.sources.chat.flags import ChatFlags
@@ -345,9 +345,5 @@ def _leaving_signals(session: ChatSession) -> Iterator[None]:
             return
         raise Stopped(statuses[signum])
 
-    previous = {signum: signal.signal(signum, stop) for signum in statuses}
-    try:
+    with signal_handlers(stop, *statuses):
         yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)

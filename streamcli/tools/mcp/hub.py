@@ -23,7 +23,7 @@ import math
 import signal
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -34,6 +34,7 @@ import anyio.from_thread
 from mcp import ClientSession
 from streamcli import errors
 from streamcli.errors import StreamcliError
+from streamcli.pipeline import signal_handlers
 from streamcli.tools.mcp.config import ServerEntry
 from streamcli.tools.mcp.environment import server_environment
 from streamcli.tools.mcp.results import progress_text, result_outcome
@@ -369,22 +370,14 @@ def _sdk_log_to(path: Path) -> None:
     logger.addHandler(handler)
 
 
-@contextlib.contextmanager
-def _sigterm_exits() -> Iterator[None]:
+def _sigterm_exits() -> contextlib.AbstractContextManager[None]:
     """While servers start (before the pipeline handles signals), SIGTERM exits with
     status 143 through the normal unwinding, so the servers are shut down first."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
 
     def terminate(signum: int, frame: object) -> None:
         raise SystemExit(errors.TERMINATED)
 
-    previous = signal.signal(signal.SIGTERM, terminate)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    return signal_handlers(terminate, signal.SIGTERM)
 
 
 def _leaf(exc: BaseException) -> BaseException:
