@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from typing import TextIO
 
 OK = 0
@@ -67,3 +68,16 @@ def silence_stdout() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
         os.close(devnull)
+
+
+def status_of(run: Callable[[], int], stderr: TextIO) -> int:
+    """`run()`'s exit status, for a command that writes no stream: a `StreamcliError` is
+    its one line on `stderr` and its status; a reader of stdout gone away is 0."""
+    try:
+        return run()
+    except StreamcliError as exc:
+        report(stderr, exc.message)
+        return exc.exit_code
+    except BrokenPipeError:
+        silence_stdout()
+        return OK

@@ -15,7 +15,7 @@ import orjson
 
 from streamcli import errors
 from streamcli.env import Environment
-from streamcli.errors import BadInput, StreamcliError
+from streamcli.errors import BadInput
 from streamcli.history.flags import HistoryRequest
 from streamcli.history.store import ConversationSummary, History, history_path
 from streamcli.sanitize import sanitize
@@ -26,14 +26,7 @@ OUTPUT_LINES = 3  # lines of a tool's output shown by `history ID`
 
 def run_history(request: HistoryRequest, env: Environment) -> int:
     """Do what `request` asks; return the exit status (errors: one line on stderr)."""
-    try:
-        return _run(request, env)
-    except StreamcliError as exc:
-        errors.report(env.stderr, exc.message)
-        return exc.exit_code
-    except BrokenPipeError:
-        errors.silence_stdout()
-        return errors.OK
+    return errors.status_of(lambda: _run(request, env), env.stderr)
 
 
 def _run(request: HistoryRequest, env: Environment) -> int:

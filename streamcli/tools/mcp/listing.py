@@ -15,7 +15,6 @@ import orjson
 
 from streamcli import errors
 from streamcli.env import Environment
-from streamcli.errors import StreamcliError
 from streamcli.sanitize import sanitize
 from streamcli.sinks import present
 from streamcli.tools.mcp.config import load_mcp_config
@@ -28,14 +27,7 @@ DESCRIPTION_LIMIT = 100
 
 def run_mcp(request: McpRequest, env: Environment) -> int:
     """Do what `request` asks; return the exit status (errors: one line on stderr)."""
-    try:
-        return _list(request, env)
-    except StreamcliError as exc:
-        errors.report(env.stderr, exc.message)
-        return exc.exit_code
-    except BrokenPipeError:
-        errors.silence_stdout()
-        return errors.OK
+    return errors.status_of(lambda: _list(request, env), env.stderr)
 
 
 def _list(request: McpRequest, env: Environment) -> int:
