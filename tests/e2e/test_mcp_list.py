@@ -28,8 +28,9 @@ def test_lists_each_server_with_its_tools_or_why_it_did_not_start(tmp_path):
     assert done.returncode == 1, done.stderr
     out = done.stdout.decode()
     assert "time  (stdio: " in out
-    assert "  time__get_current_time  " in out and "  time__convert_time  " in out
-    assert "  test__slow  Count to `steps`, reporting progress after each." in out
+    assert "  time__get_current_time  Get current time" in out
+    assert "  time__convert_time      Convert time" in out  # the descriptions in a column
+    assert "  test__slow         Count to `steps`, reporting progress after each." in out
     assert "  did not start: MCP server gone: command not found: no-such-mcp-server-here" in out
     assert "exited during start-up: no database" in out
     assert done.stderr == b""

@@ -75,10 +75,12 @@ def _show(env: Environment, where: str, row: dict[str, Any], as_json: bool) -> N
     lines = [f"{sanitize(row['server'])}  ({row['transport']}: {sanitize(where)})"]
     if not row["started"]:
         lines.append(f"  did not start: {sanitize(row['error'])}")
-    for tool in row["tools"]:
+    names = [sanitize(tool["name"]) for tool in row["tools"]]
+    width = max(map(len, names), default=0)  # the descriptions in one column
+    for name, tool in zip(names, row["tools"], strict=True):
         first = (tool["description"].strip().splitlines() or [""])[0]
         described = present.shorten(present.one_line(first), DESCRIPTION_LIMIT)
-        lines.append(f"  {sanitize(tool['name'])}  {described}".rstrip())
+        lines.append(f"  {name:{width}}  {described}".rstrip())
     if row["started"] and not row["tools"]:
         lines.append("  (no tools)")
     out.write(("\n".join(lines) + "\n").encode("utf-8", "replace"))
