@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 from streamcli import errors
 from streamcli.errors import StreamcliError
 from streamcli.sanitize import sanitize
+from streamcli.sinks import present
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
@@ -269,12 +270,10 @@ class Commands:
     def tools(self, argument: str) -> None:
         toolbox = self.session.toolbox
         if toolbox is None or not toolbox.tools:
-            self.say("no tools are offered (start the session with --tool NAME)")
+            self.say("no tools are offered (start the session with --tool NAME or --mcp NAME)")
             return
-        rows = []
-        for offer in toolbox.offers():
-            rows.append(f"{offer['name']}: {offer.get('description', '')}")
-        self.say("\n".join(rows))
+        offers = [(offer["name"], offer.get("description", "")) for offer in toolbox.offers()]
+        self.say("\n".join(present.tool_list(offers)))
 
     def stats(self, argument: str) -> None:
         on = self._switch("/stats", argument)

@@ -16,6 +16,7 @@ from streamcli.events import Event
 from streamcli.sanitize import sanitize
 
 SUMMARY_LIMIT = 200  # characters of a tool's arguments shown on its one line
+DESCRIPTION_LIMIT = 100  # characters of a tool's description in a list of tools
 
 STARTED = "→"
 OK = "✓"
@@ -77,6 +78,18 @@ def first_line(output: object) -> str | None:
     if not isinstance(output, str) or not output.strip():
         return None
     return sanitize(output.strip().splitlines()[0])
+
+
+def tool_list(tools: list[tuple[str, str]], indent: str = "") -> list[str]:
+    """(name, description) pairs as lines: each description's first line, shortened, in
+    one column beside the names (all sanitized)."""
+    names = [sanitize(name) for name, _ in tools]
+    width = max(map(len, names), default=0)
+    lines = []
+    for name, (_, description) in zip(names, tools, strict=True):
+        first = (description.strip().splitlines() or [""])[0]
+        lines.append(f"{indent}{name:{width}}  {shorten(one_line(first), DESCRIPTION_LIMIT)}")
+    return [line.rstrip() for line in lines]
 
 
 def file_header(file: str) -> str:

@@ -39,7 +39,7 @@ def test_a_tool_call_is_approved_inside_the_session(server, tmp_path):
     with open_session(server, tmp_path, "--tool", "deploy") as term:
         wait_prompt(term, 1)
         type_line(term, "/tools")
-        term.wait_for_text("deploy: Deploy the site")
+        term.wait_for_text("deploy  Deploy the site")
         type_line(term, "deploy it")
         term.wait_for_text(QUESTION)
         term.write(b"y\r")

@@ -102,3 +102,17 @@ def test_describe_a_cut_off_answer_in_the_words_of_the_terminal_note():
     line = present.describe(events.end(0, "length"))
     assert line == "streamcli: the answer was cut off: the output limit was reached"
     assert present.end_note(events.end(0, "length")) == f"({line.removeprefix('streamcli: ')})"
+
+
+def test_a_tool_list_puts_first_lines_of_descriptions_in_a_column():
+    tools = [("time", "What time it is.\n\nLong details."), ("read_file", "x" * 300), ("bare", "")]
+    lines = present.tool_list(tools, "  ")
+    assert lines[0] == "  time       What time it is."
+    assert lines[1].startswith("  read_file  xxx") and lines[1].endswith("…")
+    assert len(lines[1]) == 2 + 9 + 2 + present.DESCRIPTION_LIMIT
+    assert lines[2] == "  bare"
+
+
+def test_a_tool_list_shows_hostile_names_and_descriptions_inert():
+    (line,) = present.tool_list([("evil\x1b]52;c;eA==\x07", "a\x1b[2Jb")])
+    assert "\x1b" not in line and "\x07" not in line

@@ -22,8 +22,6 @@ from streamcli.tools.mcp.flags import McpRequest
 from streamcli.tools.mcp.naming import exposed_name
 from streamcli.tools.mcp.offer import import_hub, log_dir
 
-DESCRIPTION_LIMIT = 100
-
 
 def run_mcp(request: McpRequest, env: Environment) -> int:
     """Do what `request` asks; return the exit status (errors: one line on stderr)."""
@@ -75,12 +73,7 @@ def _show(env: Environment, where: str, row: dict[str, Any], as_json: bool) -> N
     lines = [f"{sanitize(row['server'])}  ({row['transport']}: {sanitize(where)})"]
     if not row["started"]:
         lines.append(f"  did not start: {sanitize(row['error'])}")
-    names = [sanitize(tool["name"]) for tool in row["tools"]]
-    width = max(map(len, names), default=0)  # the descriptions in one column
-    for name, tool in zip(names, row["tools"], strict=True):
-        first = (tool["description"].strip().splitlines() or [""])[0]
-        described = present.shorten(present.one_line(first), DESCRIPTION_LIMIT)
-        lines.append(f"  {name:{width}}  {described}".rstrip())
+    lines += present.tool_list([(t["name"], t["description"]) for t in row["tools"]], "  ")
     if row["started"] and not row["tools"]:
         lines.append("  (no tools)")
     out.write(("\n".join(lines) + "\n").encode("utf-8", "replace"))
