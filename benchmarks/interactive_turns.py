@@ -16,7 +16,8 @@ real pty (tests/ptyterm.py) against a fake OpenAI-compatible server in this proc
    (`streamcli --version` in a pty, measured too).
 3. Ctrl-C during an answer: from writing Ctrl-C to the pty to the server seeing the
    connection closed (it looks every 20 ms), and to the prompt back on the screen.
-   Goal: ≤ 200 ms.
+   Goal: ≤ 200 ms. With `--local` (the `local` extra installed), the same for the bundled
+   model counting in this process: Ctrl-C → the prompt again, its generation stopped.
 """
 
 from __future__ import annotations
@@ -65,11 +66,11 @@ def terminal(args: list[str], env: dict[str, str]) -> PtyTerminal:
     return term
 
 
-def at_prompt(term: PtyTerminal, count: int) -> None:
+def at_prompt(term: PtyTerminal, count: int, prompt: str = PROMPT) -> None:
     term.wait_for(
         lambda t: (
-            sum(1 for row in t.lines() if row.startswith(PROMPT)) >= count
-            and t.display()[t.screen.cursor.y] == PROMPT
+            sum(1 for row in t.lines() if row.startswith(prompt)) >= count
+            and t.display()[t.screen.cursor.y] == prompt
         ),
         what=f"prompt {count}",
     )
@@ -150,6 +151,31 @@ def interruptions(server: FakeServer, count: int) -> tuple[list[float], list[flo
     return closed, back
 
 
+def local_interruptions(count: int) -> list[float]:
+    """Ctrl-C → the prompt again while the bundled model writes in-process (ms); only
+    answers really cut short (marked interrupted) count."""
+    from streamcli.sources.chat.local.bundled import NAME
+
+    prompt = f"{NAME}>"
+    args = ["chat", "-p", "local", "--temperature", "0", "--max-tokens", "4000"]
+    back: list[float] = []
+    with terminal(args, environment()) as term:  # the model: in the user's cache
+        at_prompt(term, 1, prompt)
+        for turn in range(count):
+            term.write(b"Write a long story about a cat who sails around the world.\r")
+            term.wait_for(lambda t: len(t.text().rstrip().splitlines()[-1]) > 40, what="text")
+            pressed = time.monotonic()
+            term.write(b"\x03")
+            at_prompt(term, 2 * turn + 2, prompt)
+            back.append((time.monotonic() - pressed) * 1000)
+            term.wait_for(lambda t, n=turn: t.text().count("(interrupted)") > n, what="cut")
+            term.write(b"/clear\r")  # the same question afresh each time
+            at_prompt(term, 2 * turn + 3, prompt)
+        term.write(b"\x04")
+        term.wait_exit()
+    return back
+
+
 def one_shot(server: FakeServer, runs: int) -> list[float]:
     """Process start → first word on screen of `streamcli chat QUESTION` (ms)."""
     server.route(oa.PATH, oa.stream([ANSWER, " quickly."]), method="POST")
@@ -188,6 +214,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--turns", type=int, default=30)
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--local", action="store_true", help="also Ctrl-C with the local model")
     options = parser.parse_args()
     with FakeServer() as server:
         wire, screen = [], []
@@ -218,6 +245,8 @@ def main() -> None:
         print("3. Ctrl-C during an answer")
         print(f"   → connection closed       {summary(closed)}")
         print(f"   → the prompt again        {summary(back)}")
+        if options.local:
+            print(f"   local model: → the prompt {summary(local_interruptions(options.runs))}")
 
 
 if __name__ == "__main__":
