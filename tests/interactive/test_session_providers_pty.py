@@ -1,5 +1,5 @@
-"""A session with each kind of model: MCP tools started once and closed at the end, Ollama
-and Anthropic servers, the local model loaded once; and what fails in a turn."""
+"""A session with each kind of model: Ollama and Anthropic servers, the local model
+loaded once; and what fails in a turn. (MCP servers: test_session_mcp_pty.py.)"""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-from mcp_support import gone, marker, processes_with, tools_server, write_config
 from ptyterm import PtyTerminal
 from servers import FakeServer
 from servers import anthropic as an
@@ -31,34 +30,6 @@ def session(home: Path, *args: str, **env: str) -> PtyTerminal:
     term = PtyTerminal(["chat", *args], env=session_env(home, **env), cwd=str(cwd), columns=100)
     answer_cursor_requests(term)
     return term
-
-
-def test_mcp_servers_start_once_and_stop_with_the_session(server, tmp_path):
-    word = marker()
-    write_config(tmp_path / "config", {"test": tools_server(word)})
-    server.script(
-        oa.PATH,
-        oa.tool_calls([("c1", "test__echo", {"text": "one"})]),
-        oa.stream(["First done."]),
-        oa.tool_calls([("c2", "test__echo", {"text": "two"})]),
-        oa.stream(["Second done."]),
-    )
-    url = server.url + "/v1"
-    with session(tmp_path, "-m", "m", "--base-url", url, "--mcp", "test", "--approve") as term:
-        wait_prompt(term, 1)
-        type_line(term, "echo one")
-        term.wait_for_text("First done.")
-        wait_prompt(term, 2)
-        running = processes_with(word)
-        type_line(term, "echo two")
-        term.wait_for_text("Second done.")
-        wait_prompt(term, 3)
-        assert processes_with(word) == running  # the same server, not a new one per turn
-        term.write(b"\x04")
-        assert term.wait_exit() == 0
-    assert running and gone(word)
-    results = [m for m in server.received(oa.PATH)[3].json()["messages"] if m["role"] == "tool"]
-    assert [r["content"] for r in results] == ["echo: one", "echo: two"]
 
 
 def test_an_ollama_session_lists_its_only_model_once(server, tmp_path):
