@@ -96,13 +96,14 @@ def question(tool: Tool, arguments: dict[str, Any]) -> str:
         shown = "\n".join("    " + row for row in shown.splitlines()).lstrip()
     else:
         shown = compact
-    if tool.server is not None:
+    if tool.server is not None:  # the server's line says where it is from
+        origin = ""
         what = f"  server:    {sanitize(tool.server)} (MCP), its tool {sanitize(tool.remote)}\n"
     else:
+        origin = f" (from {sanitize(tool.origin)})"
         what = f"  command:   {sanitize(shlex.join(tool.command or ()))}\n"
     return (
-        f"\nstreamcli: the model asks to run the tool {sanitize(tool.name)} "
-        f"(from {sanitize(tool.origin)})\n"
+        f"\nstreamcli: the model asks to run the tool {sanitize(tool.name)}{origin}\n"
         f"{what}"
         f"  arguments: {sanitize(shown)}\n"
         "Allow this call? [y/N] "

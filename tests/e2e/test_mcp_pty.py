@@ -45,7 +45,7 @@ def test_the_question_names_the_server_and_the_spinner_shows_progress(server, tm
     with start(server, tmp_path) as term:
         term.wait_for_text(QUESTION)
         text = term.text()
-        assert "the model asks to run the tool test__slow (from the MCP server test)" in text
+        assert "the model asks to run the tool test__slow\n" in text
         assert "server:    test (MCP), its tool slow" in text
         assert '"steps":8' in text
         term.write(b"y\r")
