@@ -221,30 +221,32 @@ def chat(
     on a terminal without a prompt (or with -i), a session of questions and answers."""
     from streamcli.env import Environment
     from streamcli.interactive.start import wants_session
+    from streamcli.pipeline import sigterm_exits
 
     env = Environment.from_process()
-    if wants_session(flags, prompt or [], env):
-        from streamcli.interactive.session import run_session
+    with sigterm_exits():  # MCP servers are shut down however early it comes
+        if wants_session(flags, prompt or [], env):
+            from streamcli.interactive.session import run_session
 
-        raise typer.Exit(run_session(flags, prompt or [], env, output))
-    from streamcli.run import run_stream
-    from streamcli.sources.chat.command import open_chat_command
+            raise typer.Exit(run_session(flags, prompt or [], env, output))
+        from streamcli.run import run_stream
+        from streamcli.sources.chat.command import open_chat_command
 
-    opened: list[Source] = []
+        opened: list[Source] = []
 
-    def open_chat() -> Source:
-        source, taps = open_chat_command(flags, prompt or [], env)
-        source.taps = taps  # the history recorder
-        opened.append(source)
-        return source
+        def open_chat() -> Source:
+            source, taps = open_chat_command(flags, prompt or [], env)
+            source.taps = taps  # the history recorder
+            opened.append(source)
+            return source
 
-    try:
-        status = run_stream("chat", open_chat, env, output)
-    finally:
-        for source in opened:  # the MCP servers the chat started
-            toolbox = getattr(source, "toolbox", None)
-            if toolbox is not None:
-                toolbox.close()
+        try:
+            status = run_stream("chat", open_chat, env, output)
+        finally:
+            for source in opened:  # the MCP servers the chat started
+                toolbox = getattr(source, "toolbox", None)
+                if toolbox is not None:
+                    toolbox.close()
     raise typer.Exit(status)
 
 

@@ -396,6 +396,17 @@ def signal_handlers(handler: Callable[[int, object], None], *signums: int) -> It
             signal.signal(signum, old)
 
 
+def sigterm_exits() -> contextlib.AbstractContextManager[None]:
+    """Before the pipeline handles signals (MCP servers starting, a session opening),
+    SIGTERM exits with status 143 through the normal unwinding, so what was started is
+    shut down first (the default action would kill the process where it stands)."""
+
+    def terminate(signum: int, frame: object) -> None:
+        raise SystemExit(errors.TERMINATED)
+
+    return signal_handlers(terminate, signal.SIGTERM)
+
+
 def _stop_signals() -> contextlib.AbstractContextManager[None]:
     """SIGTERM and SIGHUP raise `Stopped` in the main thread, so cleanup runs."""
     statuses: dict[int, int] = {

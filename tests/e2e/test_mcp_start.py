@@ -192,6 +192,57 @@ def test_a_signal_during_start_up_leaves_no_server_behind(server, tmp_path, sign
     assert not server.received(OPENAI.path)
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_sigterm_after_start_up_before_the_stream_shuts_the_servers_down(server, tmp_path):
+    """The servers are up and the chat waits for its history database (another process
+    holds it locked): SIGTERM then is 143 with the servers shut down, not a kill."""
+    import sqlite3
+
+    word = marker()
+    write_config(tmp_path, {"test": tools_server(word)})
+    data = tmp_path / "data"
+    (data / "streamcli").mkdir(parents=True)
+    holder = sqlite3.connect(data / "streamcli" / "history.db", isolation_level=None)
+    holder.execute("PRAGMA journal_mode = DELETE")
+    holder.execute("BEGIN EXCLUSIVE")  # `chat -c` waits for it after the servers start
+    env = chat_env(
+        tmp_path,
+        XDG_DATA_HOME=str(data),
+        XDG_STATE_HOME=str(tmp_path / "state"),
+        OPENAI_API_KEY="sk-test-key-0123456789",
+    )
+    args = ["chat", "-c", "hi", "-m", "m", "--base-url", server.url + "/v1", "--mcp", "test"]
+    process = subprocess.Popen(
+        [*STREAMCLI, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 30
+    while not _has_open(process.pid, "history.db"):  # opened once the servers are up
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    assert processes_with(word)
+    time.sleep(0.2)
+    os.kill(process.pid, signal.SIGTERM)
+    time.sleep(0.2)
+    holder.execute("COMMIT")
+    holder.close()
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 143, err
+    assert b"Traceback" not in err
+    assert gone(word)
+    assert not server.received(OPENAI.path)
+
+
+def _has_open(pid: int, name: str) -> bool:
+    """Whether process `pid` has a file called `name` open."""
+    try:
+        return any(
+            os.readlink(f"/proc/{pid}/fd/{fd}").endswith(name)
+            for fd in os.listdir(f"/proc/{pid}/fd")
+        )
+    except OSError:
+        return False
+
+
 def test_the_local_provider_cannot_call_mcp_tools_and_no_server_starts(tmp_path):
     word = marker()
     write_config(tmp_path, {"test": tools_server(word)})

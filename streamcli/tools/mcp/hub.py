@@ -20,7 +20,6 @@ import concurrent.futures
 import contextlib
 import logging
 import math
-import signal
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -32,9 +31,8 @@ import anyio
 import anyio.from_thread
 
 from mcp import ClientSession
-from streamcli import errors
 from streamcli.errors import StreamcliError
-from streamcli.pipeline import signal_handlers
+from streamcli.pipeline import sigterm_exits
 from streamcli.tools.mcp.config import ServerEntry
 from streamcli.tools.mcp.environment import server_environment
 from streamcli.tools.mcp.results import progress_text, result_outcome
@@ -110,7 +108,7 @@ class McpHub:
         for server in self.servers.values():
             server.done = self._portal.start_task_soon(self._run_server, server)
         try:
-            with _sigterm_exits():
+            with sigterm_exits():
                 concurrent.futures.wait([server.started for server in self.servers.values()])
         except BaseException:  # Ctrl-C or SIGTERM while starting
             self.close()
@@ -368,16 +366,6 @@ def _sdk_log_to(path: Path) -> None:
     handler = logging.FileHandler(path, encoding="utf-8", delay=True)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger.addHandler(handler)
-
-
-def _sigterm_exits() -> contextlib.AbstractContextManager[None]:
-    """While servers start (before the pipeline handles signals), SIGTERM exits with
-    status 143 through the normal unwinding, so the servers are shut down first."""
-
-    def terminate(signum: int, frame: object) -> None:
-        raise SystemExit(errors.TERMINATED)
-
-    return signal_handlers(terminate, signal.SIGTERM)
 
 
 def _leaf(exc: BaseException) -> BaseException:
