@@ -221,10 +221,10 @@ def chat(
     on a terminal without a prompt (or with -i), a session of questions and answers."""
     from streamcli.env import Environment
     from streamcli.interactive.start import wants_session
-    from streamcli.pipeline import sigterm_exits
+    from streamcli.pipeline import stop_signals_exit
 
     env = Environment.from_process()
-    with sigterm_exits():  # MCP servers are shut down however early it comes
+    with stop_signals_exit():  # MCP servers are shut down however early it comes
         if wants_session(flags, prompt or [], env):
             from streamcli.interactive.session import run_session
 

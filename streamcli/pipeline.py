@@ -396,28 +396,30 @@ def signal_handlers(handler: Callable[[int, object], None], *signums: int) -> It
             signal.signal(signum, old)
 
 
-def sigterm_exits() -> contextlib.AbstractContextManager[None]:
+STOP_STATUSES: dict[int, int] = {  # the signals that stop streamcli, and its status then
+    signal.SIGTERM: errors.TERMINATED,
+    signal.SIGHUP: 128 + signal.SIGHUP,
+}
+
+
+def stop_signals_exit() -> contextlib.AbstractContextManager[None]:
     """Before the pipeline handles signals (MCP servers starting, a session opening),
-    SIGTERM exits with status 143 through the normal unwinding, so what was started is
-    shut down first (the default action would kill the process where it stands)."""
+    SIGTERM and SIGHUP exit with their status through the normal unwinding, so what was
+    started is shut down first (the default action kills the process where it stands)."""
 
-    def terminate(signum: int, frame: object) -> None:
-        raise SystemExit(errors.TERMINATED)
+    def leave(signum: int, frame: object) -> None:
+        raise SystemExit(STOP_STATUSES[signum])
 
-    return signal_handlers(terminate, signal.SIGTERM)
+    return signal_handlers(leave, *STOP_STATUSES)
 
 
 def _stop_signals() -> contextlib.AbstractContextManager[None]:
     """SIGTERM and SIGHUP raise `Stopped` in the main thread, so cleanup runs."""
-    statuses: dict[int, int] = {
-        signal.SIGTERM: errors.TERMINATED,
-        signal.SIGHUP: 128 + signal.SIGHUP,
-    }
 
     def stop(signum: int, frame: object) -> None:
-        raise Stopped(statuses[signum])
+        raise Stopped(STOP_STATUSES[signum])
 
-    return signal_handlers(stop, *statuses)
+    return signal_handlers(stop, *STOP_STATUSES)
 
 
 def _exit_on_second_signal(status: int) -> contextlib.AbstractContextManager[None]:

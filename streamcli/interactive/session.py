@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -27,7 +26,7 @@ from streamcli.errors import BadInput, StreamcliError
 from streamcli.history.conversation import open_conversation
 from streamcli.interactive.dialogue import Dialogue, Turn
 from streamcli.interactive.terminal import TerminalModes
-from streamcli.pipeline import Source, Stopped, signal_handlers
+from streamcli.pipeline import STOP_STATUSES, Source, Stopped, signal_handlers
 from streamcli.sinks import OutputOptions
 from streamcli.sinks.base import Sink
 from streamcli.sources.chat.flags import ChatFlags
@@ -44,7 +43,7 @@ if TYPE_CHECKING:
 # thread that sends the request is not kept waiting while the main thread draws.
 SWITCH_INTERVAL = 0.001
 GREETING = "Enter sends, Alt-Enter starts a new line, /help lists the commands, Ctrl-D leaves."
-LEAVING = (errors.TERMINATED, 128 + signal.SIGHUP)  # a turn ended by one of these ends all
+LEAVING = tuple(STOP_STATUSES.values())  # a turn ended by one of these ends all
 
 
 class ChatSession:
@@ -326,16 +325,12 @@ def _leaving_signals(session: ChatSession) -> Iterator[None]:
     """SIGTERM and SIGHUP end the session: at the prompt, the input line leaves through
     its event loop (which the signal wakes); during a turn the pipeline handles them,
     and the turn ends with their status."""
-    statuses: dict[int, int] = {
-        signal.SIGTERM: errors.TERMINATED,
-        signal.SIGHUP: 128 + signal.SIGHUP,
-    }
 
     def stop(signum: int, frame: object) -> None:
         app = session.prompt.app if session.prompt is not None else None
         loop = app.loop if app is not None else None
         if app is not None and app.is_running and loop is not None and not loop.is_closed():
-            leave = Stopped(statuses[signum])
+            leave = Stopped(STOP_STATUSES[signum])
 
             def exit_app() -> None:
                 if app.is_running and not app.future.done():  # type: ignore[union-attr]
@@ -343,7 +338,7 @@ def _leaving_signals(session: ChatSession) -> Iterator[None]:
 
             loop.call_soon_threadsafe(exit_app)
             return
-        raise Stopped(statuses[signum])
+        raise Stopped(STOP_STATUSES[signum])
 
-    with signal_handlers(stop, *statuses):
+    with signal_handlers(stop, *STOP_STATUSES):
         yield

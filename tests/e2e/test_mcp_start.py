@@ -193,9 +193,12 @@ def test_a_signal_during_start_up_leaves_no_server_behind(server, tmp_path, sign
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
-def test_sigterm_after_start_up_before_the_stream_shuts_the_servers_down(server, tmp_path):
+@pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_signal_after_start_up_before_the_stream_shuts_the_servers_down(
+    server, tmp_path, signum, status
+):
     """The servers are up and the chat waits for its history database (another process
-    holds it locked): SIGTERM then is 143 with the servers shut down, not a kill."""
+    holds it locked): SIGTERM (SIGHUP) then is 143 (129) with the servers shut down."""
     import sqlite3
 
     word = marker()
@@ -221,12 +224,12 @@ def test_sigterm_after_start_up_before_the_stream_shuts_the_servers_down(server,
         time.sleep(0.05)
     assert processes_with(word)
     time.sleep(0.2)
-    os.kill(process.pid, signal.SIGTERM)
+    os.kill(process.pid, signum)
     time.sleep(0.2)
     holder.execute("COMMIT")
     holder.close()
     _, err = process.communicate(timeout=30)
-    assert process.returncode == 143, err
+    assert process.returncode == status, err
     assert b"Traceback" not in err
     assert gone(word)
     assert not server.received(OPENAI.path)

@@ -32,7 +32,7 @@ import anyio.from_thread
 
 from mcp import ClientSession
 from streamcli.errors import StreamcliError
-from streamcli.pipeline import sigterm_exits
+from streamcli.pipeline import stop_signals_exit
 from streamcli.tools.mcp.config import ServerEntry
 from streamcli.tools.mcp.environment import server_environment
 from streamcli.tools.mcp.results import progress_text, result_outcome
@@ -108,7 +108,7 @@ class McpHub:
         for server in self.servers.values():
             server.done = self._portal.start_task_soon(self._run_server, server)
         try:
-            with sigterm_exits():
+            with stop_signals_exit():
                 concurrent.futures.wait([server.started for server in self.servers.values()])
         except BaseException:  # Ctrl-C or SIGTERM while starting
             self.close()
