@@ -1,8 +1,8 @@
 """Runs one tool so that every process it starts ends with it (Linux), whatever the
 processes do to their session or process group.
 
-`process.run_command` starts ``python -I -S reaper.py GRACE -- ARGV…`` (this file, run
-as a script: the standard library only, nothing of streamcli's). The reaper makes itself
+`process.run_command` (and the MCP hub, for a stdio server) starts
+``python -I -S reaper.py GRACE -- ARGV…`` (this file, run as a script: the standard library only, nothing of streamcli's). The reaper makes itself
 a *child subreaper* (``prctl(PR_SET_CHILD_SUBREAPER)``): a process the tool starts can
 leave the tool's session (``setsid``) or process group, but not the reaper's subtree; an
 orphan is adopted by the reaper rather than by init. The reaper forks and execs the tool

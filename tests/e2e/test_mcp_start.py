@@ -14,6 +14,7 @@ from chat_support import chat_env, run_chat
 from conftest import STREAMCLI
 from mcp_support import (
     PY,
+    TEST_SERVER,
     gone,
     marker,
     mcp_chat,
@@ -46,6 +47,28 @@ def test_a_missing_command_ends_the_chat_before_any_request(server, tmp_path):
     result = mcp_chat(OPENAI, server, tmp_path, "--mcp", "gone")
     line = _fails_before_any_request(result, server)
     assert line == ("streamcli: error: MCP server gone: command not found: no-such-mcp-server-here")
+
+
+def test_a_file_that_is_not_executable_is_named(server, tmp_path):
+    script = tmp_path / "server.sh"
+    script.write_text("#!/bin/sh\n")
+    write_config(tmp_path, {"plain": {"command": str(script)}})
+    line = _fails_before_any_request(mcp_chat(OPENAI, server, tmp_path, "--mcp", "plain"), server)
+    assert line == f"streamcli: error: MCP server plain: cannot run {script}: permission denied"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the reaper needs Linux")
+def test_what_a_server_starts_in_a_session_of_its_own_ends_with_it(server, tmp_path):
+    word = marker()
+    escape = f"setsid sh -c 'sleep 300; : {word}' </dev/null >/dev/null 2>&1 &"
+    shell = f"{escape} exec {PY} {TEST_SERVER} stdio {word}"
+    write_config(tmp_path, {"test": {"command": "sh", "args": ["-c", shell]}})
+    server.script(
+        OPENAI.path, OPENAI.calls([("c1", "test__echo", {"text": "hi"})]), oa.stream(["ok"])
+    )
+    result = mcp_chat(OPENAI, server, tmp_path, "--mcp", "test", "--approve")
+    assert result.status == 0, result.stderr
+    assert gone(word)  # the sleeper left the server's session and process group
 
 
 def test_a_server_exiting_during_start_up_is_named_with_its_last_stderr_line(server, tmp_path):

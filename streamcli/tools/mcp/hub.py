@@ -20,6 +20,9 @@ import concurrent.futures
 import contextlib
 import logging
 import math
+import os
+import shutil
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -36,7 +39,7 @@ from streamcli.pipeline import stop_signals_exit
 from streamcli.tools.mcp.config import ServerEntry
 from streamcli.tools.mcp.environment import server_environment
 from streamcli.tools.mcp.results import progress_text, result_outcome
-from streamcli.tools.process import Outcome
+from streamcli.tools.process import KILL_GRACE, REAPED, REAPER, Outcome
 
 POLL = 0.05
 CLOSE_WAIT = 10.0  # seconds close() waits for the servers to end (the SDK's own bound is ~6 s)
@@ -175,11 +178,15 @@ class McpHub:
             server.log_file.write(f"--- streamcli started {entry.name} at {time.ctime()}\n")
             server.log_file.flush()
             server.log_start = server.log_file.tell()
+            environment = server_environment(entry, self._environ)
+            problem = _cannot_run(entry.command, environment, entry.cwd)
+            if problem is not None:
+                raise problem
+            argv = [entry.command, *entry.args]
+            if REAPED:  # under the reaper: whatever the server starts ends with it
+                argv = [sys.executable, "-I", "-S", str(REAPER), str(KILL_GRACE), "--", *argv]
             parameters = StdioServerParameters(
-                command=entry.command,
-                args=list(entry.args),
-                env=server_environment(entry, self._environ),
-                cwd=entry.cwd,
+                command=argv[0], args=argv[1:], env=environment, cwd=entry.cwd
             )
             return stdio_client(parameters, errlog=server.log_file)
         if entry.transport == "sse":
@@ -366,6 +373,21 @@ def _sdk_log_to(path: Path) -> None:
     handler = logging.FileHandler(path, encoding="utf-8", delay=True)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger.addHandler(handler)
+
+
+def _cannot_run(command: str, environ: Mapping[str, str], cwd: str | None) -> OSError | None:
+    """What starting `command` would fail with (the reaper itself always starts): a
+    missing command, or a file that is not executable; None when it can run."""
+    if os.sep in command:
+        path = os.path.join(cwd or "", os.path.expanduser(command))
+        if not os.path.exists(path):
+            return FileNotFoundError(command)
+        if os.path.isdir(path) or not os.access(path, os.X_OK):
+            return PermissionError(command)
+        return None
+    if shutil.which(command, path=environ.get("PATH", os.defpath)) is None:
+        return FileNotFoundError(command)
+    return None
 
 
 def _leaf(exc: BaseException) -> BaseException:
