@@ -1,16 +1,17 @@
 """Runs one tool so that every process it starts ends with it (Linux), whatever the
 processes do to their session or process group.
 
-`process.run_command` (and the MCP hub, for a stdio server) starts
-``python -I -S reaper.py GRACE -- ARGV…`` (this file, run as a script: the standard library only, nothing of streamcli's). The reaper makes itself
-a *child subreaper* (``prctl(PR_SET_CHILD_SUBREAPER)``): a process the tool starts can
-leave the tool's session (``setsid``) or process group, but not the reaper's subtree; an
-orphan is adopted by the reaper rather than by init. The reaper forks and execs the tool
-(stdin, stdout and stderr are the tool's; its own copies go to /dev/null), waits for it,
-and then ends every process left in its subtree (SIGKILL, found through /proc), reaping
-them until it has no child left; only then does it exit, with the tool's status (or by
-the tool's signal). SIGTERM (the timeout): SIGTERM to the whole subtree, GRACE seconds,
-then SIGKILL. SIGUSR1 (the chat was stopped): SIGKILL at once.
+`process.run_command` (and the MCP hub, for a stdio server) starts ``python -I -S
+reaper.py GRACE -- ARGV…`` (this file, run as a script: the standard library only,
+nothing of streamcli's). The reaper makes itself a *child subreaper*
+(``prctl(PR_SET_CHILD_SUBREAPER)``): a process the tool starts can leave the tool's
+session (``setsid``) or process group, but not the reaper's subtree; an orphan is
+adopted by the reaper rather than by init. The reaper forks and execs the tool (stdin,
+stdout and stderr are the tool's; its own copies go to /dev/null), waits for it, and
+then ends every process left in its subtree (SIGKILL, found through /proc), reaping them
+until it has no child left; only then does it exit, with the tool's status (or by the
+tool's signal). SIGTERM (the timeout): SIGTERM to the whole subtree, GRACE seconds, then
+SIGKILL. SIGUSR1 (the chat was stopped): SIGKILL at once.
 """
 
 from __future__ import annotations
