@@ -185,7 +185,8 @@ class Pipeline:
                 raise exc from None  # reported as one line by `stdio.guarded`
             if failure is not None:
                 return self._failed(failure)
-            self._close_sinks()
+            with first_ctrl_c_ignored():
+                self._close_sinks()
             # A tap that could not be written (a full disk) fails the run, at its end.
             return errors.FAILURE if self._tap_failed else errors.OK
 
@@ -420,6 +421,20 @@ def _stop_signals() -> contextlib.AbstractContextManager[None]:
         raise Stopped(STOP_STATUSES[signum])
 
     return signal_handlers(stop, *STOP_STATUSES)
+
+
+def first_ctrl_c_ignored() -> contextlib.AbstractContextManager[None]:
+    """After the stream's end (the sinks closing, a session's turn being kept): a Ctrl-C
+    has nothing left to stop and must not cut that work short; a second one exits at
+    once (a reader that is stuck)."""
+    pressed: list[int] = []
+
+    def once(signum: int, frame: object) -> None:
+        if pressed:
+            os._exit(errors.INTERRUPTED)
+        pressed.append(signum)
+
+    return signal_handlers(once, signal.SIGINT)
 
 
 def _exit_on_second_signal(status: int) -> contextlib.AbstractContextManager[None]:

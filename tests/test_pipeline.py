@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import threading
+import time
 
 import orjson
 import pytest
@@ -380,3 +382,21 @@ def test_taps_are_written_after_the_sink_and_get_the_frame_the_reader_missed():
     assert order[:4] == ["sink", "tap", "sink", "tap"]
     assert texts(tap.events()) == ["a", "b"] and tap.events()[-1]["type"] == "end"
     assert tap.closed
+
+
+class CtrlCWhileClosing(RecordingSink):
+    """Ctrl-C arrives while the sink closes, after the stream's end: it is still
+    writing its last bytes."""
+
+    def close(self):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # the signal is handled here, mid-close
+        self.closed = True
+
+
+def test_ctrl_c_after_the_end_lets_every_sink_close_and_the_run_is_complete():
+    sink, tap = CtrlCWhileClosing(), RecordingSink()
+    batches = [[events.start(0, "test"), events.text(0, "all"), events.end(0, "stop")]]
+    assert Pipeline(ScriptedSource(batches), sink, [tap]).run() == errors.OK
+    assert sink.closed and tap.closed
+    assert [e["type"] for e in tap.events()] == ["start", "text", "end"]

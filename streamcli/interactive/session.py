@@ -26,7 +26,13 @@ from streamcli.errors import BadInput, StreamcliError
 from streamcli.history.conversation import open_conversation
 from streamcli.interactive.dialogue import Dialogue, Turn
 from streamcli.interactive.terminal import TerminalModes
-from streamcli.pipeline import STOP_STATUSES, Source, Stopped, signal_handlers
+from streamcli.pipeline import (
+    STOP_STATUSES,
+    Source,
+    Stopped,
+    first_ctrl_c_ignored,
+    signal_handlers,
+)
 from streamcli.sinks import OutputOptions
 from streamcli.sinks.base import Sink
 from streamcli.sources.chat.flags import ChatFlags
@@ -153,15 +159,16 @@ class ChatSession:
 
             taps.append(JsonlSink(self._recording, label="the recording"))
         status = run_turn(source, self.env, self.output, taps, self.modes)
-        if recorder is not None and recorder.conversation is not None:
-            self.conversation.id = recorder.conversation
-        if tap.model and not self.settings.model and self.settings.provider is not None:
-            # the server's only one: named in the next requests (no listing each turn)
-            self.settings = dataclasses.replace(self.settings, model=tap.model)
-        messages = tap.messages()
-        if messages is not None:
-            exchange = recorder.exchange if recorder is not None else None
-            self.conversation.turns.append(Turn(prompt, messages, exchange))
+        with first_ctrl_c_ignored():  # the answer is over: what it adds is kept whole
+            if recorder is not None and recorder.conversation is not None:
+                self.conversation.id = recorder.conversation
+            if tap.model and not self.settings.model and self.settings.provider is not None:
+                # the server's only one: named in the next requests (no listing each turn)
+                self.settings = dataclasses.replace(self.settings, model=tap.model)
+            messages = tap.messages()
+            if messages is not None:
+                exchange = recorder.exchange if recorder is not None else None
+                self.conversation.turns.append(Turn(prompt, messages, exchange))
         return status
 
     def start_early(self, text: str) -> None:
