@@ -158,6 +158,8 @@ def test_ctrl_c_stops_the_local_model_and_the_next_turn_reuses_it(tmp_path, cach
             term.write(b"\x03")
             term.wait_for(lambda t, n=turn: t.text().count("(interrupted)") == n, what="stop")
             term.wait_for(lambda t: t.display()[t.screen.cursor.y] == PROMPT, what="prompt")
+            type_line(term, "/clear")  # the same question afresh: as long an answer again
+            term.wait_for(lambda t, n=turn: t.text().count("a new conversation") == n, what="new")
         term.write(b"\x04")
         assert term.wait_exit() == 0
     ends = [e for e in map(orjson.loads, recording.read_bytes().splitlines()) if e["type"] == "end"]
