@@ -221,7 +221,7 @@ def chat(
     on a terminal without a prompt (or with -i), a session of questions and answers."""
     from streamcli.env import Environment
     from streamcli.interactive.start import wants_session
-    from streamcli.pipeline import stop_signals_exit
+    from streamcli.signals import stop_signals_exit
 
     env = Environment.from_process()
     with stop_signals_exit():  # MCP servers are shut down however early it comes

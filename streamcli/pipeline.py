@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -31,6 +29,12 @@ from typing import Literal, TextIO
 from streamcli import errors, events
 from streamcli.channel import Channel
 from streamcli.events import Event
+from streamcli.signals import (
+    STOP_STATUSES,
+    exit_on_second_signal,
+    first_ctrl_c_ignored,
+    signal_handlers,
+)
 from streamcli.sinks.base import Sink
 
 MAX_FRAME_INTERVAL = 0.25
@@ -346,7 +350,7 @@ class Pipeline:
 
     def _interrupted(self, status: int) -> int:
         """Ctrl-C or a signal: keep what arrived, mark the stream interrupted."""
-        with _exit_on_second_signal(status):
+        with exit_on_second_signal(status):
             self.source.close()
             self._received(CLOSE_GRACE)
             self._stop.set()
@@ -383,37 +387,6 @@ class Pipeline:
         return exc.exit_code
 
 
-@contextlib.contextmanager
-def signal_handlers(handler: Callable[[int, object], None], *signums: int) -> Iterator[None]:
-    """Handle `signums` with `handler` inside the block (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {signum: signal.signal(signum, handler) for signum in signums}
-    try:
-        yield
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
-
-
-STOP_STATUSES: dict[int, int] = {  # the signals that stop streamcli, and its status then
-    signal.SIGTERM: errors.TERMINATED,
-    signal.SIGHUP: 128 + signal.SIGHUP,
-}
-
-
-def stop_signals_exit() -> contextlib.AbstractContextManager[None]:
-    """Before the pipeline handles signals (MCP servers starting, a session opening),
-    SIGTERM and SIGHUP exit with their status through the normal unwinding, so what was
-    started is shut down first (the default action kills the process where it stands)."""
-
-    def leave(signum: int, frame: object) -> None:
-        raise SystemExit(STOP_STATUSES[signum])
-
-    return signal_handlers(leave, *STOP_STATUSES)
-
-
 def _stop_signals() -> contextlib.AbstractContextManager[None]:
     """SIGTERM and SIGHUP raise `Stopped` in the main thread, so cleanup runs."""
 
@@ -421,29 +394,6 @@ def _stop_signals() -> contextlib.AbstractContextManager[None]:
         raise Stopped(STOP_STATUSES[signum])
 
     return signal_handlers(stop, *STOP_STATUSES)
-
-
-def first_ctrl_c_ignored() -> contextlib.AbstractContextManager[None]:
-    """After the stream's end (the sinks closing, a session's turn being kept): a Ctrl-C
-    has nothing left to stop and must not cut that work short; a second one exits at
-    once (a reader that is stuck)."""
-    pressed: list[int] = []
-
-    def once(signum: int, frame: object) -> None:
-        if pressed:
-            os._exit(errors.INTERRUPTED)
-        pressed.append(signum)
-
-    return signal_handlers(once, signal.SIGINT)
-
-
-def _exit_on_second_signal(status: int) -> contextlib.AbstractContextManager[None]:
-    """While cleaning up after a signal, a second one exits at once."""
-
-    def leave(signum: int, frame: object) -> None:
-        os._exit(status)
-
-    return signal_handlers(leave, signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @contextlib.contextmanager

@@ -26,13 +26,8 @@ from streamcli.errors import BadInput, StreamcliError
 from streamcli.history.conversation import open_conversation
 from streamcli.interactive.dialogue import Dialogue, Turn
 from streamcli.interactive.terminal import TerminalModes
-from streamcli.pipeline import (
-    STOP_STATUSES,
-    Source,
-    Stopped,
-    first_ctrl_c_ignored,
-    signal_handlers,
-)
+from streamcli.pipeline import Source, Stopped
+from streamcli.signals import STOP_STATUSES, first_ctrl_c_ignored, signal_handlers
 from streamcli.sinks import OutputOptions
 from streamcli.sinks.base import Sink
 from streamcli.sources.chat.flags import ChatFlags

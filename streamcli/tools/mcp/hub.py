@@ -35,7 +35,7 @@ import anyio.from_thread
 
 from mcp import ClientSession
 from streamcli.errors import StreamcliError
-from streamcli.pipeline import stop_signals_exit
+from streamcli.signals import stop_signals_exit
 from streamcli.tools.mcp.config import ServerEntry
 from streamcli.tools.mcp.environment import server_environment
 from streamcli.tools.mcp.results import progress_text, result_outcome

@@ -1,0 +1,66 @@
+"""Signal handling shared by the pipeline, a session and MCP start-up: which signals stop
+streamcli and with what status, and handlers set for the length of a block."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
+
+from streamcli import errors
+
+
+@contextlib.contextmanager
+def signal_handlers(handler: Callable[[int, object], None], *signums: int) -> Iterator[None]:
+    """Handle `signums` with `handler` inside the block (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, handler) for signum in signums}
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+STOP_STATUSES: dict[int, int] = {  # the signals that stop streamcli, and its status then
+    signal.SIGTERM: errors.TERMINATED,
+    signal.SIGHUP: 128 + signal.SIGHUP,
+}
+
+
+def stop_signals_exit() -> contextlib.AbstractContextManager[None]:
+    """Before the pipeline handles signals (MCP servers starting, a session opening),
+    SIGTERM and SIGHUP exit with their status through the normal unwinding, so what was
+    started is shut down first (the default action kills the process where it stands)."""
+
+    def leave(signum: int, frame: object) -> None:
+        raise SystemExit(STOP_STATUSES[signum])
+
+    return signal_handlers(leave, *STOP_STATUSES)
+
+
+def first_ctrl_c_ignored() -> contextlib.AbstractContextManager[None]:
+    """After the stream's end (the sinks closing, a session's turn being kept): a Ctrl-C
+    has nothing left to stop and must not cut that work short; a second one exits at
+    once (a reader that is stuck)."""
+    pressed: list[int] = []
+
+    def once(signum: int, frame: object) -> None:
+        if pressed:
+            os._exit(errors.INTERRUPTED)
+        pressed.append(signum)
+
+    return signal_handlers(once, signal.SIGINT)
+
+
+def exit_on_second_signal(status: int) -> contextlib.AbstractContextManager[None]:
+    """While cleaning up after a signal, a second one exits at once."""
+
+    def leave(signum: int, frame: object) -> None:
+        os._exit(status)
+
+    return signal_handlers(leave, signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
