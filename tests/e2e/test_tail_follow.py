@@ -244,7 +244,8 @@ def test_an_unfinished_line_is_kept_as_partial_on_truncation(tmp_path, running):
     summary = tail.summary()
     # Whether "unfinis" was seen before the truncation depends on timing; if it was, it
     # comes out marked partial and nothing is glued to the fresh line.
-    assert summary in (["a", TRUNCATED, "fresh"], ["a", "unfinis", TRUNCATED, "fresh"])
+    expected = (["a", TRUNCATED, "fresh"], ["a", "unfinis", TRUNCATED, "fresh"])
+    assert summary in expected, tail.describe()  # the whole stream, if it ever fails
     if "unfinis" in summary:
         assert tail.events[2]["partial"] is True
 
