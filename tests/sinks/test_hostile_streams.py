@@ -28,9 +28,10 @@ PIECES = [
 ]  # fmt: skip
 HOSTILE = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
 
-# What streamcli itself writes on a terminal (SGR, cursor column and up, erase the line,
-# cursor and synchronized-output modes), and what the recording allow-list lets through.
-OWN = re.compile(r"\x1b\[(?:[0-9;:]*[mAGK]|\?(?:25|2026|7)[hl])")
+# What streamcli itself writes on a terminal (SGR, cursor column and up, erase the line
+# and below, cursor and synchronized-output modes), and what the recording allow-list
+# lets through.
+OWN = re.compile(r"\x1b\[(?:[0-9;:]*[mAGJK]|\?(?:25|2026|7)[hl])")
 RECORDED = re.compile(
     r"\x1b(?:[78DEMH=>c]|[()*+][0AB12<>]"
     r"|\[(?:[0-9;:]*[mABCDEFGHIJKLMPSTXZ@`abdefgrsu]|\?[0-9;:]*[hlJK]|4[hl]| q|[0-9;]* q|!p))"
@@ -117,3 +118,21 @@ def test_no_sink_lets_anything_outside_the_allowed_set_reach_a_terminal(texts, k
         else:
             assert unsafe_left(written, OWN) == [], (flags, environ, output)
         assert unsafe_left(env.stderr.getvalue(), OWN) == [], (flags, environ, output)
+
+
+def test_the_live_view_erasing_below_itself_is_its_own_sequence():
+    """Found by the test above: the live region's erase-below (`ESC[J`, when it shrinks)."""
+    env = Environment(
+        stdin=io.BytesIO(),
+        stdout=io.BytesIO(),
+        stderr=io.StringIO(),
+        stdout_isatty=True,
+        stderr_isatty=True,
+        environ={},
+    )
+    sink = choose_sink(env, OutputOptions(), None)
+    for event in hostile_events([" "], [0]):
+        sink.write([event])
+    sink.close()
+    written = env.stdout.getvalue().decode()
+    assert "\x1b[J" in written and unsafe_left(written, OWN) == []
