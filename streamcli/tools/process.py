@@ -84,6 +84,14 @@ def scrubbed(environ: Mapping[str, str]) -> dict[str, str]:
     }
 
 
+def reaped(argv: Sequence[str]) -> list[str]:
+    """`argv` run under the reaper where there is one (Linux): every process it starts
+    ends with it; elsewhere `argv` itself."""
+    if not REAPED:
+        return list(argv)
+    return [sys.executable, "-I", "-S", str(REAPER), str(KILL_GRACE), "--", *argv]
+
+
 def run_command(
     argv: Sequence[str],
     arguments: dict[str, Any],
@@ -98,10 +106,9 @@ def run_command(
     if REAPED and shutil.which(argv[0]) is None:
         # What Popen would have said: the reaper starts even when the command cannot.
         return Outcome(False, f"cannot run {argv[0]}: No such file or directory")
-    command = [sys.executable, "-I", "-S", str(REAPER), str(KILL_GRACE), "--", *argv]
     try:
         process = subprocess.Popen(
-            command if REAPED else list(argv),
+            reaped(argv),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -62,6 +62,18 @@ def unsafe_left(output: str, allowed: re.Pattern[str], controls: str = "") -> li
     ]
 
 
+def terminal(environ: dict[str, str]) -> Environment:
+    """Standard streams in memory that say they are a terminal."""
+    return Environment(
+        stdin=io.BytesIO(),
+        stdout=io.BytesIO(),
+        stderr=io.StringIO(),
+        stdout_isatty=True,
+        stderr_isatty=True,
+        environ=environ,
+    )
+
+
 def hostile_events(texts: list[str], kinds: list[int]) -> list[dict]:
     out = [events.start(0, "chat")]
     for text, kind in zip(texts, kinds, strict=False):
@@ -88,14 +100,7 @@ def hostile_events(texts: list[str], kinds: list[int]) -> list[dict]:
 )
 def test_no_sink_lets_anything_outside_the_allowed_set_reach_a_terminal(texts, kinds, frames):
     for flags, environ, output in SETUPS:
-        env = Environment(
-            stdin=io.BytesIO(),
-            stdout=io.BytesIO(),
-            stderr=io.StringIO(),
-            stdout_isatty=True,
-            stderr_isatty=True,
-            environ=environ,
-        )
+        env = terminal(environ)
         source = Recorded() if output == "terminal" else None
         sink = choose_sink(env, OutputOptions(**flags), source)  # type: ignore[arg-type]
         stream = (
@@ -122,14 +127,7 @@ def test_no_sink_lets_anything_outside_the_allowed_set_reach_a_terminal(texts, k
 
 def test_the_live_view_erasing_below_itself_is_its_own_sequence():
     """Found by the test above: the live region's erase-below (`ESC[J`, when it shrinks)."""
-    env = Environment(
-        stdin=io.BytesIO(),
-        stdout=io.BytesIO(),
-        stderr=io.StringIO(),
-        stdout_isatty=True,
-        stderr_isatty=True,
-        environ={},
-    )
+    env = terminal({})
     sink = choose_sink(env, OutputOptions(), None)
     for event in hostile_events([" "], [0]):
         sink.write([event])

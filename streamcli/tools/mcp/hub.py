@@ -22,7 +22,6 @@ import logging
 import math
 import os
 import shutil
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -39,7 +38,7 @@ from streamcli.signals import stop_signals_exit
 from streamcli.tools.mcp.config import ServerEntry
 from streamcli.tools.mcp.environment import server_environment
 from streamcli.tools.mcp.results import progress_text, result_outcome
-from streamcli.tools.process import KILL_GRACE, REAPED, REAPER, Outcome
+from streamcli.tools.process import Outcome, reaped
 
 POLL = 0.05
 CLOSE_WAIT = 10.0  # seconds close() waits for the servers to end (the SDK's own bound is ~6 s)
@@ -182,9 +181,7 @@ class McpHub:
             problem = _cannot_run(entry.command, environment, entry.cwd)
             if problem is not None:
                 raise problem
-            argv = [entry.command, *entry.args]
-            if REAPED:  # under the reaper: whatever the server starts ends with it
-                argv = [sys.executable, "-I", "-S", str(REAPER), str(KILL_GRACE), "--", *argv]
+            argv = reaped([entry.command, *entry.args])  # what the server starts ends with it
             parameters = StdioServerParameters(
                 command=argv[0], args=argv[1:], env=environment, cwd=entry.cwd
             )
