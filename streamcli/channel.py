@@ -24,6 +24,7 @@ class Channel:
         self._arrived = threading.Condition(self._lock)
         self._taken = threading.Condition(self._lock)
         self._eager = True
+        self._woken = False
 
     def put(self, item: object, timeout: float) -> bool:
         """Add `item`; False if the channel stayed full for `timeout` seconds."""
@@ -37,14 +38,21 @@ class Channel:
                 self._arrived.notify()
             return True
 
+    def wake(self) -> None:
+        """Wake a waiting `take` with nothing (the pump has something else to look at)."""
+        with self._lock:
+            self._woken = True
+            self._arrived.notify()
+
     def take(self, timeout: float | None, eager: bool = True) -> list[object]:
         """Everything waiting; if nothing is, wait up to `timeout` seconds (eagerly or
         lazily, see above) and return what arrived, possibly nothing."""
         with self._lock:
-            if not self._items:
+            if not self._items and not self._woken:
                 self._eager = eager
                 self._arrived.wait(timeout)
                 self._eager = True
+            self._woken = False
             items = list(self._items)
             self._items.clear()
             self._taken.notify_all()

@@ -28,11 +28,11 @@ from streamcli import __version__
 if TYPE_CHECKING:
     from streamcli.bench.flags import BenchFlags
     from streamcli.history.flags import HistoryRequest
-    from streamcli.pipeline import Source
     from streamcli.sinks import OutputOptions
     from streamcli.sources.chat.flags import ChatFlags
     from streamcli.sources.replay.flags import ReplayOptions
     from streamcli.sources.tail.flags import TailOptions
+    from streamcli.stream import Source
     from streamcli.tools.mcp.flags import McpRequest
 
 COMMANDS: dict[str, Callable[..., NoReturn]] = {}  # by name, registered by `command`
@@ -160,22 +160,62 @@ def _flag_classes() -> dict[str, type]:
 
 
 def _options(cls: Any, only: tuple[str, ...] | None) -> list[inspect.Parameter]:
-    """The fields of dataclass `cls` that carry Typer metadata, as keyword parameters."""
+    """The fields of dataclass `cls` that carry an `Option` or an `Argument`, as keyword
+    parameters annotated for Typer."""
+    from streamcli.options import Argument, Option
+
     hints = inspect.get_annotations(cls, eval_str=True)
     parameters = []
     for field in dataclasses.fields(cls):
         hint = hints[field.name]
-        metadata = getattr(hint, "__metadata__", ())
-        offered = any(isinstance(m, typer.models.ParameterInfo) for m in metadata)
-        if not offered or (only is not None and field.name not in only):
+        spec = next(
+            (m for m in getattr(hint, "__metadata__", ()) if isinstance(m, Option | Argument)),
+            None,
+        )
+        if spec is None or (only is not None and field.name not in only):
             continue
         if field.default_factory is not dataclasses.MISSING:
             default = field.default_factory()
         else:
             default = field.default
         keyword = inspect.Parameter.KEYWORD_ONLY
-        parameters.append(inspect.Parameter(field.name, keyword, default=default, annotation=hint))
+        base = _choices(typing.get_args(hint)[0], spec.settings.get("choices"))
+        annotation = Annotated[base, _typer_parameter(spec)]  # type: ignore[valid-type]
+        parameters.append(
+            inspect.Parameter(field.name, keyword, default=default, annotation=annotation)
+        )
     return parameters
+
+
+def _choices(base: Any, choices: tuple[str, ...] | None) -> Any:
+    """The type Typer reads for a field of type `base`: a `Literal` of the option's
+    `choices` when it has some (a `str` field; None stays allowed if it was)."""
+    if choices is None:
+        return base
+    literal = typing.Literal[choices]  # type: ignore[valid-type]
+    return literal | None if type(None) in typing.get_args(base) else literal
+
+
+def _typer_parameter(spec: Any) -> Any:
+    """The Typer parameter an `Option` or `Argument` describes; a `BadValue` raised by its
+    check is Typer's usage error."""
+    from streamcli.options import Argument, BadValue
+
+    settings = dict(spec.settings)
+    settings.pop("choices", None)  # in the type (`_choices`)
+    check = settings.get("callback")
+    if check is not None:
+
+        def callback(value: Any) -> Any:
+            try:
+                return check(value)
+            except BadValue as exc:
+                raise typer.BadParameter(str(exc)) from None
+
+        settings["callback"] = callback
+    if isinstance(spec, Argument):
+        return typer.Argument(**settings)
+    return typer.Option(*spec.names, **settings)
 
 
 def _version(value: bool) -> None:
@@ -226,27 +266,12 @@ def chat(
     env = Environment.from_process()
     with stop_signals_exit():  # MCP servers are shut down however early it comes
         if wants_session(flags, prompt or [], env):
-            from streamcli.interactive.session import run_session
+            from streamcli.interactive.loop import run_session
 
             raise typer.Exit(run_session(flags, prompt or [], env, output))
-        from streamcli.run import run_stream
-        from streamcli.sources.chat.command import open_chat_command
+        from streamcli.run import run_chat
 
-        opened: list[Source] = []
-
-        def open_chat() -> Source:
-            source, taps = open_chat_command(flags, prompt or [], env)
-            source.taps = taps  # the history recorder
-            opened.append(source)
-            return source
-
-        try:
-            status = run_stream("chat", open_chat, env, output)
-        finally:
-            for source in opened:  # the MCP servers the chat started
-                toolbox = getattr(source, "toolbox", None)
-                if toolbox is not None:
-                    toolbox.close()
+        status = run_chat(flags, prompt or [], env, output)
     raise typer.Exit(status)
 
 

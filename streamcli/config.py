@@ -26,6 +26,7 @@ from typing import Any
 
 from streamcli.errors import BadInput
 from streamcli.paths import config_dir
+from streamcli.providers import HTTP_PROVIDERS, LOCAL
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -48,10 +49,9 @@ TOP_LEVEL: dict[str, tuple[type, ...]] = {
 }
 # Tables, and the keys each may hold.
 TABLES: dict[str, dict[str, tuple[type, ...]]] = {
-    name: {"base_url": (str,), "model": (str,), "key_file": (str,)}
-    for name in ("ollama", "openai", "anthropic")
+    name: {"base_url": (str,), "model": (str,), "key_file": (str,)} for name in HTTP_PROVIDERS
 }
-TABLES["local"] = {"model": (str,)}  # a GGUF file's path
+TABLES[LOCAL] = {"model": (str,)}  # a GGUF file's path
 _TYPE_NAMES: dict[tuple[type, ...], str] = {
     (str,): "a string",
     _NUMBER: "a number",

@@ -13,8 +13,12 @@ taps) kept it busy goes out in the next write, so sparse events leave at once an
 is coalesced by itself. The taps (recording, history, stats) are written after the sink,
 so they are never on the way to the output.
 
-On the end of the stream, an error, Ctrl-C, SIGTERM or SIGHUP, everything that arrived is
-written before exiting.
+On the end of the stream, an error, an interruption (`interrupt`, Ctrl-C), everything that
+arrived is written before the pipeline returns.
+
+The pump changes nothing of the process: it runs in any thread, several at once, each
+with its own sink. What a stop signal or a reader of stdout going away means to the
+process is the command line's policy, handed in (`signals`, `on_output_closed`).
 """
 
 from __future__ import annotations
@@ -24,18 +28,13 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Literal, TextIO
+from typing import TextIO
 
 from streamcli import errors, events
 from streamcli.channel import Channel
 from streamcli.events import Event
-from streamcli.signals import (
-    STOP_STATUSES,
-    exit_on_second_signal,
-    first_ctrl_c_ignored,
-    signal_handlers,
-)
-from streamcli.sinks.base import Sink
+from streamcli.signals import Stopped, exit_on_second_signal, first_ctrl_c_ignored, stop_signals
+from streamcli.stream import Screen, Sink, Source
 
 MAX_FRAME_INTERVAL = 0.25
 QUEUE_BATCHES = 16  # batches in flight between the source thread and the pump
@@ -43,55 +42,19 @@ CLOSE_GRACE = 0.25  # after `close()`, how long a source may take to hand over w
 MAX_PENDING_EVENTS = 8192  # a flood is written in frames of this many events at most
 
 
-class Source:
-    """Where events come from.
-
-    `batches` runs in a worker thread and yields lists of events; raising a
-    `StreamcliError` ends the stream with an `error` event. `close` is called from the
-    main thread to ask the source to stop early and must not block; batches the source
-    still yields within `CLOSE_GRACE` (a held partial line, say) are written too.
-    A source that must ask the user something yields a `Hold` instead of a batch.
-    """
-
-    name = "source"
-    # What the stream is, for `choose_sink`: events to show as text, or recorded terminal
-    # output (asciicast) to write as recorded.
-    output: Literal["text", "terminal"] = "text"
-    # How `line` events say which file they came from: not at all, a `==> file <==`
-    # header when the file changes (as tail does), or a `file: ` prefix on every line.
-    line_labels: Literal["none", "header", "prefix"] = "none"
-    taps: Sequence[Sink] = ()  # sinks that go with the stream (chat: the history recorder)
-    recorded = False  # its events' `t` are a recording's, not this run's (replay)
-
-    def batches(self) -> Iterator[list[Event]]:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        """Stop producing soon (Ctrl-C, the reader went away)."""
-
-
-class Hold:
-    """A source's request to have the terminal to itself for a moment (to ask a question).
-
-    Yielded by `batches` instead of a batch: the pipeline writes every event before it,
-    clears its live display (`Sink.suspend`) and grants the hold; the source, once
-    `granted`, uses the terminal and then calls `release` (always, also on failure);
-    the display comes back (`Sink.resume`). Nothing is drawn in between.
-    """
+class _Loan:
+    """The display lent to a question: granted by the pump, given back by the borrower."""
 
     def __init__(self) -> None:
-        self._granted = threading.Event()
-        self._released = threading.Event()
+        self.granted = threading.Event()
+        self.returned = threading.Event()
 
-    def granted(self, stopped: threading.Event, poll: float = 0.05) -> bool:
-        """Wait until the pipeline grants the hold; False once `stopped` is set instead."""
-        while not self._granted.wait(poll):
+    def wait_granted(self, stopped: threading.Event, poll: float = 0.05) -> bool:
+        """Wait until the pump grants the loan; False once `stopped` is set instead."""
+        while not self.granted.wait(poll):
             if stopped.is_set():
                 return False
         return True
-
-    def release(self) -> None:
-        self._released.set()
 
 
 class FrameClock:
@@ -124,14 +87,6 @@ class FrameClock:
             self.interval = min(max(self.base, 4 * cost), self.max_interval)
 
 
-class Stopped(BaseException):
-    """A signal asked streamcli to stop (SIGTERM, SIGHUP)."""
-
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
-
-
 _DONE = object()
 
 
@@ -151,10 +106,21 @@ class Pipeline:
         *,
         stderr: TextIO | None = None,
         clock: Callable[[], float] = time.monotonic,
+        screen: Screen | None = None,
+        signals: bool = False,
+        on_output_closed: Callable[[], None] | None = None,
     ) -> None:
+        """`screen`: the display this pipeline lends to questions while it runs.
+        `signals` (the command line only, main thread): SIGTERM and SIGHUP end the
+        stream like Ctrl-C, and a second signal while it ends exits at once.
+        `on_output_closed`: what to do once the sink's reader went away."""
         self.source = source
         self.sink = sink
         self.taps = list(taps)
+        self._screen = screen
+        self._signals = signals
+        self._on_output_closed = on_output_closed or _nothing
+        self._interrupted_by: int | None = None  # `interrupt`'s status, from another thread
         self.frame = FrameClock(sink.frame_interval)
         self._stderr = stderr
         self._clock = clock
@@ -174,25 +140,46 @@ class Pipeline:
         worker = self._worker = threading.Thread(
             target=self._produce, name="streamcli-source", daemon=True
         )
-        with _stop_signals():
-            worker.start()
-            try:
-                failure = self._pump()
-            except KeyboardInterrupt:
-                return self._interrupted(errors.INTERRUPTED)
-            except Stopped as stop:
-                return self._interrupted(stop.status)
-            except BrokenPipeError:
-                return self._reader_gone()
-            except OSError as exc:  # stdout failed (a full disk, EIO): the taps still end
-                self._reader_gone()
-                raise exc from None  # reported as one line by `stdio.guarded`
-            if failure is not None:
-                return self._failed(failure)
-            with first_ctrl_c_ignored():
-                self._close_sinks()
-            # A tap that could not be written (a full disk) fails the run, at its end.
-            return errors.FAILURE if self._tap_failed else errors.OK
+        if self._screen is not None:
+            self._screen.attach(self._lend)
+        try:
+            with self._policy(stop_signals()):
+                return self._run(worker)
+        finally:
+            if self._screen is not None:
+                self._screen.attach(None)
+
+    def interrupt(self, status: int = errors.INTERRUPTED) -> None:
+        """End the stream early, from any thread, as Ctrl-C does: what arrived is written,
+        then an `end` event (reason `interrupted`); `run` returns `status`."""
+        self._interrupted_by = status
+        self._channel.wake()
+
+    def _run(self, worker: threading.Thread) -> int:
+        worker.start()
+        try:
+            failure = self._pump()
+        except KeyboardInterrupt:
+            return self._interrupted(errors.INTERRUPTED)
+        except Stopped as stop:
+            return self._interrupted(stop.status)
+        except ConnectionError:  # the reader went away: a broken pipe, a reset socket
+            return self._reader_gone()
+        except OSError as exc:  # the output failed (a full disk, EIO): the taps still end
+            self._reader_gone()
+            raise exc from None  # the command line reports it as one line (`stdio`)
+        if failure is not None:
+            return self._failed(failure)
+        with self._policy(first_ctrl_c_ignored()):
+            self._close_sinks()
+        # A tap that could not be written (a full disk) fails the run, at its end.
+        return errors.FAILURE if self._tap_failed else errors.OK
+
+    def _policy(
+        self, handlers: contextlib.AbstractContextManager[None]
+    ) -> contextlib.AbstractContextManager[None]:
+        """`handlers` when this pipeline handles the process's signals, else nothing."""
+        return handlers if self._signals else contextlib.nullcontext()
 
     def _produce(self) -> None:
         """Worker thread: move the source's batches into the queue."""
@@ -205,8 +192,8 @@ class Pipeline:
         else:
             self._put(_DONE)
 
-    def _put(self, item: object) -> bool:
-        while not self._stop.is_set():
+    def _put(self, item: object, stopped: threading.Event | None = None) -> bool:
+        while not self._stop.is_set() and not (stopped is not None and stopped.is_set()):
             if self._channel.put(item, timeout=0.1):
                 return True
         return False
@@ -226,7 +213,7 @@ class Pipeline:
                     self._note(item)
                     if len(self._pending) >= MAX_PENDING_EVENTS:
                         self._flush(now)
-                elif isinstance(item, Hold):
+                elif isinstance(item, _Loan):
                     self._hold(item)
                 elif isinstance(item, _Failure):
                     self._flush(clock())
@@ -234,18 +221,29 @@ class Pipeline:
                 else:  # _DONE
                     self._flush(clock())
                     return None
+            if self._interrupted_by is not None:
+                raise Stopped(self._interrupted_by)
             if self._pending and frame.due(now):
                 self._flush(now)
             elif (tick := self.sink.next_tick()) is not None and now >= tick:
                 self.sink.tick()
 
-    def _hold(self, hold: Hold) -> None:
-        """Give the terminal to the source until it releases it (signals still work)."""
+    @contextlib.contextmanager
+    def _lend(self, stopped: threading.Event) -> Iterator[bool]:
+        """The display, for a question asked from another thread (see `Screen`)."""
+        loan = _Loan()
+        try:
+            yield self._put(loan, stopped) and loan.wait_granted(stopped)
+        finally:
+            loan.returned.set()
+
+    def _hold(self, loan: _Loan) -> None:
+        """Lend the display until the borrower gives it back (signals still work)."""
         self._flush(self._clock())
         self.sink.suspend()
-        hold._granted.set()
-        while not hold._released.wait(0.1):
-            if not self._worker.is_alive():
+        loan.granted.set()
+        while not loan.returned.wait(0.1):
+            if self._interrupted_by is not None:
                 break
         self.sink.resume()
 
@@ -330,7 +328,7 @@ class Pipeline:
                 if sink in self.taps:
                     self._write_tap(sink, batch)
                 continue
-            with _reader_may_be_gone():
+            with self._reader_may_be_gone():
                 sink.write(batch)
         self._close_sinks([sink for sink in sinks if sink is self.sink or sink in self.taps])
 
@@ -339,7 +337,7 @@ class Pipeline:
         for sink in sorted(
             [*self.taps, self.sink] if sinks is None else sinks, key=lambda s: s is not self.sink
         ):
-            with _reader_may_be_gone():
+            with self._reader_may_be_gone():
                 if sink is self.sink:
                     sink.close()
                     continue
@@ -350,7 +348,7 @@ class Pipeline:
 
     def _interrupted(self, status: int) -> int:
         """Ctrl-C or a signal: keep what arrived, mark the stream interrupted."""
-        with exit_on_second_signal(status):
+        with self._policy(exit_on_second_signal(status)):
             self.source.close()
             self._received(CLOSE_GRACE)
             self._stop.set()
@@ -359,14 +357,22 @@ class Pipeline:
         return status
 
     def _reader_gone(self) -> int:
-        """stdout was closed by its reader (`| head`): stop quietly."""
+        """The sink's reader went away (`| head`, a client hung up): stop quietly."""
         self._stop.set()
         self.source.close()
-        errors.silence_stdout()
+        self._on_output_closed()
         self._received()
         closing = [] if self._ended else [events.end(self._t(), "interrupted")]
         self._finish(closing, self.taps)
         return errors.OK
+
+    @contextlib.contextmanager
+    def _reader_may_be_gone(self) -> Iterator[None]:
+        """Writing the last frames: a reader that went away is no error."""
+        try:
+            yield
+        except ConnectionError:
+            self._on_output_closed()
 
     def _failed(self, exc: BaseException) -> int:
         """The source failed: everything before the failure is written, then the error."""
@@ -387,19 +393,5 @@ class Pipeline:
         return exc.exit_code
 
 
-def _stop_signals() -> contextlib.AbstractContextManager[None]:
-    """SIGTERM and SIGHUP raise `Stopped` in the main thread, so cleanup runs."""
-
-    def stop(signum: int, frame: object) -> None:
-        raise Stopped(STOP_STATUSES[signum])
-
-    return signal_handlers(stop, *STOP_STATUSES)
-
-
-@contextlib.contextmanager
-def _reader_may_be_gone() -> Iterator[None]:
-    """Writing the last frames: a reader that went away is no error."""
-    try:
-        yield
-    except BrokenPipeError:
-        errors.silence_stdout()
+def _nothing() -> None:
+    pass

@@ -1,5 +1,6 @@
-"""Signal handling shared by the pipeline, a session and MCP start-up: which signals stop
-streamcli and with what status, and handlers set for the length of a block."""
+"""Signal handling, the command line's policy (a pipeline is handed it, a session and MCP
+start-up use it): which signals stop streamcli and with what status, and handlers set for
+the length of a block."""
 
 from __future__ import annotations
 
@@ -26,10 +27,29 @@ def signal_handlers(handler: Callable[[int, object], None], *signums: int) -> It
             signal.signal(signum, old)
 
 
+class Stopped(BaseException):
+    """A signal asked streamcli to stop (SIGTERM, SIGHUP), or a front end interrupted a
+    stream (`Pipeline.interrupt`): unwinds to where the stream is ended."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
 STOP_STATUSES: dict[int, int] = {  # the signals that stop streamcli, and its status then
     signal.SIGTERM: errors.TERMINATED,
     signal.SIGHUP: 128 + signal.SIGHUP,
 }
+
+
+def stop_signals() -> contextlib.AbstractContextManager[None]:
+    """While a stream runs: SIGTERM and SIGHUP raise `Stopped` in the main thread, so the
+    stream ends as after Ctrl-C (what arrived is kept) with their status."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise Stopped(STOP_STATUSES[signum])
+
+    return signal_handlers(stop, *STOP_STATUSES)
 
 
 def stop_signals_exit() -> contextlib.AbstractContextManager[None]:

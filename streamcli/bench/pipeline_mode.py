@@ -33,7 +33,7 @@ from streamcli.env import Environment
 from streamcli.events import Event
 from streamcli.pipeline import Pipeline
 from streamcli.sinks import OutputOptions, choose_sink
-from streamcli.sinks.base import Sink
+from streamcli.stream import Sink
 
 TERMINAL_SIZE = (100, 30)
 _CHUNK_TYPES = frozenset({"text", "line"})

@@ -27,7 +27,7 @@ from streamcli import events
 from streamcli.bench.flags import CONTENTS
 from streamcli.errors import BadInput
 from streamcli.events import Event
-from streamcli.pipeline import Source
+from streamcli.stream import Source
 
 BATCH_BYTES = 64 * 1024  # a flood is handed over in batches of about one socket read
 BATCH_CHUNKS = 1024

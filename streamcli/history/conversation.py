@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from streamcli.errors import BadInput
 from streamcli.history.recorder import HistoryRecorder
-from streamcli.transcript import Message
+from streamcli.transcript import Message, Transcript
 
 if TYPE_CHECKING:
     from streamcli.history.store import History
@@ -33,11 +33,21 @@ class Conversation:
     earlier: list[Message] = field(default_factory=list)
     system: str | None = None  # the conversation's last system prompt
 
-    def recorder(self, prompt: str, system: str | None, stderr: TextIO) -> HistoryRecorder | None:
-        """The tap that stores this exchange, or None with `--no-history`."""
+    def recorder(
+        self, prompt: str, system: str | None, stderr: TextIO, transcript: Transcript
+    ) -> HistoryRecorder | None:
+        """The tap that stores an exchange of this conversation (what `transcript` holds
+        once it ends), or None with `--no-history`."""
         if self.opener is None:
             return None
-        return HistoryRecorder(self.opener, self.id, prompt=prompt, system=system, stderr=stderr)
+        return HistoryRecorder(
+            self.opener,
+            self.id,
+            prompt=prompt,
+            system=system,
+            stderr=stderr,
+            transcript=transcript,
+        )
 
 
 def open_conversation(

@@ -4,7 +4,7 @@ their Typer options, see `cli.py`). Imported at start-up."""
 from dataclasses import dataclass
 from typing import Annotated
 
-import typer
+from streamcli.options import Argument, Option
 
 
 @dataclass
@@ -13,16 +13,16 @@ class HistoryRequest:
 
     conversation: Annotated[
         int | None,
-        typer.Argument(
+        Argument(
             metavar="ID", help="Show this conversation (default: list them).", show_default=False
         ),
     ] = None
     limit: Annotated[
         int,
-        typer.Option(min=0, metavar="N", help="List the N most recent conversations (0: all)."),
+        Option(min=0, metavar="N", help="List the N most recent conversations (0: all)."),
     ] = 20
-    delete: Annotated[bool, typer.Option("--delete", help="Delete the conversation ID.")] = False
+    delete: Annotated[bool, Option("--delete", help="Delete the conversation ID.")] = False
     json: Annotated[
         bool,
-        typer.Option("--json", help="Export as JSON lines: each conversation whole, one a line."),
+        Option("--json", help="Export as JSON lines: each conversation whole, one a line."),
     ] = False

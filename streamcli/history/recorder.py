@@ -1,8 +1,8 @@
 """The history tap: stores a chat's exchange as its events pass through the pipeline.
 
 The exchange is stored as running when the stream starts and completed at its `end`
-event, with what the model said and which tools it called (rebuilt by `Transcript`), the
-usage and the timings. The pipeline ends every stream with an `end` event — also on an
+event, with what the model said and which tools it called (the source's `Transcript`),
+the usage and the timings. The pipeline ends every stream with an `end` event — also on an
 error, Ctrl-C or SIGTERM — so an exchange is marked failed (no assistant message kept)
 or interrupted (kept, marked) as it happened.
 
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from streamcli.errors import StreamcliError
 from streamcli.events import Event
 from streamcli.sanitize import sanitize
-from streamcli.sinks.base import Sink
+from streamcli.stream import Sink
 from streamcli.transcript import Transcript
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ class HistoryRecorder(Sink):
         prompt: str,
         system: str | None,
         stderr: TextIO,
+        transcript: Transcript,
     ) -> None:
         self._opener = opener
         self.history: History | None = None
@@ -55,7 +56,7 @@ class HistoryRecorder(Sink):
         self._prompt = prompt
         self._system = system
         self._stderr = stderr
-        self._transcript = Transcript()
+        self._transcript = transcript  # the source's, complete once its `end` passes
         self._error: str | None = None
         self._begun = False
         self._done = False
@@ -69,7 +70,6 @@ class HistoryRecorder(Sink):
     def write(self, events: list[Event]) -> None:
         if self._done:
             return
-        self._transcript.feed(events)
         for event in events:
             kind = event.get("type")
             if kind == "start" and not self._begun:

@@ -137,7 +137,7 @@ class Commands:
         session = self.session
         if argument:
             session.settings = dataclasses.replace(session.settings, model=argument)
-            session.unload_local()  # the local model: the next question loads this one
+            session.chat.unload_local()  # the local model: the next question loads this one
             self.say(f"model: {argument}")
             return
         try:
@@ -151,10 +151,8 @@ class Commands:
     def model_names(self, fresh: bool = False) -> list[str]:
         """The models the server offers (listed once; [] when it cannot list them)."""
         if self._models is None or fresh:
-            from streamcli.interactive.models import list_models
-
             try:
-                self._models = list_models(self.session.settings)
+                self._models = self.session.chat.models()
             except StreamcliError:
                 if fresh:
                     raise

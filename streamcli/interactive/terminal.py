@@ -15,7 +15,7 @@ import termios
 from typing import Any
 
 from streamcli.events import Event
-from streamcli.sinks.base import Sink
+from streamcli.stream import Sink
 
 
 class TerminalModes:

@@ -1,37 +1,33 @@
-"""One turn of a session: the question streamed through the pipeline to the sink a one-shot
-answer gets, with the same taps (history, `--record`, `--stats`) and one of its own that
-keeps what the turn added to the conversation."""
+"""The parts of a session's turn: the tap that says what the turn added to the
+conversation, and the answer read early (from Enter on, while the prompt closes)."""
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
-from streamcli.env import Environment
 from streamcli.events import Event
 from streamcli.history.store import marked_interrupted
-from streamcli.interactive.terminal import CookedForQuestions, TerminalModes
-from streamcli.pipeline import Pipeline, Source
-from streamcli.sinks import OutputOptions, choose_sink
-from streamcli.sinks.base import Sink
+from streamcli.stream import Sink, Source
 from streamcli.transcript import Message, Transcript
+
+QUEUE_BATCHES = 16  # batches read early that wait for the pipeline
 
 
 class TurnTap(Sink):
-    """What one turn said as it passes: the model named at `start`, the messages after
-    the question, and how the turn ended."""
+    """What one turn said as it passes: the model named at `start`, how the turn ended,
+    and (from the answer's `transcript`) the messages after the question."""
 
     label = "the session"
 
-    def __init__(self) -> None:
-        self.transcript = Transcript()
+    def __init__(self, transcript: Transcript) -> None:
+        self.transcript = transcript
         self.model: str | None = None
         self.reason: str | None = None
         self.failed = False
 
     def write(self, events: list[Event]) -> None:
-        self.transcript.feed(events)
         for event in events:
             kind = event.get("type")
             if kind == "start" and event.get("model"):
@@ -50,30 +46,10 @@ class TurnTap(Sink):
         return marked_interrupted(messages) if self.reason == "interrupted" else messages
 
 
-def run_turn(
-    source: Source,
-    env: Environment,
-    options: OutputOptions,
-    taps: Sequence[Sink],
-    modes: TerminalModes | None = None,
-) -> int:
-    """Stream `source` to the sink `choose_sink` picks, and to `taps`; the exit status.
-    With `modes`, the terminal is as found while a question is asked."""
-    sink = choose_sink(env, options, source)
-    if modes is not None:
-        sink = CookedForQuestions(sink, modes)
-    every = [*source.taps, *taps]
-    if options.stats:
-        from streamcli.sinks.stats import StatsTap
-
-        every.append(StatsTap(env.stderr))
-    return Pipeline(source, sink, every, stderr=env.stderr).run()
-
-
 class EarlyStart(Source):
     """A source already being read, in a thread of its own, since Enter was pressed: the
-    request is on its way while the prompt closes; the pipeline then takes the batches
-    (and any `Hold`) in order, as if it had read them itself."""
+    request is on its way while the prompt closes; the pipeline then takes the batches in
+    order, as if it had read them itself. What waits for the pipeline is bounded."""
 
     def __init__(self, source: Source) -> None:
         self.source = source
@@ -81,24 +57,46 @@ class EarlyStart(Source):
         self.output = source.output
         self.line_labels = source.line_labels
         self.taps = source.taps
-        self._items: queue.SimpleQueue[object] = queue.SimpleQueue()
-        threading.Thread(target=self._read, name="streamcli-early", daemon=True).start()
+        self._items: queue.Queue[object] = queue.Queue(QUEUE_BATCHES)
+        self._closed = threading.Event()
+        self._reader = threading.Thread(target=self._read, name="streamcli-early", daemon=True)
+        self._reader.start()
 
     def _read(self) -> None:
         try:
             for batch in self.source.batches():
-                self._items.put(batch)
+                if not self._put(batch):
+                    return
         except BaseException as exc:  # raised again in the pipeline's worker
-            self._items.put(_Raised(exc))
-        self._items.put(_DONE)
+            self._put(_Raised(exc))
+        self._put(_DONE)
+
+    def _put(self, item: object) -> bool:
+        """Hand `item` on, waiting while the queue is full; False once closed."""
+        while not self._closed.is_set():
+            try:
+                self._items.put(item, timeout=0.1)
+            except queue.Full:
+                continue
+            return True
+        return False
 
     def batches(self) -> Iterator[list[Event]]:
-        while (item := self._items.get()) is not _DONE:
+        while True:
+            try:
+                item = self._items.get(timeout=0.1)
+            except queue.Empty:
+                if self._closed.is_set() and not self._reader.is_alive():
+                    return  # closed, and the reader gave up handing on
+                continue
+            if item is _DONE:
+                return
             if isinstance(item, _Raised):
                 raise item.exc
-            yield item  # type: ignore[misc]  # a batch, or a Hold
+            yield item  # type: ignore[misc]  # a batch
 
     def close(self) -> None:
+        self._closed.set()
         self.source.close()
 
 

@@ -4,16 +4,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-import typer
+from streamcli.options import Option
 
 if TYPE_CHECKING:  # not imported at start-up: the command line builds `OutputOptions`
     from streamcli.env import Environment
-    from streamcli.pipeline import Source
-    from streamcli.sinks.base import Sink
+    from streamcli.stream import Sink, Source
 
 
 # `--json`, for every command that writes events (bench too).
-JsonFlag = Annotated[bool, typer.Option("--json", help="Write JSON lines, one event per line.")]
+JsonFlag = Annotated[bool, Option("--json", help="Write JSON lines, one event per line.")]
 
 
 @dataclass
@@ -21,38 +20,34 @@ class OutputOptions:
     """The output flags every streaming subcommand shares (each spelled here only)."""
 
     json: JsonFlag = False
-    plain: Annotated[
-        bool, typer.Option("--plain", help="Plain text output, even on a terminal.")
-    ] = False
+    plain: Annotated[bool, Option("--plain", help="Plain text output, even on a terminal.")] = False
     raw: Annotated[
         bool,
-        typer.Option(
-            "--raw", help="Write text to a terminal without sanitizing control characters."
-        ),
+        Option("--raw", help="Write text to a terminal without sanitizing control characters."),
     ] = False
     record: Annotated[
         Path | None,
-        typer.Option(
+        Option(
             "--record", metavar="FILE", dir_okay=False, help="Also save the events as JSON lines."
         ),
     ] = None
     stats: Annotated[
         bool,
-        typer.Option(
+        Option(
             "--stats",
             help="Time to first token, tokens, tokens/s: live on a terminal, one line on "
             "stderr at the end.",
         ),
     ] = False
     hide_reasoning: Annotated[
-        bool, typer.Option("--hide-reasoning", help="Terminal: do not show the model's reasoning.")
+        bool, Option("--hide-reasoning", help="Terminal: do not show the model's reasoning.")
     ] = False
     no_cursor: Annotated[
-        bool, typer.Option("--no-cursor", help="Terminal: no cursor glyph after the live text.")
+        bool, Option("--no-cursor", help="Terminal: no cursor glyph after the live text.")
     ] = False
     unsafe: Annotated[
         bool,
-        typer.Option("--unsafe", help="asciicast: keep every escape sequence as recorded."),
+        Option("--unsafe", help="asciicast: keep every escape sequence as recorded."),
     ] = False
 
 

@@ -12,7 +12,7 @@ import orjson
 
 from streamcli.events import Event
 from streamcli.sanitize import EscapeTable, is_plain
-from streamcli.sinks.base import ASAP, FRAME_INTERVAL, Output, Sink
+from streamcli.stream import ASAP, FRAME_INTERVAL, Output, Sink
 
 _APPEND_NEWLINE = orjson.OPT_APPEND_NEWLINE
 

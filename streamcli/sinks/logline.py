@@ -1,8 +1,8 @@
 """How one log line (a `line` event) looks on a terminal.
 
 The log level is recognised (``ERROR``, ``[warn]``, ``level=info``, glog's ``E0102``…)
-and coloured; a structured line (the event's ``json`` field, the parsed object of a JSON
-log line) is shown as ``time level message key=value…``. Which file a line came from is
+and coloured; a structured line (a JSON object on one line, parsed here, when it is
+drawn) is shown as ``time level message key=value…``. Which file a line came from is
 shown as a ``==> file <==`` header when the file changes, or as a ``file: `` prefix, as
 the plain text sink does. With `raw`, the line itself is left untouched. Everything taken
 from the line is sanitized and never interpreted as rich markup.
@@ -156,8 +156,8 @@ class LineFormatter:
         if self.raw:
             out.append(prefix + text)
             return out
-        structured = event.get("json")
-        line = self.structured(structured) if isinstance(structured, dict) else None
+        structured = _json_object(text)
+        line = self.structured(structured) if structured is not None else None
         if line is None:
             line = self.plain(text)
         if prefix:
@@ -200,6 +200,17 @@ class LineFormatter:
             line.append(sanitize(str(key)) + "=", _DIM)
             line.append(sanitize(_format_value(value)), line_style)
         return line
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    """The object a JSON log line holds, or None for any other line."""
+    if text[:1] != "{" or text[-1:] != "}":
+        return None
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    return value if type(value) is dict else None
 
 
 def _pop_first(record: dict[str, Any], keys: tuple[str, ...], accept: Callable[[Any], bool]) -> Any:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import BinaryIO, TextIO
 
 from streamcli.events import Event
-from streamcli.sinks.base import ASAP, FRAME_INTERVAL, Output, Sink
 from streamcli.sinks.escapes import RESTORE_TERMINAL, EscapeFilter
 from streamcli.sinks.present import describe
+from streamcli.stream import ASAP, FRAME_INTERVAL, Output, Sink
 
 __all__ = ["RESTORE_TERMINAL", "PassthroughSink"]
 

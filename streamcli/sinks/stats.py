@@ -14,8 +14,8 @@ from collections.abc import Callable
 from typing import TextIO
 
 from streamcli.events import Event
-from streamcli.sinks.base import Sink
 from streamcli.sinks.present import duration
+from streamcli.stream import Sink
 
 
 class StreamStats:

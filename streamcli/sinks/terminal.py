@@ -32,13 +32,13 @@ from streamcli.events import Event
 from streamcli.sanitize import sanitize
 from streamcli.sinks import event_rows, present, spinner
 from streamcli.sinks.ansi_lines import BLANK, ColorDepth, Renderer, Row, raw_row
-from streamcli.sinks.base import Output, Sink
 from streamcli.sinks.layout import Layout, RowKind
 from streamcli.sinks.live_region import LiveRegion
 from streamcli.sinks.logline import LineFormatter
 from streamcli.sinks.reasoning_stream import ReasoningStream
 from streamcli.sinks.stats import StreamStats
 from streamcli.sinks.text_stream import MarkdownStream, RawStream, StreamedText
+from streamcli.stream import Output, Sink
 
 
 class _Tool(NamedTuple):

@@ -13,8 +13,8 @@ from typing import BinaryIO, TextIO
 
 from streamcli.events import Event
 from streamcli.sanitize import Sanitizer
-from streamcli.sinks.base import ASAP, FRAME_INTERVAL, Output, Sink
 from streamcli.sinks.present import describe, file_header, file_prefix
+from streamcli.stream import ASAP, FRAME_INTERVAL, Output, Sink
 
 
 class TextSink(Sink):

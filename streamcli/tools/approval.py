@@ -1,11 +1,17 @@
-"""Asking the user before a tool runs, on the controlling terminal (never on stdin).
+"""Who approves a tool call before it runs, and the terminal approver.
 
-stdin may be the chat's piped input, and anything a terminal or a hostile reply
-"typed" before the question appeared must not answer it: the question is asked on
-``/dev/tty``, pending input is discarded first (``tcflush``), and only ``y`` or ``yes``
-approves — the default is No. Everything shown comes from the model or a file, so it
-is sanitized. With no controlling terminal, or when streamcli is a background job, no
-question can be asked and the call is denied.
+A front end hands the toolbox an `Approver`: the command line asks on the terminal
+(`TerminalApprover`), `--approve` allows every call (`Allow`), and where nobody can be asked
+(a pipe with no terminal, an OpenAI client of `serve`) the call is denied and the model is
+told why (`Deny`); `serve` gives the page an approver of its own.
+
+The terminal approver asks on the controlling terminal, never on stdin: stdin may be the
+chat's piped input, and anything a terminal or a hostile reply "typed" before the question
+appeared must not answer it: the question is asked on ``/dev/tty``, pending input is
+discarded first (``tcflush``), and only ``y`` or ``yes`` approves — the default is No.
+Everything shown comes from the model or a file, so it is sanitized. With no controlling
+terminal, or when streamcli is a background job, no question can be asked and the call is
+denied.
 """
 
 from __future__ import annotations
@@ -13,15 +19,15 @@ from __future__ import annotations
 import contextlib
 import os
 import select
-import shlex
 import termios
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
 from streamcli.sanitize import sanitize
+from streamcli.stream import Screen
 from streamcli.tools.spec import Tool
 
 TTY = "/dev/tty"
@@ -33,6 +39,55 @@ NO_TERMINAL = (
 )
 BACKGROUND = "denied: streamcli runs in the background and cannot ask the user for approval"
 DENIED = "denied by the user"
+NOBODY = "denied: nobody can approve tool calls here (--approve allows calls without asking)"
+
+
+class Approver(Protocol):
+    """Decides whether a call that needs approval may run."""
+
+    def approve(self, tool: Tool, arguments: dict[str, Any], stop: threading.Event) -> str | None:
+        """ "" to run the call, else what the model is told instead (denied); None when
+        `stop` was set first (the chat is over)."""
+
+
+class Allow:
+    """`--approve`: every call runs without asking."""
+
+    def approve(self, tool: Tool, arguments: dict[str, Any], stop: threading.Event) -> str | None:
+        return ""
+
+
+@dataclass
+class Deny:
+    """Nobody can be asked: every call is denied, and the model is told `reason`."""
+
+    reason: str = NOBODY
+
+    def approve(self, tool: Tool, arguments: dict[str, Any], stop: threading.Event) -> str | None:
+        return self.reason
+
+
+@dataclass
+class TerminalApprover:
+    """Asks the user on the controlling terminal, with the display borrowed from the
+    pipeline that draws on it (`screen`), so nothing is drawn over the question."""
+
+    screen: Screen
+
+    def approve(self, tool: Tool, arguments: dict[str, Any], stop: threading.Event) -> str | None:
+        terminal, why = Terminal.open()
+        if terminal is None:
+            return why
+        try:
+            with self.screen.borrowed(stop) as lent:
+                if not lent:
+                    return None
+                answer = terminal.ask(question(tool, arguments), stop)
+        finally:
+            terminal.close()
+        if answer is None:
+            return None
+        return "" if answer else DENIED
 
 
 @dataclass
@@ -96,12 +151,9 @@ def question(tool: Tool, arguments: dict[str, Any]) -> str:
         shown = "\n".join("    " + row for row in shown.splitlines()).lstrip()
     else:
         shown = compact
-    if tool.server is not None:  # the server's line says where it is from
-        origin = ""
-        what = f"  server:    {sanitize(tool.server)} (MCP), its tool {sanitize(tool.remote)}\n"
-    else:
-        origin = f" (from {sanitize(tool.origin)})"
-        what = f"  command:   {sanitize(shlex.join(tool.command or ()))}\n"
+    # An MCP tool's line says which server it is from; others say where they are defined.
+    origin = "" if tool.server is not None else f" (from {sanitize(tool.origin)})"
+    what = f"  {sanitize(tool.runner.described())}\n"
     return (
         f"\nstreamcli: the model asks to run the tool {sanitize(tool.name)}{origin}\n"
         f"{what}"

@@ -16,11 +16,34 @@ import codecs
 import datetime as dt
 import os
 import stat
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from streamcli.tools.beneath import Escape, open_beneath
-from streamcli.tools.output import DEFAULT_LIMIT
-from streamcli.tools.spec import Tool, ToolFailure
+from streamcli.tools.output import DEFAULT_LIMIT, cap
+from streamcli.tools.process import Outcome
+from streamcli.tools.spec import CallLimits, Runner, Tool, ToolFailure
+
+
+@dataclass
+class InProcess(Runner):
+    """A built-in tool: a function of this process that only reads (it never asks)."""
+
+    function: Callable[[dict[str, Any]], str]
+
+    def run(self, arguments: dict[str, Any], limits: CallLimits) -> Outcome:
+        try:
+            return Outcome(True, cap(self.function(arguments), limits.limit))
+        except ToolFailure as exc:
+            return Outcome(False, cap(str(exc), limits.limit))
+        except Exception as exc:  # a bug in a built-in tool must not end the chat
+            name = getattr(self.function, "__name__", "a built-in tool")
+            return Outcome(False, f"internal error in {name}: {type(exc).__name__}: {exc}")
+
+    def described(self) -> str:
+        return "built into streamcli"
+
 
 LIST_LIMIT = 1000  # entries listed by list_dir
 
@@ -166,7 +189,7 @@ BUILTIN: dict[str, Tool] = {
                     }
                 },
             },
-            function=current_time,
+            InProcess(current_time),
         ),
         Tool(
             "read_file",
@@ -181,7 +204,7 @@ BUILTIN: dict[str, Tool] = {
                 },
                 "required": ["path"],
             },
-            function=read_file,
+            InProcess(read_file),
         ),
         Tool(
             "list_dir",
@@ -196,7 +219,7 @@ BUILTIN: dict[str, Tool] = {
                     }
                 },
             },
-            function=list_dir,
+            InProcess(list_dir),
         ),
     )
 }

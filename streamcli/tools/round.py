@@ -1,8 +1,8 @@
 """One round of tool calls: check each call, ask where needed, run, report as events.
 
 The model may ask for several calls at once. Each is checked (known tool, arguments a
-JSON object that fits the schema); user tools are then approved one by one (`--approve`,
-or a question on the terminal while the pipeline holds its display back); then every
+JSON object that fits the schema); the calls that need it are then approved one by one by
+the toolbox's approver (the terminal, `--approve`, the page of `serve`…); then every
 call gets its `tool_start` event, the approved ones run side by side (each has its own
 spinner, which an MCP server's progress notifications update through `tool_progress`
 events) and each `tool_end` is sent as soon as that call is done; the events of an MCP
@@ -16,13 +16,11 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from streamcli import events
 from streamcli.events import Event
-from streamcli.pipeline import Hold
-from streamcli.tools.approval import DENIED, Terminal, question
 from streamcli.tools.call import ToolCall
 from streamcli.tools.process import Outcome
 from streamcli.tools.spec import Tool
@@ -54,16 +52,17 @@ def run_round(
     toolbox: Toolbox,
     clock: Callable[[], float],
     stop: threading.Event,
-    open_terminal: Callable[[], tuple[Terminal | None, str]] = Terminal.open,
-) -> Iterator[list[Event] | Hold]:
-    """Yield the round's events (and a `Hold` per question); raises `RoundStopped`."""
+) -> Iterator[list[Event]]:
+    """Yield the round's events; raises `RoundStopped`."""
     plans: list[_Planned] = []
     for call in calls:
         checked = toolbox.check(call.name, call.arguments, call.problem)
         if isinstance(checked, str):
             plans.append(_Planned(call, None, checked))
-        elif checked.asks and not toolbox.approve:
-            refusal = yield from _approve(checked, call, stop, open_terminal)
+        elif checked.asks:
+            refusal = toolbox.approver.approve(checked, call.arguments, stop)
+            if refusal is None:
+                raise RoundStopped
             plans.append(_Planned(call, None if refusal else checked, refusal, checked.server))
         else:
             plans.append(_Planned(call, checked, server=checked.server))
@@ -77,30 +76,6 @@ def run_round(
     if refused:
         yield refused
     yield from _run([p for p in plans if p.tool is not None], toolbox, clock, stop)
-
-
-def _approve(
-    tool: Tool,
-    call: ToolCall,
-    stop: threading.Event,
-    open_terminal: Callable[[], tuple[Terminal | None, str]],
-) -> Generator[Hold, None, str]:
-    """Ask on the terminal; returns "" when approved, else what the model is told."""
-    terminal, why = open_terminal()
-    if terminal is None:
-        return why
-    hold = Hold()
-    try:
-        yield hold
-        if not hold.granted(stop):
-            raise RoundStopped
-        answer = terminal.ask(question(tool, call.arguments), stop)
-    finally:
-        hold.release()
-        terminal.close()
-    if answer is None:
-        raise RoundStopped
-    return "" if answer else DENIED
 
 
 def _run(

@@ -11,6 +11,7 @@ be a JSON object that fits the tool's schema; otherwise the model is told what i
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,11 +22,12 @@ from streamcli import events
 from streamcli.errors import BadInput
 from streamcli.events import Event
 from streamcli.tools import schema
+from streamcli.tools.approval import Allow, Approver, Deny
 from streamcli.tools.builtin import BUILTIN
 from streamcli.tools.mcp.config import wants_servers
-from streamcli.tools.output import DEFAULT_LIMIT, cap
-from streamcli.tools.process import Children, Outcome, run_command
-from streamcli.tools.spec import Tool, ToolFailure
+from streamcli.tools.output import DEFAULT_LIMIT
+from streamcli.tools.process import Children, Outcome
+from streamcli.tools.spec import CallLimits, Tool
 from streamcli.tools.usertools import default_tools_path, load_user_tools
 
 if TYPE_CHECKING:
@@ -40,7 +42,7 @@ class Toolbox:
     """The tools of one chat and the limits they run under."""
 
     tools: dict[str, Tool]
-    approve: bool = False  # --approve: user tools run without asking
+    approver: Approver = field(default_factory=Deny)  # who allows the calls that ask
     timeout: float = DEFAULT_TIMEOUT
     max_rounds: int = DEFAULT_ROUNDS
     limit: int = DEFAULT_LIMIT
@@ -89,13 +91,26 @@ class Toolbox:
         if servers or servers_file is not None or wants_servers(None, environ):
             from streamcli.tools.mcp.offer import start_servers
 
-            toolbox.mcp = start_servers(list(servers), servers_file, environ, toolbox)
+            started = start_servers(list(servers), servers_file, environ, set(tools))
+            toolbox.mcp = started.hub
+            toolbox.tools.update(started.tools)
+            toolbox.notices.extend(started.notices)
         return toolbox
 
+    def answering(self, approver: Approver | None) -> Toolbox:
+        """This toolbox for one answer: the same tools and servers, with processes of the
+        answer's own (killed when it stops), approved by `approver` — unless this toolbox
+        allows every call (`--approve`), whoever would ask."""
+        if approver is None or isinstance(self.approver, Allow):
+            approver = self.approver
+        return dataclasses.replace(self, approver=approver, children=Children())
+
     def take_notices(self, t: float) -> list[Event]:
-        """The notices to say at the chat's start, as events; once per toolbox."""
-        notices, self.notices = self.notices, []
-        return [events.notice(t, message) for message in notices]
+        """The notices to say at the chat's start, as events; once per toolbox (its
+        answers share the list)."""
+        said = [events.notice(t, message) for message in self.notices]
+        self.notices.clear()
+        return said
 
     def close(self) -> None:
         """Shut the MCP servers down (politely, then their process groups); idempotent."""
@@ -126,33 +141,7 @@ class Toolbox:
         stop: threading.Event,
         progress: Callable[[str], None] | None = None,
     ) -> Outcome:
-        """Run one call to its end (or its timeout, or `stop`); an MCP server's progress
-        notifications are handed to `progress`."""
-        if tool.server is not None:
-            assert self.mcp is not None
-            outcome = self.mcp.call(
-                tool.server,
-                tool.remote,
-                arguments,
-                timeout=self.timeout,
-                stop=stop,
-                progress=progress,
-            )
-            return Outcome(outcome.ok, cap(outcome.output, self.limit))
-        if tool.command is not None:
-            return run_command(
-                tool.command,
-                arguments,
-                timeout=self.timeout,
-                environ=self.environ,
-                stop=stop,
-                limit=self.limit,
-                children=self.children,
-            )
-        assert tool.function is not None
-        try:
-            return Outcome(True, cap(tool.function(arguments), self.limit))
-        except ToolFailure as exc:
-            return Outcome(False, cap(str(exc), self.limit))
-        except Exception as exc:  # a bug in a built-in tool must not end the chat
-            return Outcome(False, f"internal error in {tool.name}: {type(exc).__name__}: {exc}")
+        """Run one call to its end (or its timeout, or `stop`), under this toolbox's
+        limits; an MCP server's progress notifications are handed to `progress`."""
+        limits = CallLimits(self.timeout, self.environ, self.limit, stop, self.children, progress)
+        return tool.runner.run(arguments, limits)

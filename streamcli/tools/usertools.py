@@ -13,7 +13,9 @@ is an error that names the file and the tool (exit status 2).
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,32 @@ from streamcli.config import read_toml
 from streamcli.errors import BadInput
 from streamcli.paths import config_dir
 from streamcli.tools.builtin import BUILTIN
-from streamcli.tools.spec import NAME, NO_PARAMETERS, Tool
+from streamcli.tools.process import Outcome, run_command
+from streamcli.tools.spec import NAME, NO_PARAMETERS, CallLimits, Runner, Tool
+
+
+@dataclass
+class Command(Runner):
+    """A user tool: a command (an argv list) that gets the arguments as JSON on stdin and
+    answers on stdout; every call asks first."""
+
+    argv: tuple[str, ...]
+    asks = True
+
+    def run(self, arguments: dict[str, Any], limits: CallLimits) -> Outcome:
+        return run_command(
+            self.argv,
+            arguments,
+            timeout=limits.timeout,
+            environ=limits.environ,
+            stop=limits.stop,
+            limit=limits.limit,
+            children=limits.children,
+        )
+
+    def described(self) -> str:
+        return f"command:   {shlex.join(self.argv)}"
+
 
 KEYS = ("description", "command", "parameters")
 
@@ -68,6 +95,6 @@ def _tool(path: Path, name: str, table: Any) -> Tool:
         name,
         description or f"Runs {command[0]}",
         {"type": "object", **parameters},
-        command=tuple(command),
+        Command(tuple(command)),
         origin=str(path),
     )

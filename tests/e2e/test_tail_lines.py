@@ -195,23 +195,14 @@ def test_a_10_mb_line_written_in_pieces_while_followed(tmp_path):
         tail.kill()
 
 
-def test_json_lines_carry_the_parsed_object(tmp_path):
-    (tmp_path / "f.log").write_bytes(
-        b'{"time":"2026-01-01T00:00:00Z","level":"error","msg":"boom","code":7}\n'
-        b"[1, 2]\n"
-        b"{not json}\n"
-        b"plain\n"
-        b' {"leading": "space"}\n'
-    )
+def test_json_lines_are_written_once_as_their_text(tmp_path):
+    """One representation: a JSON log line is the `line` event's text, not parsed and
+    written a second time (the terminal parses it when it draws it)."""
+    record = b'{"time":"2026-01-01T00:00:00Z","level":"error","msg":"boom","code":7}'
+    (tmp_path / "f.log").write_bytes(record + b"\n[1, 2]\n{not json}\nplain\n")
     events = lines_of(tail_json("f.log", cwd=tmp_path))
-    assert events[0]["json"] == {
-        "time": "2026-01-01T00:00:00Z",
-        "level": "error",
-        "msg": "boom",
-        "code": 7,
-    }
-    assert events[0]["text"].startswith('{"time"')
-    assert ["json" in e for e in events] == [True, False, False, False, False]
+    assert [e["text"] for e in events] == [record.decode(), "[1, 2]", "{not json}", "plain"]
+    assert [sorted(e) for e in events] == [["file", "t", "text", "type"]] * 4
 
 
 # -- stdin -------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import os
 import stat
 
 import pytest
+from chat_support import run_chat_process
 from servers import FakeServer
 from servers import openai as oa
 from servers.http import Reply
@@ -183,3 +184,21 @@ def test_stats_and_reasoning_switch_per_turn_and_ctrl_r_searches(server, tmp_pat
         term.write(b"\x04")
         assert term.wait_exit() == 0
     assert server.received(oa.PATH)[2].json()["messages"][-1]["content"] == "alpha question"
+
+
+def test_model_and_chat_say_the_same_when_the_server_refuses_the_key(server, tmp_path):
+    """One listing of the models for `chat` and `/model`: the same failure, the same words."""
+    server.route("/v1/models", oa.error(401, "Incorrect API key provided"))
+    key = {"OPENAI_API_KEY": "sk-test-0123456789"}
+    done = run_chat_process("--base-url", server.url + "/v1", "hi", home=tmp_path, **key)
+    assert done.status == 1
+    chat_says = done.stderr.strip().removeprefix("streamcli: error: ")
+    assert "rejected the API key" in chat_says
+    with open_session(server, tmp_path, columns=250) as term:
+        wait_prompt(term, 1)
+        type_line(term, "/model")
+        term.wait_for_text("cannot list the models:")
+        said = next(line for line in term.lines() if "cannot list the models:" in line)
+        assert said.strip() == f"cannot list the models: {chat_says}"
+        term.write(b"\x04")
+        assert term.wait_exit() == 0

@@ -16,9 +16,10 @@ from streamcli.interactive.dialogue import Dialogue, Turn
 from streamcli.interactive.markdown import conversation_markdown
 from streamcli.interactive.prompt import RECALLED, InputHistory, SlashCompleter
 from streamcli.interactive.turn import EarlyStart, TurnTap
-from streamcli.pipeline import Source
 from streamcli.sources.chat.retry import Limits
 from streamcli.sources.chat.settings import ChatSettings
+from streamcli.stream import Source
+from streamcli.transcript import Transcript
 
 
 def completions(completer: SlashCompleter, text: str) -> list[str]:
@@ -58,13 +59,16 @@ def test_the_input_history_recalls_the_newest_inputs_only(tmp_path):
 
 
 def test_a_turn_adds_its_messages_an_interrupted_one_marked():
-    tap = TurnTap()
-    tap.write([events.start(0, "chat", model="m"), {"type": "text", "t": 0.1, "text": "Half"}])
+    said = [events.start(0, "chat", model="m"), {"type": "text", "t": 0.1, "text": "Half"}]
+    transcript = Transcript()
+    transcript.feed(said)  # the source keeps what it said
+    tap = TurnTap(transcript)
+    tap.write(said)
     tap.write([events.end(0.2, "interrupted")])
     assert tap.model == "m"
     (message,) = tap.messages() or []
     assert message["content"].startswith("Half") and "interrupted" in message["content"]
-    failed = TurnTap()
+    failed = TurnTap(Transcript())
     failed.write([events.error(0, "http", "boom"), events.end(0, "error")])
     assert failed.messages() is None
     dialogue = Dialogue(7, [{"role": "user", "content": "before"}])

@@ -9,7 +9,8 @@ import threading
 from hypothesis import strategies as st
 
 from streamcli import events
-from streamcli.pipeline import Pipeline, Source
+from streamcli.pipeline import Pipeline
+from streamcli.stream import Source
 
 TEXT = st.lists(
     st.one_of(

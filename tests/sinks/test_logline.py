@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from streamcli import events
@@ -66,14 +67,14 @@ def test_a_structured_record_reads_time_level_message_then_fields():
         "nested": {"k": [1, 2]},
         "evil": "\x1b]0;title\x07",
     }
-    [text] = formatter.format(events.line(0.0, "{...}", "app.log", json=record))
+    [text] = formatter.format(events.line(0.0, orjson.dumps(record).decode(), "app.log"))
     plain = text.plain
     assert plain.startswith("2026-01-0") and " INFO  request done " in plain
     assert plain.endswith('status=200 path="/a b" nested={"k":[1,2]} evil=\\x1b]0;title\\x07')
 
 
 def test_a_record_without_the_usual_keys_is_all_fields():
-    [text] = LineFormatter().format(events.line(0.0, "{}", "-", json={"a": 1, "b": "x"}))
+    [text] = LineFormatter().format(events.line(0.0, '{"a": 1, "b": "x"}', "-"))
     assert text.plain == "a=1 b=x"
 
 

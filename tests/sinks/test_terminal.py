@@ -6,6 +6,7 @@ import io
 import re
 import threading
 
+import orjson
 import pyte
 import pytest
 from hypothesis import given, settings
@@ -14,11 +15,12 @@ from ptyterm import resize_screen
 from rich.style import Style
 
 from streamcli import events
-from streamcli.pipeline import Pipeline, Source
+from streamcli.pipeline import Pipeline
 from streamcli.sinks.ansi_lines import Sgr
 from streamcli.sinks.spinner import FRAMES, INTERVAL
 from streamcli.sinks.terminal import TerminalSink
 from streamcli.sinks.text_stream import CURSOR_GLYPH
+from streamcli.stream import Source
 
 ANSWER = """# Release notes
 
@@ -362,9 +364,10 @@ def test_structured_log_lines_show_time_level_message_fields():
         "free_mb": 12,
         "dev": "sda 1",
     }
-    term.send(events.line(0.0, '{"raw": "json"}', "app.log", json=record))
+    term.send(events.line(0.0, orjson.dumps(record).decode(), "app.log"))
+    term.send(events.line(0.0, '{"not": json}', "app.log"))
     term.close()
-    assert term.lines() == ['12:00:00.5 WARN  disk low free_mb=12 dev="sda 1"']
+    assert term.lines() == ['12:00:00.5 WARN  disk low free_mb=12 dev="sda 1"', '{"not": json}']
 
 
 @pytest.mark.parametrize(

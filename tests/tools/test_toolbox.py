@@ -9,9 +9,10 @@ import pytest
 
 from streamcli.errors import BadInput
 from streamcli.tools import builtin
+from streamcli.tools.builtin import InProcess
 from streamcli.tools.spec import Tool
 from streamcli.tools.toolbox import Toolbox
-from streamcli.tools.usertools import load_user_tools
+from streamcli.tools.usertools import Command, load_user_tools
 
 
 def test_a_tools_file_defines_user_tools(tmp_path):
@@ -22,7 +23,7 @@ def test_a_tools_file_defines_user_tools(tmp_path):
         '[bare]\ncommand = ["true"]\n'
     )
     tools = load_user_tools(path)
-    assert tools["get_time"].command == ("date", "-u") and tools["get_time"].asks
+    assert tools["get_time"].runner == Command(("date", "-u")) and tools["get_time"].asks
     assert tools["bare"].parameters == {"type": "object", "properties": {}}
     assert tools["bare"].origin == str(path)
 
@@ -68,6 +69,6 @@ def test_a_crashing_builtin_is_a_failed_call_not_a_crash():
     def broken(arguments):
         raise RuntimeError("boom")
 
-    tool = Tool("broken", "", function=broken)
+    tool = Tool("broken", "", runner=InProcess(broken))
     outcome = Toolbox({"broken": tool}).run(tool, {}, threading.Event())
     assert not outcome.ok and "RuntimeError: boom" in outcome.output

@@ -10,10 +10,14 @@ from __future__ import annotations
 import re
 import socket
 import ssl
+from typing import TYPE_CHECKING
 
 from streamcli.errors import StreamcliError
-from streamcli.sources.chat.protocols.provider import ServerReported
+from streamcli.sources.chat.protocols.provider import Provider, ServerReported
 from streamcli.sources.chat.protocols.reply import NotAStream
+
+if TYPE_CHECKING:
+    import httpx
 
 _SPACE = re.compile(r"\s+")
 MAX_SERVER_MESSAGE = 300
@@ -100,6 +104,39 @@ def listing(names: list[str], limit: int = 12) -> str:
     """Model names for a message: the first `limit`, and how many more."""
     shown = ", ".join(names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def http_failure(
+    provider: Provider,
+    key_source: str | None,
+    url: str,
+    response: httpx.Response,
+    message: str | None,
+    model: str | None,
+    names: list[str] | None,
+) -> ChatError:
+    """An HTTP error status from `provider` at `url`, with the server's own `message`:
+    a key refused, an unknown model (`names`: the models the server lists, if it could),
+    or any other status."""
+    from streamcli.sources.chat import retry
+    from streamcli.sources.chat.redact import fingerprint
+
+    status = response.status_code
+    detail = one_line(message or response.reason_phrase or "no detail")
+    if status in (401, 403):
+        hint = f"the key ending {fingerprint(provider.key)}" if provider.key else ""
+        return auth_failure(status, url, detail, provider.key_env, key_source, hint)
+    if status == 404 and model:
+        base = f"--base-url or {provider.base_env}"
+        return not_found(url, detail, model, provider.base_url, base, names)
+    should = response.headers.get("x-should-retry")
+    return status_failure(
+        status,
+        url,
+        detail,
+        retry.retry_after(response.headers),
+        None if should not in ("true", "false") else should == "true",
+    )
 
 
 def auth_failure(

@@ -1,20 +1,16 @@
-"""What `streamcli chat`'s command line says, each flag spelled once, and the names of the
-providers it accepts.
+"""What a chat is asked to be: `streamcli chat`'s flags, each spelled once, which a session
+and `serve` build too.
 
-The fields carry their Typer options: the command line is derived from them (`cli.py`).
-Imported at start-up, so nothing here imports more than Typer.
+The fields carry their options (`streamcli.options`): the command line is derived from
+them (`cli.py`). Imported at start-up, so nothing here imports anything heavy.
 """
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal, get_args
+from typing import Annotated
 
-import typer
-
-# The providers: the ones that speak an HTTP API (protocols/), then local (local/).
-ServerName = Literal["ollama", "openai", "anthropic"]
-ProviderName = Literal[ServerName, "local"]
-PROVIDERS: tuple[str, ...] = get_args(ProviderName)
+from streamcli.options import Option
+from streamcli.providers import PROVIDERS
 
 
 @dataclass
@@ -22,11 +18,11 @@ class ChatFlags:
     """What the command line said (None: not given)."""
 
     system: Annotated[
-        str | None, typer.Option("--system", "-s", metavar="TEXT", help="The system prompt.")
+        str | None, Option("--system", "-s", metavar="TEXT", help="The system prompt.")
     ] = None
     model: Annotated[
         str | None,
-        typer.Option(
+        Option(
             "--model",
             "-m",
             metavar="NAME",
@@ -35,17 +31,18 @@ class ChatFlags:
         ),
     ] = None
     provider: Annotated[
-        ProviderName | None,
-        typer.Option(
+        str | None,
+        Option(
             "--provider",
             "-p",
+            choices=PROVIDERS,
             help="The API to speak, or local: a GGUF model in this process (default: guessed "
             "from the environment).",
         ),
     ] = None
     base_url: Annotated[
         str | None,
-        typer.Option(
+        Option(
             "--base-url",
             metavar="URL",
             help="The server (default: OLLAMA_HOST, OPENAI_BASE_URL or ANTHROPIC_BASE_URL).",
@@ -53,27 +50,27 @@ class ChatFlags:
     ] = None
     temperature: Annotated[
         float | None,
-        typer.Option(min=0, metavar="NUMBER", help="Sampling temperature (0: deterministic)."),
+        Option(min=0, metavar="NUMBER", help="Sampling temperature (0: deterministic)."),
     ] = None
     max_tokens: Annotated[
         int | None,
-        typer.Option("--max-tokens", min=1, metavar="N", help="Stop the answer after N tokens."),
+        Option("--max-tokens", min=1, metavar="N", help="Stop the answer after N tokens."),
     ] = None
     seed: Annotated[
         int | None,
-        typer.Option(
+        Option(
             "--seed",
             min=0,
             metavar="N",
             help="Sampling seed: the same answer again (local, Ollama, OpenAI-compatible).",
         ),
     ] = None
-    no_stream: Annotated[
-        bool, typer.Option("--no-stream", help="Ask for the whole answer at once.")
-    ] = False
+    no_stream: Annotated[bool, Option("--no-stream", help="Ask for the whole answer at once.")] = (
+        False
+    )
     timeout: Annotated[
         float | None,
-        typer.Option(
+        Option(
             "--timeout",
             min=0.001,
             metavar="SECONDS",
@@ -82,7 +79,7 @@ class ChatFlags:
     ] = None
     first_token_timeout: Annotated[
         float | None,
-        typer.Option(
+        Option(
             "--first-token-timeout",
             min=0.001,
             metavar="SECONDS",
@@ -91,7 +88,7 @@ class ChatFlags:
     ] = None
     retries: Annotated[
         int | None,
-        typer.Option(
+        Option(
             min=0,
             max=10,
             metavar="N",
@@ -100,7 +97,7 @@ class ChatFlags:
     ] = None
     key_file: Annotated[
         Path | None,
-        typer.Option(
+        Option(
             "--key-file",
             metavar="FILE",
             dir_okay=False,
@@ -109,7 +106,7 @@ class ChatFlags:
     ] = None
     tools: Annotated[
         list[str],
-        typer.Option(
+        Option(
             "--tool",
             "-T",
             metavar="NAME",
@@ -120,7 +117,7 @@ class ChatFlags:
     ] = field(default_factory=list)
     tools_file: Annotated[
         Path | None,
-        typer.Option(
+        Option(
             "--tools",
             metavar="FILE",
             dir_okay=False,
@@ -129,7 +126,7 @@ class ChatFlags:
     ] = None
     mcp: Annotated[
         list[str],
-        typer.Option(
+        Option(
             "--mcp",
             metavar="NAME",
             help="Offer every tool of the MCP server NAME (repeatable), as configured in "
@@ -139,7 +136,7 @@ class ChatFlags:
     ] = field(default_factory=list)
     mcp_config: Annotated[
         Path | None,
-        typer.Option(
+        Option(
             "--mcp-config",
             metavar="FILE",
             dir_okay=False,
@@ -148,13 +145,11 @@ class ChatFlags:
     ] = None
     approve: Annotated[
         bool,
-        typer.Option(
-            "--approve", help="Run user tools and MCP tools without asking before each call."
-        ),
+        Option("--approve", help="Run user tools and MCP tools without asking before each call."),
     ] = False
     tool_timeout: Annotated[
         float | None,
-        typer.Option(
+        Option(
             "--tool-timeout",
             min=0.001,
             metavar="SECONDS",
@@ -164,7 +159,7 @@ class ChatFlags:
     ] = None
     max_tool_rounds: Annotated[
         int | None,
-        typer.Option(
+        Option(
             "--max-tool-rounds",
             min=0,
             metavar="N",
@@ -173,24 +168,29 @@ class ChatFlags:
     ] = None
     continue_last: Annotated[
         bool,
-        typer.Option("--continue", "-c", help="Continue the most recent conversation."),
+        Option("--continue", "-c", help="Continue the most recent conversation."),
     ] = False
     conversation: Annotated[
         int | None,
-        typer.Option("--conversation", min=1, metavar="ID", help="Continue the conversation ID."),
+        Option("--conversation", min=1, metavar="ID", help="Continue the conversation ID."),
     ] = None
     no_history: Annotated[
-        bool, typer.Option("--no-history", help="Do not save this exchange in the history.")
+        bool, Option("--no-history", help="Do not save this exchange in the history.")
     ] = False
     interactive: Annotated[
         bool,
-        typer.Option(
+        Option(
             "--interactive",
             "-i",
             help="Answer PROMPT, then stay for more (a session: the default on a terminal "
             "without a prompt).",
         ),
     ] = False
+
+    @property
+    def asks_for_tools(self) -> bool:
+        """Whether tools are asked for by name (`--tool`, `--mcp`): they need a server."""
+        return bool(self.tools or self.mcp)
 
     @property
     def stream(self) -> bool:

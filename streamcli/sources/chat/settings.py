@@ -21,18 +21,15 @@ from urllib.parse import urlsplit
 
 from streamcli.config import Config
 from streamcli.errors import BadInput
-from streamcli.pipeline import Source
-from streamcli.sources.chat.flags import PROVIDERS, ChatFlags
+from streamcli.providers import DEFAULT, HTTP_PROVIDERS, LOCAL, PROVIDERS
+from streamcli.sources.chat.flags import ChatFlags
 from streamcli.sources.chat.keys import read_key_file
 from streamcli.sources.chat.protocols.provider import Provider, provider_class
 from streamcli.sources.chat.request import ChatRequest
 from streamcli.sources.chat.retry import Limits
-from streamcli.sources.chat.source import ChatSource
 from streamcli.transcript import Message
 
 if TYPE_CHECKING:
-    from streamcli.env import Environment
-    from streamcli.sources.chat.protocols.http import Http
     from streamcli.tools.toolbox import Toolbox
 
 PROBE_TIMEOUT = 1.0  # seconds to wait for Ollama's port to accept a connection
@@ -75,11 +72,16 @@ def _choose(flag: str | None, environ: Mapping[str, str], config: Config) -> tup
                     f"{where}: unknown provider {value!r} (choose from {', '.join(PROVIDERS)})"
                 )
             return name, False
-    if environ.get("OPENAI_API_KEY") or environ.get("OPENAI_BASE_URL"):
-        return "openai", True
-    if environ.get("ANTHROPIC_API_KEY"):
-        return "anthropic", True
-    return "ollama", True
+    return guessed(environ), True
+
+
+def guessed(environ: Mapping[str, str]) -> str:
+    """The provider whose variables are set (a key, a base URL: `Provider.guessed_from`),
+    in the registry's order; else the default."""
+    for name in HTTP_PROVIDERS:
+        if any(environ.get(variable) for variable in provider_class(name).guessed_from):
+            return name
+    return DEFAULT
 
 
 def resolve(
@@ -103,7 +105,7 @@ def resolve(
     model = flags.model or environ.get("STREAMCLI_MODEL") or configured("model")
     provider: Provider | None = None
     key_source = None
-    if name != "local":
+    if name != LOCAL:
         cls = provider_class(name)
         base_url = flags.base_url or environ.get(cls.base_env) or configured("base_url")
         key, key_source = _key(flags, environ, config, cls, name)
@@ -155,33 +157,6 @@ def chat_request(
         max_tokens=settings.max_tokens,
         stream=settings.stream,
         seed=settings.seed,
-    )
-
-
-def open_chat(
-    settings: ChatSettings,
-    prompt: str,
-    env: Environment,
-    earlier: list[Message] | None = None,
-    toolbox: Toolbox | None = None,
-    http: Http | None = None,
-) -> Source:
-    """The source that answers `prompt`: `settings.provider` over HTTP (through a
-    session's `http` client, kept alive between turns, when given), or the model in this
-    process (loaded now, with a spinner on a terminal's stderr)."""
-    request = chat_request(settings, prompt, earlier, toolbox)
-    if settings.provider is None:
-        from streamcli.sources.chat.local.source import open_local
-
-        progress = env.stderr_isatty and not env.dumb_terminal
-        return open_local(request, environ=env.environ, stderr=env.stderr, progress=progress)
-    return ChatSource(
-        settings.provider,
-        request,
-        settings.limits,
-        key_source=settings.key_source,
-        toolbox=toolbox,
-        http=http,
     )
 
 

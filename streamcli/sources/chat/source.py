@@ -23,7 +23,6 @@ import orjson
 from streamcli import events
 from streamcli.errors import BadInput, StreamcliError
 from streamcli.events import Event
-from streamcli.pipeline import Source
 from streamcli.sources.chat import failures, retry
 from streamcli.sources.chat.exchange import Exchange
 from streamcli.sources.chat.failures import ChatError
@@ -36,10 +35,11 @@ from streamcli.sources.chat.protocols.provider import (
     server_message,
 )
 from streamcli.sources.chat.protocols.reply import Malformed, open_reply
-from streamcli.sources.chat.redact import EventMasker, Redactor, fingerprint
+from streamcli.sources.chat.redact import EventMasker, Redactor
 from streamcli.sources.chat.request import ChatRequest
 from streamcli.sources.chat.retry import DEFAULT_LIMITS, Limits
 from streamcli.sources.chat.watchdog import Watchdog
+from streamcli.stream import Source
 from streamcli.tools.call import ToolCall
 from streamcli.transcript import Transcript
 
@@ -85,7 +85,8 @@ class ChatSource(Source):
         self._shown = False  # an output event went out: no more retries
         self._started = False  # the start event went out
         self._clock = events.StreamClock()
-        self._transcript = Transcript()  # this exchange so far, to send back after tools
+        # This exchange so far: sent back after tools, read by the history and a session.
+        self.transcript = Transcript()
         self._call_ids: set[str] = set()
         # The answer and the reasoning are each masked as one text, whatever their pieces.
         self._masker = EventMasker(self._redact, self._clock)
@@ -167,16 +168,15 @@ class ChatSource(Source):
             rounds += 1
             yield from self._emit([])  # the text before the calls, all of it
             yield from self._run_tools(self._unique(calls), toolbox)
-            request = first.followed_by(self._transcript.finish())
+            request = first.followed_by(self.transcript.finish())
 
     def _run_tools(self, calls: list[ToolCall], toolbox: Toolbox) -> Iterator[list[Event]]:
         from streamcli.tools.round import run_round
 
-        for item in run_round(calls, toolbox, self._clock, self._stopped):
-            if isinstance(item, list):
-                self._redact.tool_texts(item)  # a tool may print the key: never shown, sent
-                self._transcript.feed(item)
-            yield item  # type: ignore[misc]  # a Hold for the pipeline, or events
+        for batch in run_round(calls, toolbox, self._clock, self._stopped):
+            self._redact.tool_texts(batch)  # a tool may print the key: never shown, sent
+            self.transcript.feed(batch)
+            yield batch
 
     def _unique(self, calls: list[ToolCall]) -> list[ToolCall]:
         """Every call of the stream gets an id of its own (servers may omit or repeat them)."""
@@ -333,7 +333,7 @@ class ChatSource(Source):
         if not out:
             return
         self._shown = True
-        self._transcript.feed(out)
+        self.transcript.feed(out)
         yield out
 
     def _ending(
@@ -383,26 +383,10 @@ class ChatSource(Source):
     ) -> ChatError:
         response = exchange.response
         assert response is not None
-        status = response.status_code
         body = exchange.small_body(ERROR_BODY_LIMIT, ERROR_BODY_TIMEOUT)
-        detail = failures.one_line(server_message(body) or response.reason_phrase or "no detail")
-        provider = self.provider
-        if status in (401, 403):
-            hint = f"the key ending {fingerprint(provider.key)}" if provider.key else ""
-            return failures.auth_failure(
-                status, call.url, detail, provider.key_env, self.key_source, hint
-            )
-        if status == 404 and model:
-            names = self._models_if_listed(http)
-            base = f"--base-url or {provider.base_env}"
-            return failures.not_found(call.url, detail, model, provider.base_url, base, names)
-        should = response.headers.get("x-should-retry")
-        return failures.status_failure(
-            status,
-            call.url,
-            detail,
-            retry.retry_after(response.headers),
-            None if should not in ("true", "false") else should == "true",
+        listed = self._models_if_listed(http) if response.status_code == 404 and model else None
+        return failures.http_failure(
+            self.provider, self.key_source, call.url, response, server_message(body), model, listed
         )
 
     def _models_if_listed(self, http: Http) -> list[str] | None:
@@ -410,6 +394,17 @@ class ChatSource(Source):
             return self._list_models(http)
         except ChatError:
             return None
+
+    def list_models(self) -> list[str]:
+        """The server's models, asked in the caller's thread (raises `ChatError`, in the
+        words a chat would use, when it cannot list them)."""
+        limits = self.limits
+        http = self._shared_http or Http(limits.connect_timeout, limits.read_backstop)
+        try:
+            return self._list_models(http)
+        finally:
+            if http is not self._shared_http:
+                http.close()
 
     def _list_models(self, http: Http) -> list[str]:
         """The server's models (raises `ChatError` when it cannot list them)."""

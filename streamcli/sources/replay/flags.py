@@ -4,7 +4,7 @@ reads. The fields carry their Typer options (see `cli.py`); imported at start-up
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-import typer
+from streamcli.options import Option
 
 Format = Literal["auto", "events", "asciicast", "text"]
 
@@ -14,24 +14,22 @@ class ReplayOptions:
     """How to play a recording back."""
 
     speed: Annotated[
-        float, typer.Option(min=0, help="Playback speed multiplier; 0 plays without delays.")
+        float, Option(min=0, help="Playback speed multiplier; 0 plays without delays.")
     ] = 1.0
     idle_limit: Annotated[
         float | None,
-        typer.Option("--idle-limit", min=0, metavar="SECONDS", help="Cap every pause at SECONDS."),
+        Option("--idle-limit", min=0, metavar="SECONDS", help="Cap every pause at SECONDS."),
     ] = None
-    lenient: Annotated[
-        bool, typer.Option("--lenient", help="Skip malformed lines with a notice.")
-    ] = False
-    format: Annotated[
-        Format, typer.Option("--format", help="The input format (auto: recognise it).")
-    ] = "auto"
+    lenient: Annotated[bool, Option("--lenient", help="Skip malformed lines with a notice.")] = (
+        False
+    )
+    format: Annotated[Format, Option("--format", help="The input format (auto: recognise it).")] = (
+        "auto"
+    )
     chunk_size: Annotated[
         int,
-        typer.Option(
-            "--chunk-size", min=1, metavar="N", help="Plain text: N characters per chunk."
-        ),
+        Option("--chunk-size", min=1, metavar="N", help="Plain text: N characters per chunk."),
     ] = 3
     delay_ms: Annotated[
-        float, typer.Option("--delay", min=0, metavar="MS", help="Plain text: MS between chunks.")
+        float, Option("--delay", min=0, metavar="MS", help="Plain text: MS between chunks.")
     ] = 20.0

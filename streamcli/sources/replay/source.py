@@ -8,13 +8,13 @@ from typing import BinaryIO
 
 from streamcli.errors import BadInput
 from streamcli.events import Event
-from streamcli.pipeline import Source
 from streamcli.sources.replay import asciicast
 from streamcli.sources.replay.flags import Format, ReplayOptions
 from streamcli.sources.replay.lines import LineReader
 from streamcli.sources.replay.plaintext import read_plaintext
 from streamcli.sources.replay.recording import LineProblems, read_recording
 from streamcli.sources.replay.schedule import Schedule, timed_batches
+from streamcli.stream import Source
 
 
 class ReplaySource(Source):

@@ -4,7 +4,7 @@ their Typer options, see `cli.py`), and how lines name their file. Imported at s
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Literal
 
-import typer
+from streamcli.options import Argument, BadValue, Option
 
 if TYPE_CHECKING:
     from streamcli.sources.tail.position import StartAt
@@ -20,7 +20,7 @@ def _check_lines(text: str) -> str:
     try:
         StartAt.parse(text)
     except BadInput as exc:
-        raise typer.BadParameter(exc.message, param_hint="'-n' / '--lines'") from None
+        raise BadValue(exc.message) from None
     return text
 
 
@@ -30,7 +30,7 @@ class TailOptions:
 
     files: Annotated[
         list[str],
-        typer.Argument(
+        Argument(
             metavar="FILE",
             show_default=False,
             help="Files to follow by name; - (the default) for stdin.",
@@ -38,7 +38,7 @@ class TailOptions:
     ] = field(default_factory=lambda: ["-"])
     lines: Annotated[
         str,
-        typer.Option(
+        Option(
             "--lines",
             "-n",
             metavar="N",
@@ -47,42 +47,38 @@ class TailOptions:
         ),
     ] = "10"
     no_follow: Annotated[
-        bool, typer.Option("--no-follow", help="Print the lines and exit instead of following.")
+        bool, Option("--no-follow", help="Print the lines and exit instead of following.")
     ] = False
     follow_by_name: Annotated[
         bool,
-        typer.Option("--follow", "-f", "-F", help="Follow by name through rotation (the default)."),
+        Option("--follow", "-f", "-F", help="Follow by name through rotation (the default)."),
     ] = True
     grep: Annotated[
         list[str],
-        typer.Option(
+        Option(
             "--grep", "-g", metavar="REGEX", help="Only lines matching REGEX (repeatable: any)."
         ),
     ] = field(default_factory=list)
-    invert: Annotated[
-        bool, typer.Option("--invert", help="Only lines matching no --grep pattern.")
-    ] = False
-    ignore_case: Annotated[
-        bool, typer.Option("--ignore-case", "-i", help="--grep ignores case.")
-    ] = False
+    invert: Annotated[bool, Option("--invert", help="Only lines matching no --grep pattern.")] = (
+        False
+    )
+    ignore_case: Annotated[bool, Option("--ignore-case", "-i", help="--grep ignores case.")] = False
     pid: Annotated[
         int | None,
-        typer.Option("--pid", min=1, metavar="PID", help="Stop when process PID has ended."),
+        Option("--pid", min=1, metavar="PID", help="Stop when process PID has ended."),
     ] = None
     poll: Annotated[
-        bool, typer.Option("--poll", help="Poll for changes instead of kernel notifications.")
+        bool, Option("--poll", help="Poll for changes instead of kernel notifications.")
     ] = False
     poll_interval: Annotated[
         float,
-        typer.Option(
-            "--poll-interval", min=0.001, metavar="SECONDS", help="How often --poll looks."
-        ),
+        Option("--poll-interval", min=0.001, metavar="SECONDS", help="How often --poll looks."),
     ] = POLL_INTERVAL
-    prefix: Annotated[
-        bool, typer.Option("--prefix", help="Start every line with its file's name.")
-    ] = False
+    prefix: Annotated[bool, Option("--prefix", help="Start every line with its file's name.")] = (
+        False
+    )
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No ==> file <== headers for several files.")
+        bool, Option("--quiet", "-q", help="No ==> file <== headers for several files.")
     ] = False
 
     @property

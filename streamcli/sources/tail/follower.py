@@ -91,7 +91,7 @@ class Follower:
         the lines that pass `--grep`, as `grep | tail -n` does; `-n +N` counts the file's."""
         skip = start_at.lines_to_skip if start_at.from_start else 0
         kept: deque[str] | list[str] = [] if start_at.from_start else deque(maxlen=start_at.count)
-        maybe_json = flagged = False
+        flagged = False
         for split in opened.read(now, UNLIMITED):
             lines = split.lines
             if skip:
@@ -99,13 +99,12 @@ class Follower:
                 skip -= skipped
                 lines = lines[skipped:]
             kept.extend(self._line_events.matching(lines))
-            maybe_json |= split.maybe_json
             flagged |= split.flagged
         assert opened.fd is not None
         if opened.offset > 0 and os.fstat(opened.fd).st_size == 0:
             opened.size_lies = True
         if kept:
-            yield self._line_events(Split(list(kept), maybe_json, flagged), self.label)
+            yield self._line_events(Split(list(kept), flagged), self.label)
 
     # -- following -----------------------------------------------------------
 

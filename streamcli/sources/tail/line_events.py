@@ -1,15 +1,14 @@
-"""Lines to `line` events: the `--grep` filter, and the parsed object of a JSON line.
+"""Lines to `line` events, through the `--grep` filter.
 
 This runs for every line, so the common case (plain lines, no filter) is one list
-comprehension; lines that start with ``{`` or carry extra fields take a second pass.
+comprehension; only lines that carry extra fields (partial, cut, invalid UTF-8) take a
+second pass. A JSON log line stays its text: the terminal parses it when it draws it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-
-import orjson
 
 from streamcli.errors import BadInput
 from streamcli.events import Event
@@ -49,25 +48,13 @@ class LineEvents:
         t = self._clock()
         # The fields of `events.line`, spelled out here: a call per line costs 10% of a read.
         batch: list[Event] = [{"type": "line", "t": t, "text": s, "file": file} for s in lines]
-        if split.maybe_json or split.flagged:
+        if split.flagged:
             for event in batch:
                 text = event["text"]
                 if type(text) is not str:  # a `Line` with extra fields
                     event["text"] = str(text)
                     event.update(text.extra)
-                elif text[:1] == "{" and text[-1:] == "}":
-                    _attach_json(event, text)
         return batch
-
-
-def _attach_json(event: Event, text: str) -> None:
-    """A structured log line: keep the parsed object as the event's `json` field."""
-    try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return
-    if type(value) is dict:
-        event["json"] = value
 
 
 def _compile(patterns: Sequence[str], ignore_case: bool) -> Callable[[str], object]:

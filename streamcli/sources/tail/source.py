@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from streamcli import events
 from streamcli.errors import BadInput
 from streamcli.events import Event, StreamClock
-from streamcli.pipeline import Source
 from streamcli.sources.tail.flags import TailOptions
 from streamcli.sources.tail.follower import Follower
 from streamcli.sources.tail.line_events import LineEvents
@@ -21,6 +20,7 @@ from streamcli.sources.tail.stream import StreamInput
 from streamcli.sources.tail.wakers import choose_waker
 from streamcli.sources.tail.wakeup import FileWatch, Waker
 from streamcli.stdio import StdinClosed
+from streamcli.stream import Source
 
 BATCH_EVENTS = 2048
 

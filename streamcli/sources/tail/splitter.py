@@ -32,11 +32,10 @@ class Split(NamedTuple):
     """The complete lines of one read, with what tells which need a second look."""
 
     lines: list[str]
-    maybe_json: bool  # some line starts with "{"
     flagged: bool  # some line is a `Line` with extra fields
 
 
-_NOTHING = Split([], False, False)
+_NOTHING = Split([], False)
 
 
 class TailSplitter:
@@ -71,21 +70,20 @@ class TailSplitter:
         last = buffer.rfind(b"\n")
         if last < 0:
             self._hold(buffer)
-            return Split(lines, False, bool(lines))
+            return Split(lines, bool(lines))
         self._hold(buffer[last + 1 :])
         complete = buffer[:last]
-        maybe_json = complete[:1] == b"{" or b"\n{" in complete
         if lines or self._continues or len(complete) > self.max_bytes:
             lines.extend(self._each(complete.split(b"\n")))
-            return Split(lines, maybe_json, True)
+            return Split(lines, True)
         try:
             text = complete.decode()
         except UnicodeDecodeError:
-            return Split(self._each(complete.split(b"\n")), maybe_json, True)
+            return Split(self._each(complete.split(b"\n")), True)
         lines = text.split("\n")
         if "\r" in text:
             lines = [s[:-1] if s[-1:] == "\r" else s for s in lines]
-        return Split(lines, maybe_json, False)
+        return Split(lines, False)
 
     def flush(self, final: bool = True) -> Split:
         """The unfinished line, marked partial (nothing if there is none).
@@ -103,7 +101,7 @@ class TailSplitter:
         self._continues = not final
         if line is None:
             return _NOTHING
-        return Split([line], line[:1] == "{", True)
+        return Split([line], True)
 
     def reset(self) -> None:
         """Forget everything held (the bytes were flushed or are gone)."""

@@ -47,7 +47,7 @@ class StreamInput:
         self._backlog: deque[str] | None = None
         if not start_at.from_start:
             self._backlog = deque(maxlen=start_at.count)
-        self._maybe_json = self._flagged = False
+        self._flagged = False
         self._last_data = now
 
     def read(self, now: float) -> Iterator[list[Event]]:
@@ -108,18 +108,15 @@ class StreamInput:
             lines = lines[skipped:]
         if self._backlog is not None:  # `-n N` counts the lines that pass `--grep`
             self._backlog.extend(self._line_events.matching(lines))
-            self._maybe_json |= split.maybe_json
             self._flagged |= split.flagged
             return
         if lines:
-            yield self._line_events(Split(lines, split.maybe_json, split.flagged), self.label)
+            yield self._line_events(Split(lines, split.flagged), self.label)
 
     def _release_backlog(self) -> Iterator[list[Event]]:
         backlog, self._backlog = self._backlog, None
         if backlog:
-            yield self._line_events(
-                Split(list(backlog), self._maybe_json, self._flagged), self.label
-            )
+            yield self._line_events(Split(list(backlog), self._flagged), self.label)
 
 
 def _readable_now(fd: int) -> bool:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-import typer
+from streamcli.options import Argument, Option
 
 
 @dataclass
@@ -14,7 +14,7 @@ class McpRequest:
 
     action: Annotated[
         Literal["list"],
-        typer.Argument(
+        Argument(
             metavar="list",
             help="list: start each configured server and show its tools, or why it did not start.",
             show_default=False,
@@ -22,7 +22,7 @@ class McpRequest:
     ] = "list"
     config: Annotated[
         Path | None,
-        typer.Option(
+        Option(
             "--mcp-config",
             metavar="FILE",
             dir_okay=False,
@@ -31,5 +31,5 @@ class McpRequest:
     ] = None
     json: Annotated[
         bool,
-        typer.Option("--json", help="One JSON object per server, one a line."),
+        Option("--json", help="One JSON object per server, one a line."),
     ] = False

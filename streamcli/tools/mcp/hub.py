@@ -15,7 +15,6 @@ group gets SIGTERM, then SIGKILL (the SDK's shutdown) — and waits for that, bo
 
 from __future__ import annotations
 
-import atexit
 import concurrent.futures
 import contextlib
 import logging
@@ -106,7 +105,6 @@ class McpHub:
         self._thread.start()
         _sdk_log_to(self._log_dir / "client.log")
         self._portal = ready.result()
-        atexit.register(self.close)
         for server in self.servers.values():
             server.done = self._portal.start_task_soon(self._run_server, server)
         try:
@@ -302,8 +300,6 @@ class McpHub:
                 return
             self._closed = True
             running = list(self._calls)
-        with contextlib.suppress(Exception):
-            atexit.unregister(self.close)
         for future in running:  # the SDK sends notifications/cancelled for each
             future.cancel()
         portal = self._portal

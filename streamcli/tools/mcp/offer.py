@@ -1,20 +1,22 @@
-"""From ``--mcp NAME`` to tools in the toolbox: read the file, start the servers, name the tools."""
+"""From ``--mcp NAME`` to tools: read the file, start the servers, name their tools."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from streamcli.errors import StreamcliError
 from streamcli.paths import state_dir
 from streamcli.tools.mcp.config import load_mcp_config
 from streamcli.tools.mcp.naming import exposed_name
-from streamcli.tools.spec import Tool
+from streamcli.tools.output import cap
+from streamcli.tools.process import Outcome
+from streamcli.tools.spec import CallLimits, Runner, Tool
 
 if TYPE_CHECKING:
     from streamcli.tools.mcp.hub import McpHub
-    from streamcli.tools.toolbox import Toolbox
 
 MISSING_SDK = "MCP servers need the mcp extra, which is not installed: pip install 'streamcli[mcp]'"
 
@@ -35,30 +37,68 @@ def import_hub() -> type[McpHub]:
     return McpHub
 
 
+@dataclass
+class McpCall(Runner):
+    """A tool of a running MCP server: called through the hub, its result capped; it asks
+    unless the server's entry trusts it."""
+
+    hub: McpHub = field(repr=False)
+    remote: str  # the server's own name for the tool
+    server: str | None = None  # the server's name in the MCP file
+    trusted: bool = False
+
+    @property
+    def asks(self) -> bool:  # type: ignore[override]
+        return not self.trusted
+
+    def run(self, arguments: dict[str, Any], limits: CallLimits) -> Outcome:
+        assert self.server is not None
+        outcome = self.hub.call(
+            self.server,
+            self.remote,
+            arguments,
+            timeout=limits.timeout,
+            stop=limits.stop,
+            progress=limits.progress,
+        )
+        return Outcome(outcome.ok, cap(outcome.output, limits.limit))
+
+    def described(self) -> str:
+        return f"server:    {self.server} (MCP), its tool {self.remote}"
+
+
+@dataclass
+class Servers:
+    """The MCP servers a chat started (`hub`, None when none was chosen), their tools by
+    the names the model sees, and what the MCP file's reading had to say."""
+
+    hub: McpHub | None = None
+    tools: dict[str, Tool] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+
+
 def start_servers(
-    names: list[str], file: Path | None, environ: Mapping[str, str], toolbox: Toolbox
-) -> McpHub | None:
-    """Start the servers `names` (or the file's defaults) and add their tools to
-    `toolbox`; the file's notices go to `toolbox.notices`. None when no server is chosen."""
+    names: list[str], file: Path | None, environ: Mapping[str, str], taken: set[str]
+) -> Servers:
+    """Start the servers `names` (or the file's defaults) and name their tools apart from
+    the names already `taken`."""
     config = load_mcp_config(file, environ)
-    toolbox.notices.extend(config.notices)
     entries = config.chosen(names)
     if not entries:
-        return None
+        return Servers(notices=list(config.notices))
     hub = import_hub()(entries, environ, log_dir(environ))
     hub.start()
-    taken = set(toolbox.tools)
+    started = Servers(hub, notices=list(config.notices))
+    taken = set(taken)
     for entry in entries:
         for remote in hub.servers[entry.name].tools:
             name = exposed_name(entry.name, remote.name, taken)
             taken.add(name)
-            toolbox.tools[name] = Tool(
+            started.tools[name] = Tool(
                 name,
                 remote.description or f"{remote.name} (MCP server {entry.name})",
                 remote.parameters,
+                McpCall(hub, remote.name, server=entry.name, trusted=entry.trusts(remote.name)),
                 origin=f"the MCP server {entry.name}",
-                server=entry.name,
-                remote=remote.name,
-                trusted=entry.trusts(remote.name),
             )
-    return hub
+    return started

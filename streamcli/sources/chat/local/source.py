@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import codecs
+import contextlib
 import random
 import threading
 import time
@@ -29,12 +30,13 @@ from typing import Any, TextIO
 from streamcli import events
 from streamcli.errors import BadInput
 from streamcli.events import Event
-from streamcli.pipeline import Source
 from streamcli.sources.chat.local import model as local_model
 from streamcli.sources.chat.local.bundled import bundled_model
 from streamcli.sources.chat.local.loading import LoadingSpinner
 from streamcli.sources.chat.local.model import LocalFailure, RepetitionGuard, StopScanner
 from streamcli.sources.chat.request import ChatRequest
+from streamcli.stream import Source
+from streamcli.transcript import Transcript
 
 DEFAULT_TEMPERATURE = 0.8
 DEFAULT_MAX_TOKENS = 1024  # a base model may ramble until its context is full
@@ -58,6 +60,11 @@ class LocalModel:
     name: str
     load_ms: float
     bundled: bool = False  # the bundled base model: greedy, with example turns
+
+    def close(self) -> None:
+        """Free the model (no answer may be using it)."""
+        with contextlib.suppress(Exception):
+            self.llm.close()
 
 
 def open_local(
@@ -92,6 +99,7 @@ class LocalSource(Source):
         self._idle = threading.Event()  # set while no thread is inside llama.cpp
         self._idle.set()
         self._clock = events.StreamClock()
+        self.transcript = Transcript()  # what it said, for the history and a session
         self._abort = _abort_callback(self._stopped)
         atexit.register(self._idle.wait, EXIT_GRACE)
 
@@ -102,7 +110,9 @@ class LocalSource(Source):
     def batches(self) -> Iterator[list[Event]]:
         self._idle.clear()
         try:
-            yield from self._generate()
+            for batch in self._generate():
+                self.transcript.feed(batch)
+                yield batch
         except RuntimeError as exc:  # llama_decode failed (or was aborted by `close`)
             if not self._stopped.is_set():
                 raise LocalFailure(f"the local model failed: {exc}") from None

@@ -175,6 +175,7 @@ class Anthropic(Provider):
     key_env = "ANTHROPIC_API_KEY"
     base_env = "ANTHROPIC_BASE_URL"
     default_base = "https://api.anthropic.com"
+    guessed_from = ("ANTHROPIC_API_KEY",)
     connect_hint = "check the network, the proxy settings (HTTPS_PROXY) and ANTHROPIC_BASE_URL"
 
     @classmethod

@@ -157,6 +157,7 @@ class OpenAI(Provider):
     key_env = "OPENAI_API_KEY"
     base_env = "OPENAI_BASE_URL"
     default_base = "https://api.openai.com/v1"
+    guessed_from = ("OPENAI_API_KEY", "OPENAI_BASE_URL")
     connect_hint = "is the server running? Check --base-url or OPENAI_BASE_URL"
 
     @property

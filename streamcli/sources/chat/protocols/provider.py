@@ -1,4 +1,4 @@
-"""The interface every chat protocol implements, and the registry of providers.
+"""The interface every chat protocol implements (the registry is `streamcli.providers`).
 
 A `Provider` knows one API: where to send a `ChatRequest` and with which headers and body
 (`chat_call`), how to list the models (`models_call`, `model_names`), and how to read the
@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, get_args
+from typing import Any, ClassVar
 
 from streamcli import events
 from streamcli.events import Event
-from streamcli.sources.chat.flags import ServerName
 from streamcli.sources.chat.protocols.toolcalls import ToolCallParts
 from streamcli.sources.chat.request import ChatRequest
 
@@ -106,6 +105,8 @@ class Provider:
     base_env: ClassVar[str]  # the environment variable that holds the base URL
     default_base: ClassVar[str]
     connect_hint: ClassVar[str]  # what to check when the server cannot be reached
+    # The environment variables whose presence makes it the guess (`settings.guessed`).
+    guessed_from: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, base_url: str, key: str | None = None) -> None:
         self.base_url = self.normalize_base(base_url)
@@ -145,11 +146,13 @@ class Provider:
 
 
 def provider_class(name: str) -> type[Provider]:
-    """The HTTP API named `name` (its module is imported only now); `local` is none."""
-    if name not in get_args(ServerName):
-        raise KeyError(name)
-    module = importlib.import_module(f"streamcli.sources.chat.protocols.{name}")
-    return module.PROVIDER
+    """The HTTP API named `name` in the registry (`streamcli.providers`), its module
+    imported only now; `local` is none."""
+    from streamcli.providers import HTTP_PROVIDERS
+
+    module = importlib.import_module(HTTP_PROVIDERS[name])
+    provider: type[Provider] = module.PROVIDER
+    return provider
 
 
 def server_message(body: Any) -> str | None:
