@@ -223,7 +223,7 @@ def run_sink(
         timed = TimedSink(sink, clock, on_frame)
         _reset_peak_rss()
         main_cpu = time.thread_time()
-        status = Pipeline(source, timed, stderr=env.stderr).run()
+        status = Pipeline(source, timed, stderr=env.stderr, signals=True).run()
         main_cpu = time.thread_time() - main_cpu
         finished = clock()
         peak = _peak_rss_mb()
