@@ -6,7 +6,7 @@ _streamcli() {
         case "${COMP_WORDS[i]}" in -*) ;; *) command="${COMP_WORDS[i]}"; break ;; esac
     done
     case "$command" in
-    "") COMPREPLY=($(compgen -W "-V --version -h --help bench chat history mcp replay tail" -- "$cur")) ;;
+    "") COMPREPLY=($(compgen -W "-V --version -h --help bench chat history mcp replay serve tail" -- "$cur")) ;;
     bench)
         case "$prev" in
         --sink) COMPREPLY=($(compgen -W "terminal text jsonl all" -- "$cur")); return ;;
@@ -77,6 +77,35 @@ _streamcli() {
         --record) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         esac
         if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "--speed --idle-limit --lenient --format --chunk-size --delay --json --plain --raw --record --stats --hide-reasoning --no-cursor --unsafe -h --help" -- "$cur")); else compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); fi
+        ;;
+    serve)
+        case "$prev" in
+        --host) COMPREPLY=(); return ;;
+        --port) COMPREPLY=(); return ;;
+        --api-key-file) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --cors-origin) COMPREPLY=(); return ;;
+        --tail) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --replay) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --ping) COMPREPLY=(); return ;;
+        -s|--system) COMPREPLY=(); return ;;
+        -m|--model) COMPREPLY=(); return ;;
+        -p|--provider) COMPREPLY=($(compgen -W "ollama openai anthropic local" -- "$cur")); return ;;
+        --base-url) COMPREPLY=(); return ;;
+        --temperature) COMPREPLY=(); return ;;
+        --max-tokens) COMPREPLY=(); return ;;
+        --seed) COMPREPLY=(); return ;;
+        --timeout) COMPREPLY=(); return ;;
+        --first-token-timeout) COMPREPLY=(); return ;;
+        --retries) COMPREPLY=(); return ;;
+        --key-file) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -T|--tool) COMPREPLY=(); return ;;
+        --tools) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --mcp) COMPREPLY=(); return ;;
+        --mcp-config) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --tool-timeout) COMPREPLY=(); return ;;
+        --max-tool-rounds) COMPREPLY=(); return ;;
+        esac
+        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "--host --port --api-key-file --cors-origin --tail --replay --ping -s --system -m --model -p --provider --base-url --temperature --max-tokens --seed --timeout --first-token-timeout --retries --key-file -T --tool --tools --mcp --mcp-config --approve --tool-timeout --max-tool-rounds --no-history -h --help" -- "$cur")); else COMPREPLY=(); fi
         ;;
     tail)
         case "$prev" in

@@ -28,6 +28,7 @@ from streamcli import __version__
 if TYPE_CHECKING:
     from streamcli.bench.flags import BenchFlags
     from streamcli.history.flags import HistoryRequest
+    from streamcli.serve.flags import ServeFlags
     from streamcli.sinks import OutputOptions
     from streamcli.sources.chat.flags import ChatFlags
     from streamcli.sources.replay.flags import ReplayOptions
@@ -141,6 +142,7 @@ def _flag_classes() -> dict[str, type]:
     """The dataclasses the commands take, imported only when a command is built."""
     from streamcli.bench.flags import BenchFlags
     from streamcli.history.flags import HistoryRequest
+    from streamcli.serve.flags import ServeFlags
     from streamcli.sinks import OutputOptions
     from streamcli.sources.chat.flags import ChatFlags
     from streamcli.sources.replay.flags import ReplayOptions
@@ -148,6 +150,7 @@ def _flag_classes() -> dict[str, type]:
     from streamcli.tools.mcp.flags import McpRequest
 
     classes = (
+        ServeFlags,
         BenchFlags,
         HistoryRequest,
         OutputOptions,
@@ -344,6 +347,43 @@ def mcp(*, request: McpRequest) -> NoReturn:
     from streamcli.tools.mcp.listing import run_mcp
 
     raise typer.Exit(run_mcp(request, Environment.from_process()))
+
+
+@command
+def serve(
+    *,
+    options: ServeFlags,
+    flags: Annotated[
+        ChatFlags,
+        Only(
+            "provider",
+            "base_url",
+            "model",
+            "system",
+            "temperature",
+            "max_tokens",
+            "seed",
+            "timeout",
+            "first_token_timeout",
+            "retries",
+            "key_file",
+            "tools",
+            "tools_file",
+            "mcp",
+            "mcp_config",
+            "approve",
+            "tool_timeout",
+            "max_tool_rounds",
+            "no_history",
+        ),
+    ],
+) -> NoReturn:
+    """Serve chats, logs and recordings: a live page, streamcli's events over SSE, and an
+    OpenAI-compatible API in front of any provider."""
+    from streamcli.env import Environment
+    from streamcli.serve.command import run_serve
+
+    raise typer.Exit(run_serve(options, flags, Environment.from_process()))
 
 
 def main() -> None:

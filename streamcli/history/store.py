@@ -297,6 +297,18 @@ class History:
             db.execute("DELETE FROM exchanges WHERE id = ?", (exchange,))
 
     @_damage_reported
+    def new_conversation(self) -> int:
+        """A new, empty conversation's id (a server names it before the first answer
+        is stored in it)."""
+        now = time.time()
+        with self._writing() as db:
+            number = db.execute(
+                "INSERT INTO conversations (created, updated) VALUES (?, ?)", (now, now)
+            ).lastrowid
+        assert number is not None
+        return number
+
+    @_damage_reported
     def begin(
         self,
         conversation: int | None,

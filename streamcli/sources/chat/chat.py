@@ -96,32 +96,35 @@ class Chat:
         earlier: Sequence[Message] = (),
         conversation: Conversation | None = None,
         approver: Approver | None = None,
+        settings: ChatSettings | None = None,
         stderr: TextIO,
         progress: bool = False,
     ) -> Answer:
         """The answer to `prompt` after the `earlier` messages: its source, stored in
         `conversation`'s history (None: not stored), its tool calls approved by `approver`
-        (None: the toolbox's own). `stderr` and `progress` are for the local model's
+        (None: the toolbox's own), asked with `settings` (None: the chat's; a server's
+        client may pick the model, say). `stderr` and `progress` are for the local model's
         loading (a spinner while it loads)."""
-        request = chat_request(self.settings, prompt, list(earlier), self.toolbox)
+        settings = settings or self.settings
+        request = chat_request(settings, prompt, list(earlier), self.toolbox)
         source: Any
-        if self.settings.provider is None:
+        if settings.provider is None:
             source = self._local_source(request, stderr, progress)
         else:
             from streamcli.sources.chat.source import ChatSource
 
             source = ChatSource(
-                self.settings.provider,
+                settings.provider,
                 request,
-                self.settings.limits,
-                key_source=self.settings.key_source,
+                settings.limits,
+                key_source=settings.key_source,
                 toolbox=self.toolbox.answering(approver) if self.toolbox else None,
                 http=self.http if self.keepalive else None,
             )
         transcript: Transcript = source.transcript
         recorder = None
         if conversation is not None:
-            recorder = conversation.recorder(prompt, self.settings.system, stderr, transcript)
+            recorder = conversation.recorder(prompt, settings.system, stderr, transcript)
         source.taps = [recorder] if recorder is not None else []
         return Answer(source, transcript, recorder)
 
