@@ -64,13 +64,15 @@ def serving(*args: str, home: Path, upstream: str | None = None, **env: str) -> 
         XDG_STATE_HOME=str(home / "state"),
         **env,
     )
+    work = home / "work"  # not `home`: its streamcli/ (the config) would shadow the package
+    work.mkdir(exist_ok=True)
     process = subprocess.Popen(
         [*command, *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=environ,
-        cwd=home,
+        cwd=work,
     )
     assert process.stdout is not None
     line = process.stdout.readline().decode()
