@@ -188,7 +188,7 @@ class ChatSession:
 
             if self.settings.provider is not None:
                 self.settings.provider.decoder()  # its protocol module
-                self.chat.http  # noqa: B018 - made now, used by every turn
+                self.chat.clients.warm()  # made now, leased by every turn
 
     def history_db(self) -> History:
         """The history database, opened (raises `HistoryError`)."""

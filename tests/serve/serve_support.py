@@ -107,3 +107,18 @@ def chat_stream(served: Served, body: dict[str, Any], **options: Any) -> httpx.R
     with httpx.stream("POST", served.url + "api/chat", json=body, timeout=30, **options) as r:
         r.read()
         return r
+
+
+def body_of(response: bytes) -> bytes:
+    """The body of a raw HTTP/1.1 response read off a socket (chunked or not)."""
+    head, _, rest = response.partition(b"\r\n\r\n")
+    if b"transfer-encoding: chunked" not in head.lower():
+        return rest
+    body = b""
+    while rest:
+        size_line, _, rest = rest.partition(b"\r\n")
+        size = int(size_line.split(b";")[0] or b"0", 16)
+        if size == 0:
+            break
+        body, rest = body + rest[:size], rest[size + 2 :]
+    return body

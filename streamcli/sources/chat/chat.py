@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from streamcli.history.conversation import Conversation
     from streamcli.history.recorder import HistoryRecorder
     from streamcli.sources.chat.local.source import LocalModel
-    from streamcli.sources.chat.protocols.http import Http
+    from streamcli.sources.chat.protocols.http import Clients
     from streamcli.tools.approval import Approver
     from streamcli.tools.toolbox import Toolbox
 
@@ -55,13 +55,13 @@ class Chat:
         *,
         keepalive: bool = False,
     ) -> None:
-        """`keepalive`: answers share one HTTP client (its connection kept alive) and the
-        local model stays loaded between them (a session, a server)."""
+        """`keepalive`: answers lease HTTP clients kept alive between them, and the local
+        model stays loaded (a session, a server)."""
         self.settings = settings
         self.toolbox = toolbox
         self.environ = environ
         self.keepalive = keepalive
-        self._http: Http | None = None
+        self._clients: Clients | None = None
         self._lock = threading.Lock()
         self._local: LocalModel | None = None
 
@@ -119,7 +119,7 @@ class Chat:
                 settings.limits,
                 key_source=settings.key_source,
                 toolbox=self.toolbox.answering(approver) if self.toolbox else None,
-                http=self.http if self.keepalive else None,
+                clients=self.clients if self.keepalive else None,
             )
         transcript: Transcript = source.transcript
         recorder = None
@@ -144,20 +144,20 @@ class Chat:
             ChatRequest.from_prompt("", None),
             self.settings.limits,
             key_source=self.settings.key_source,
-            http=self.http if self.keepalive else None,
+            clients=self.clients if self.keepalive else None,
         )
         return sorted(lister.list_models())
 
     @property
-    def http(self) -> Http:
-        """The client the answers share, its connection kept alive between them."""
+    def clients(self) -> Clients:
+        """The HTTP clients the answers lease, their connections kept alive between them."""
         with self._lock:
-            if self._http is None:
-                from streamcli.sources.chat.protocols.http import Http
+            if self._clients is None:
+                from streamcli.sources.chat.protocols.http import Clients
 
                 limits = self.settings.limits
-                self._http = Http(limits.connect_timeout, limits.read_backstop, keepalive=True)
-            return self._http
+                self._clients = Clients(limits.connect_timeout, limits.read_backstop)
+            return self._clients
 
     def _local_source(self, request: Any, stderr: TextIO, progress: bool) -> Source:
         """The model in this process answers: loaded now, or once for every answer."""
@@ -180,8 +180,8 @@ class Chat:
 
     def close(self) -> None:
         """Close the client, unload the local model, stop the MCP servers; idempotent."""
-        if self._http is not None:
-            self._http.close()
+        if self._clients is not None:
+            self._clients.close()
         self.unload_local()
         if self.toolbox is not None:
             self.toolbox.close()

@@ -4,7 +4,9 @@ The thread does nothing but wait on the network; whoever consumes the reply wait
 deadline (the stall watchdog's), for the headers and then for the body, and takes
 everything that arrived since it last looked. So a burst of many small HTTP chunks is
 parsed and handed on as one batch, a slow stream's chunks are handed on one by one at
-once, and a server that never answers cannot block the consumer past its deadline.
+once, and a server that never answers cannot block the consumer past its deadline. What
+waits for the consumer is bounded (`HELD`): past it the thread stops reading, so a reader
+that falls behind slows the server down (TCP) instead of filling memory.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from streamcli.sources.chat.protocols.provider import Call
 if TYPE_CHECKING:
     import httpx
 
+HELD = 1024 * 1024  # bytes read and not yet taken before the thread waits
+
 
 class Exchange:
     """One HTTP request and its reply, read in its own thread."""
@@ -34,6 +38,7 @@ class Exchange:
         self.failure: Exception | None = None  # the request failed before any answer
         self.error: Exception | None = None  # the body ended early (dropped connection)
         self._chunks: list[bytes] = []
+        self._held = 0  # bytes in `_chunks`
         self._ended = False
         self._woken = False
         self._thread = threading.Thread(target=self._run, name="streamcli-http", daemon=True)
@@ -56,7 +61,9 @@ class Exchange:
             for chunk in response.iter_bytes():
                 with cond:
                     self._chunks.append(chunk)
-                    cond.notify()
+                    self._held += len(chunk)
+                    cond.notify_all()
+                    cond.wait_for(lambda: self._held < HELD or self._woken)
         except Exception as exc:
             self.error = exc
         finally:
@@ -84,6 +91,8 @@ class Exchange:
             if not self._chunks and not self._ended:
                 return None
             chunks, self._chunks = self._chunks, []
+            self._held = 0
+            self._cond.notify_all()  # the reading thread may go on
             return chunks, self._ended
 
     def wake(self) -> None:
@@ -97,6 +106,8 @@ class Exchange:
         client that keeps its connection (a session) first waits a moment for the end of
         a body the reply is over in (the last chunk's terminator is on its way)."""
         with self._cond:
+            self._chunks, self._held = [], 0
+            self._cond.notify_all()  # a reading thread that waited reads on, to its end
             if not self._ended and self._http.linger:
                 self._cond.wait_for(lambda: self._ended, self._http.linger)
             ended = self._ended

@@ -12,6 +12,7 @@ cuts the connection, so the server stops generating, and kills running tools.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -26,7 +27,7 @@ from streamcli.events import Event
 from streamcli.sources.chat import failures, retry
 from streamcli.sources.chat.exchange import Exchange
 from streamcli.sources.chat.failures import ChatError
-from streamcli.sources.chat.protocols.http import Http
+from streamcli.sources.chat.protocols.http import Clients, Http, fresh
 from streamcli.sources.chat.protocols.provider import (
     Call,
     Decoder,
@@ -70,7 +71,7 @@ class ChatSource(Source):
         key_source: str | None = None,
         redactor: Redactor | None = None,
         toolbox: Toolbox | None = None,
-        http: Http | None = None,
+        clients: Clients | None = None,
     ) -> None:
         self.provider = provider
         self.request = request
@@ -79,8 +80,9 @@ class ChatSource(Source):
         self.key_source = (key_source or provider.key_env) if provider.key else None
         self._redact = redactor or Redactor([provider.key])
         self._stopped = threading.Event()
-        self._http: Http | None = None
-        self._shared_http = http  # a session's client, kept alive between turns
+        self._http: Http | None = None  # the client of the request in flight
+        self._http_lock = threading.Lock()
+        self._clients = clients  # a session's or a server's clients, kept alive
         self._exchange: Exchange | None = None
         self._shown = False  # an output event went out: no more retries
         self._started = False  # the start event went out
@@ -117,8 +119,9 @@ class ChatSource(Source):
     def close(self) -> None:
         """Stop now: cut the connection (the server sees it closed) and wake the reader."""
         self._stopped.set()
-        if self._http is not None:
-            self._http.abort()
+        with self._http_lock:
+            if self._http is not None:
+                self._http.abort()
         if self._exchange is not None:
             self._exchange.wake()
         if self.toolbox is not None:
@@ -127,10 +130,7 @@ class ChatSource(Source):
     # -- the conversation -----------------------------------------------------
 
     def _converse(self) -> Iterator[list[Event]]:
-        limits = self.limits
-        http = self._shared_http or Http(limits.connect_timeout, limits.read_backstop)
-        self._http = http
-        try:
+        with self._client() as http:
             request = self.request
             if not request.model:
                 model = yield from self._retrying(lambda: self._choose_model(http))
@@ -140,9 +140,23 @@ class ChatSource(Source):
             if self.toolbox is not None and (said := self.toolbox.take_notices(self._clock())):
                 yield said
             yield from self._rounds(http, request)
-        finally:
-            if http is not self._shared_http:
-                http.close()
+
+    @contextlib.contextmanager
+    def _client(self) -> Iterator[Http]:
+        """The HTTP client for this answer: leased from the kept-alive ones, or fresh; once
+        given back, `close` no longer reaches it (another answer may have it)."""
+        if self._clients is not None:
+            lease = self._clients.lease()
+        else:
+            lease = fresh(self.limits.connect_timeout, self.limits.read_backstop)
+        with lease as http:
+            with self._http_lock:
+                self._http = http
+            try:
+                yield http
+            finally:
+                with self._http_lock:
+                    self._http = None
 
     def _rounds(self, http: Http, first: ChatRequest) -> Iterator[list[Event]]:
         """Ask; while the answer asks for tools (and may), run them and ask again."""
@@ -398,13 +412,8 @@ class ChatSource(Source):
     def list_models(self) -> list[str]:
         """The server's models, asked in the caller's thread (raises `ChatError`, in the
         words a chat would use, when it cannot list them)."""
-        limits = self.limits
-        http = self._shared_http or Http(limits.connect_timeout, limits.read_backstop)
-        try:
+        with self._client() as http:
             return self._list_models(http)
-        finally:
-            if http is not self._shared_http:
-                http.close()
 
     def _list_models(self, http: Http) -> list[str]:
         """The server's models (raises `ChatError` when it cannot list them)."""

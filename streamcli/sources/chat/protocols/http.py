@@ -4,7 +4,9 @@
 thread and reads the body). `Http.abort` may be called from any thread: it shuts the
 socket of the request in flight down, which wakes a blocked read and tells the server the
 client left (so a local model stops generating). Connections are not kept alive: a CLI
-makes one or two requests, and a fresh connection is one `abort` can always reach.
+makes one or two requests, and a fresh connection is one `abort` can always reach. A
+session or a server keeps clients alive between answers in a `Clients` pool: one client
+per answer in flight, since a client cuts off the one request it has in flight.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -89,3 +92,59 @@ class Http:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self._client.close()
+
+
+class Clients:
+    """Clients kept alive between answers: each answer leases one of its own (an idle one,
+    or a new one), so answers side by side never share a connection or an `abort`."""
+
+    def __init__(self, connect_timeout: float, read_timeout: float | None, idle: int = 8) -> None:
+        self._timeouts = (connect_timeout, read_timeout)
+        self._idle: list[Http] = []
+        self._most = idle  # idle clients kept; more are closed
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @contextlib.contextmanager
+    def lease(self) -> Iterator[Http]:
+        """A client for one answer, given back (kept alive) when the block ends."""
+        http = self.idle()
+        try:
+            yield http
+        finally:
+            with self._lock:
+                keep = not self._closed and len(self._idle) < self._most
+                if keep:
+                    self._idle.append(http)
+            if not keep:
+                http.close()
+
+    def idle(self) -> Http:
+        """An idle client, taken out of the pool (a new one when none is idle)."""
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return Http(*self._timeouts, keepalive=True)
+
+    def warm(self) -> None:
+        """Make one client now (its TLS context takes a while), so the first answer goes
+        out at once."""
+        with self.lease():
+            pass
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for http in idle:
+            http.close()
+
+
+@contextlib.contextmanager
+def fresh(connect_timeout: float, read_timeout: float | None) -> Iterator[Http]:
+    """A client for one answer, closed after it (the command line's one-shot chat)."""
+    http = Http(connect_timeout, read_timeout)
+    try:
+        yield http
+    finally:
+        http.close()
