@@ -45,8 +45,19 @@ def imported_modules(*args: str) -> set[str]:
 def test_help_and_version_import_neither_httpx_nor_markdown_nor_pygments(args):
     modules = imported_modules(*args)
     assert "typer" in modules  # the measurement works
-    for heavy in ("httpx", "rich.markdown", "pygments", "markdown_it"):
+    for heavy in ("httpx", "rich.markdown", "pygments", "markdown_it", "starlette", "uvicorn"):
         assert heavy not in modules, heavy
+
+
+@pytest.mark.parametrize("args", [["--help"], ["tail", "--help"], ["replay", "--help"]])
+def test_other_commands_never_import_the_server(args):
+    """serve's libraries (Starlette, uvicorn) are imported by `serve` only."""
+    modules = imported_modules(*args)
+    assert "typer" in modules
+    assert not {m for m in modules if m.split(".")[0] in ("starlette", "uvicorn", "anyio")}
+    assert not {
+        m for m in modules if m.startswith("streamcli.serve.") and m != "streamcli.serve.flags"
+    }
 
 
 def test_the_prompt_may_come_from_stdin_alone(server, tmp_path):
