@@ -12,7 +12,9 @@ per answer in flight, since a client cuts off the one request it has in flight.
 from __future__ import annotations
 
 import contextlib
+import functools
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -28,6 +30,17 @@ if TYPE_CHECKING:
 WRITE_TIMEOUT = 30.0
 LINGER = 0.05  # seconds a kept-alive connection waits for the end of a finished body
 _CONNECTED = ("connection.connect_tcp.complete", "connection.start_tls.complete")
+NO_DELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The TLS settings every client shares: the CA bundle (SSL_CERT_FILE, SSL_CERT_DIR
+    or certifi's) is read once per process — a few tens of milliseconds of CPU each time,
+    which a server making a client per answer would spend per answer."""
+    import httpx
+
+    return httpx.create_ssl_context(trust_env=True)
 
 
 class Http:
@@ -40,12 +53,19 @@ class Http:
 
         self.connect_timeout = connect_timeout
         self.linger = LINGER if keepalive else 0.0  # see `Exchange.close`
+        limits = httpx.Limits(max_keepalive_connections=1 if keepalive else 0)
         self._client = httpx.Client(
             timeout=httpx.Timeout(
                 read_timeout, connect=connect_timeout, write=WRITE_TIMEOUT, pool=connect_timeout
             ),
             headers={"user-agent": f"streamcli/{__version__}", "accept-encoding": "identity"},
-            limits=httpx.Limits(max_keepalive_connections=1 if keepalive else 0),
+            limits=limits,
+            # No Nagle: a request's headers and body are two writes, and on a kept-alive
+            # connection the body would wait for the server's delayed ACK (40 ms).
+            transport=httpx.HTTPTransport(
+                verify=tls_context(), limits=limits, socket_options=NO_DELAY
+            ),
+            verify=tls_context(),
             follow_redirects=False,
             trust_env=True,  # HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE…
         )

@@ -1,0 +1,274 @@
+"""What `streamcli serve` costs a stream, side by side with the upstream it fronts.
+
+    python benchmarks/serve_latency.py [--requests 200] [--concurrency 8] [--streams 1000]
+                                       [--local]
+
+1. Added latency: `streamcli bench --url` against benchmarks/scheduled_sse_server.py (in its
+   own process: TTFT 100 ms, a chunk every 20 ms) straight, then through `serve`, twice
+   each, interleaved; TTFT and inter-chunk percentiles side by side (goal: at most 1 ms
+   added at the median).
+2. Many slow streams: `--streams` concurrent answers through serve (a chunk every 50 ms,
+   5 s each): the events serve delivered per CPU-second of its own process (goal: at
+   least 20k), and its memory per open stream (resident memory at the peak, less at rest).
+3. Cancel latency: a client hangs up its stream (events API and OpenAI API) while the
+   upstream waits to answer; the time from the client's close to the upstream seeing its
+   connection closed (one monotonic clock for the processes of one machine).
+4. `--local`: the bundled model behind serve: a client hangs up while it writes, and a
+   second question is sent at once; how much later its first token comes than when the
+   model is idle is how long the model took to stop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+
+def upstream(ttft: float, gap: float, chunks: int) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [PY, str(ROOT / "benchmarks" / "scheduled_sse_server.py"), "--ttft", str(ttft),
+         "--gap", str(gap), "--chunks", str(chunks)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    port = process.stdout.readline().split()[1]
+    return process, f"http://127.0.0.1:{port}"
+
+
+def serve(*args: str, home: Path) -> tuple[subprocess.Popen[bytes], str]:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env.update(XDG_DATA_HOME=str(home), XDG_CONFIG_HOME=str(home), NO_PROXY="*")
+    process = subprocess.Popen(
+        [PY, "-m", "streamcli", "serve", "--port", "0", "--no-history", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+        env=env, cwd=home,
+    )  # fmt: skip
+    assert process.stdout is not None
+    line = process.stdout.readline().decode()
+    found = re.search(r"(http://\S+?)/", line)
+    assert found, line
+    return process, found.group(1)
+
+
+def bench(url: str, requests: int, concurrency: int) -> dict:
+    done = subprocess.run(
+        [PY, "-m", "streamcli", "bench", "--url", url + "/v1", "-p", "openai", "-m", "m",
+         "--requests", str(requests), "--concurrency", str(concurrency), "--json",
+         "--timeout", "120"],
+        capture_output=True, text=True, env={**os.environ, "NO_PROXY": "*"},
+    )  # fmt: skip
+    for line in done.stdout.splitlines():
+        event = json.loads(line)
+        if event["type"] == "bench_summary":
+            return event
+    raise RuntimeError(done.stderr)
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def added_latency(requests: int, concurrency: int, home: Path) -> None:
+    print(f"1. added latency: {requests} requests, {concurrency} at a time, "
+          "TTFT 100 ms, a chunk every 20 ms, 50 chunks")  # fmt: skip
+    source, url = upstream(0.1, 0.02, 50)
+    server, served = serve("-p", "openai", "--base-url", url + "/v1", "-m", "m", home=home)
+    rows: dict[str, list[dict]] = {"straight": [], "through serve": []}
+    try:
+        for _ in range(2):
+            rows["straight"].append(bench(url, requests, concurrency))
+            rows["through serve"].append(bench(served, requests, concurrency))
+    finally:
+        server.terminate()
+        server.wait(10)
+        source.communicate("")
+    print(f"   {'':16}{'TTFT p50':>10}{'p90':>8}{'ICL p50':>10}{'p90':>8}   ms (two runs each)")
+    for name, runs in rows.items():
+        for run in runs:
+            ttft, icl = run["ttft_ms"], run["icl_ms"]
+            print(f"   {name:16}{ttft['p50']:10.2f}{ttft['p90']:8.2f}"
+                  f"{icl['p50']:10.2f}{icl['p90']:8.2f}")  # fmt: skip
+    straight = statistics.median(r["ttft_ms"]["p50"] for r in rows["straight"])
+    through = statistics.median(r["ttft_ms"]["p50"] for r in rows["through serve"])
+    print(f"   TTFT added at the median: {through - straight:.2f} ms")
+
+
+def many_streams(streams: int, home: Path) -> None:
+    print(f"2. {streams} slow streams at once through serve (a chunk every 50 ms, 100 chunks)")
+    source, url = upstream(0.05, 0.05, 100)
+    server, served = serve("-p", "openai", "--base-url", url + "/v1", "-m", "m", home=home)
+    try:
+        time.sleep(0.5)
+        resting = rss_mb(server.pid)
+        peak = [resting]
+        sampling = threading.Event()
+
+        def sample() -> None:
+            while not sampling.wait(0.2):
+                peak.append(rss_mb(server.pid))
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        before = cpu_seconds(server.pid)
+        summary = bench(served, streams, streams)
+        used = cpu_seconds(server.pid) - before
+        sampling.set()
+        sampler.join()
+    finally:
+        server.terminate()
+        server.wait(10)
+        source.communicate("")
+    events = summary["output_tokens"] + 2 * summary["completed"]  # chunks, start and end
+    print(f"   completed {summary['completed']} of {streams} in {summary['duration_s']:.1f} s; "
+          f"serve used {used:.2f} CPU-s for {events} events: "
+          f"{events / used:,.0f} events per CPU-second")  # fmt: skip
+    per = (max(peak) - resting) * 1024 / streams
+    print(f"   memory: {resting:.0f} MB at rest, {max(peak):.0f} MB at the peak: "
+          f"{per:.0f} KB per open stream")  # fmt: skip
+
+
+class Hanger:
+    """An upstream that answers with headers, then waits; notes when each client left."""
+
+    def __init__(self) -> None:
+        self.gone: list[float] = []
+        self.port = 0
+        self._ready = threading.Event()
+        threading.Thread(target=asyncio.run, args=(self._main(),), daemon=True).start()
+        self._ready.wait()
+
+    async def _main(self) -> None:
+        listener = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = listener.sockets[0].getsockname()[1]
+        self._ready.set()
+        await asyncio.Event().wait()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = re.search(rb"(?i)content-length:\s*(\d+)", head)
+        await reader.readexactly(int(length.group(1)) if length else 0)
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+                     b"transfer-encoding: chunked\r\n\r\n")  # fmt: skip
+        await writer.drain()
+        await reader.read()  # EOF: the client closed
+        self.gone.append(time.monotonic())
+        writer.close()
+
+
+def raw_request(url: str, path: str, body: dict) -> socket.socket:
+    host, port = url.removeprefix("http://").split(":")
+    client = socket.create_connection((host, int(port)))
+    data = json.dumps(body).encode()
+    client.sendall(f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: "
+                   f"application/json\r\nContent-Length: {len(data)}\r\n\r\n".encode() + data)  # fmt: skip
+    return client
+
+
+def cancel_latency(home: Path, tries: int = 20) -> None:
+    print(f"3. cancel latency (client close → upstream connection closed), {tries} tries each")
+    hanger = Hanger()
+    base = f"http://127.0.0.1:{hanger.port}/v1"
+    server, served = serve("-p", "openai", "--base-url", base, "-m", "m", home=home)
+    bodies = {
+        "events API": ("/api/chat", {"prompt": "q"}),
+        "OpenAI API": ("/v1/chat/completions",
+                       {"model": "m", "stream": True, "messages": [{"role": "user", "content": "q"}]}),
+    }  # fmt: skip
+    try:
+        for name, (path, body) in bodies.items():
+            took = []
+            for _ in range(tries):
+                seen = len(hanger.gone)
+                client = raw_request(served, path, body)
+                time.sleep(0.2)  # the upstream request is under way
+                closed = time.monotonic()
+                client.close()
+                while len(hanger.gone) == seen:
+                    time.sleep(0.0005)
+                took.append((hanger.gone[-1] - closed) * 1000)
+            took.sort()
+            print(f"   {name:12} median {statistics.median(took):.2f} ms, "
+                  f"p90 {took[int(0.9 * len(took))]:.2f} ms, max {took[-1]:.2f} ms")  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def local_cancel(home: Path, tries: int = 5) -> None:
+    print("4. the bundled model: how long it takes to stop once its client hangs up")
+    server, served = serve("-p", "local", home=home)
+
+    def first_token(question: str) -> float:
+        client = raw_request(served, "/v1/chat/completions", {
+            "model": "gemma-3-270m", "stream": True, "max_tokens": 8,
+            "messages": [{"role": "user", "content": question}]})  # fmt: skip
+        started = time.monotonic()
+        seen = b""
+        while b'"content"' not in seen:
+            seen += client.recv(65536)
+        took = time.monotonic() - started
+        client.close()
+        return took * 1000
+
+    try:
+        first_token("warm up")
+        idle = statistics.median(first_token("Say hello.") for _ in range(tries))
+        after = []
+        for _ in range(tries):
+            long = raw_request(served, "/v1/chat/completions", {
+                "model": "gemma-3-270m", "stream": True, "max_tokens": 2000,
+                "messages": [{"role": "user", "content": "Tell a long story."}]})  # fmt: skip
+            seen = b""
+            while seen.count(b'"content"') < 5:
+                seen += long.recv(65536)
+            long.close()
+            after.append(first_token("Say hello."))
+        late = statistics.median(after) - idle
+        print(f"   first token when idle {idle:.1f} ms; right after a hang-up "
+              f"{statistics.median(after):.1f} ms: the model stopped within {max(late, 0):.1f} ms")  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--streams", type=int, default=1000)
+    parser.add_argument("--local", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as home:
+        added_latency(args.requests, args.concurrency, Path(home))
+        many_streams(args.streams, Path(home))
+        cancel_latency(Path(home))
+        if args.local:
+            local_cancel(Path(home))
+
+
+if __name__ == "__main__":
+    main()
