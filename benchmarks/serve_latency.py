@@ -40,10 +40,20 @@ PY = sys.executable
 
 def upstream(ttft: float, gap: float, chunks: int) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [PY, str(ROOT / "benchmarks" / "scheduled_sse_server.py"), "--ttft", str(ttft),
-         "--gap", str(gap), "--chunks", str(chunks)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            PY,
+            str(ROOT / "benchmarks" / "scheduled_sse_server.py"),
+            "--ttft",
+            str(ttft),
+            "--gap",
+            str(gap),
+            "--chunks",
+            str(chunks),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert process.stdout is not None
     port = process.stdout.readline().split()[1]
     return process, f"http://127.0.0.1:{port}"
@@ -54,9 +64,12 @@ def serve(*args: str, home: Path) -> tuple[subprocess.Popen[bytes], str]:
     env.update(XDG_DATA_HOME=str(home), XDG_CONFIG_HOME=str(home), NO_PROXY="*")
     process = subprocess.Popen(
         [PY, "-m", "streamcli", "serve", "--port", "0", "--no-history", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-        env=env, cwd=home,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        cwd=home,
+    )
     assert process.stdout is not None
     line = process.stdout.readline().decode()
     found = re.search(r"(http://\S+?)/", line)
@@ -66,11 +79,29 @@ def serve(*args: str, home: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 def bench(url: str, requests: int, concurrency: int) -> dict:
     done = subprocess.run(
-        [PY, "-m", "streamcli", "bench", "--url", url + "/v1", "-p", "openai", "-m", "m",
-         "--requests", str(requests), "--concurrency", str(concurrency), "--json",
-         "--timeout", "120"],
-        capture_output=True, text=True, env={**os.environ, "NO_PROXY": "*"},
-    )  # fmt: skip
+        [
+            PY,
+            "-m",
+            "streamcli",
+            "bench",
+            "--url",
+            url + "/v1",
+            "-p",
+            "openai",
+            "-m",
+            "m",
+            "--requests",
+            str(requests),
+            "--concurrency",
+            str(concurrency),
+            "--json",
+            "--timeout",
+            "120",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_PROXY": "*"},
+    )
     for line in done.stdout.splitlines():
         event = json.loads(line)
         if event["type"] == "bench_summary":
@@ -93,8 +124,10 @@ def rss_mb(pid: int) -> float:
 
 
 def added_latency(requests: int, concurrency: int, home: Path) -> None:
-    print(f"1. added latency: {requests} requests, {concurrency} at a time, "
-          "TTFT 100 ms, a chunk every 20 ms, 50 chunks")  # fmt: skip
+    print(
+        f"1. added latency: {requests} requests, {concurrency} at a time, "
+        "TTFT 100 ms, a chunk every 20 ms, 50 chunks"
+    )
     source, url = upstream(0.1, 0.02, 50)
     server, served = serve("-p", "openai", "--base-url", url + "/v1", "-m", "m", home=home)
     rows: dict[str, list[dict]] = {"straight": [], "through serve": []}
@@ -110,8 +143,10 @@ def added_latency(requests: int, concurrency: int, home: Path) -> None:
     for name, runs in rows.items():
         for run in runs:
             ttft, icl = run["ttft_ms"], run["icl_ms"]
-            print(f"   {name:16}{ttft['p50']:10.2f}{ttft['p90']:8.2f}"
-                  f"{icl['p50']:10.2f}{icl['p90']:8.2f}")  # fmt: skip
+            print(
+                f"   {name:16}{ttft['p50']:10.2f}{ttft['p90']:8.2f}"
+                f"{icl['p50']:10.2f}{icl['p90']:8.2f}"
+            )
     straight = statistics.median(r["ttft_ms"]["p50"] for r in rows["straight"])
     through = statistics.median(r["ttft_ms"]["p50"] for r in rows["through serve"])
     print(f"   TTFT added at the median: {through - straight:.2f} ms")
@@ -143,12 +178,16 @@ def many_streams(streams: int, home: Path) -> None:
         server.wait(10)
         source.communicate("")
     events = summary["output_tokens"] + 2 * summary["completed"]  # chunks, start and end
-    print(f"   completed {summary['completed']} of {streams} in {summary['duration_s']:.1f} s; "
-          f"serve used {used:.2f} CPU-s for {events} events: "
-          f"{events / used:,.0f} events per CPU-second")  # fmt: skip
+    print(
+        f"   completed {summary['completed']} of {streams} in {summary['duration_s']:.1f} s; "
+        f"serve used {used:.2f} CPU-s for {events} events: "
+        f"{events / used:,.0f} events per CPU-second"
+    )
     per = (max(peak) - resting) * 1024 / streams
-    print(f"   memory: {resting:.0f} MB at rest, {max(peak):.0f} MB at the peak: "
-          f"{per:.0f} KB per open stream")  # fmt: skip
+    print(
+        f"   memory: {resting:.0f} MB at rest, {max(peak):.0f} MB at the peak: "
+        f"{per:.0f} KB per open stream"
+    )
 
 
 class Hanger:
@@ -171,8 +210,10 @@ class Hanger:
         head = await reader.readuntil(b"\r\n\r\n")
         length = re.search(rb"(?i)content-length:\s*(\d+)", head)
         await reader.readexactly(int(length.group(1)) if length else 0)
-        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
-                     b"transfer-encoding: chunked\r\n\r\n")  # fmt: skip
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+            b"transfer-encoding: chunked\r\n\r\n"
+        )
         await writer.drain()
         await reader.read()  # EOF: the client closed
         self.gone.append(time.monotonic())
@@ -183,8 +224,11 @@ def raw_request(url: str, path: str, body: dict) -> socket.socket:
     host, port = url.removeprefix("http://").split(":")
     client = socket.create_connection((host, int(port)))
     data = json.dumps(body).encode()
-    client.sendall(f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: "
-                   f"application/json\r\nContent-Length: {len(data)}\r\n\r\n".encode() + data)  # fmt: skip
+    client.sendall(
+        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: "
+        f"application/json\r\nContent-Length: {len(data)}\r\n\r\n".encode()
+        + data
+    )
     return client
 
 
@@ -195,9 +239,11 @@ def cancel_latency(home: Path, tries: int = 20) -> None:
     server, served = serve("-p", "openai", "--base-url", base, "-m", "m", home=home)
     bodies = {
         "events API": ("/api/chat", {"prompt": "q"}),
-        "OpenAI API": ("/v1/chat/completions",
-                       {"model": "m", "stream": True, "messages": [{"role": "user", "content": "q"}]}),
-    }  # fmt: skip
+        "OpenAI API": (
+            "/v1/chat/completions",
+            {"model": "m", "stream": True, "messages": [{"role": "user", "content": "q"}]},
+        ),
+    }
     try:
         for name, (path, body) in bodies.items():
             took = []
@@ -211,8 +257,10 @@ def cancel_latency(home: Path, tries: int = 20) -> None:
                     time.sleep(0.0005)
                 took.append((hanger.gone[-1] - closed) * 1000)
             took.sort()
-            print(f"   {name:12} median {statistics.median(took):.2f} ms, "
-                  f"p90 {took[int(0.9 * len(took))]:.2f} ms, max {took[-1]:.2f} ms")  # fmt: skip
+            print(
+                f"   {name:12} median {statistics.median(took):.2f} ms, "
+                f"p90 {took[int(0.9 * len(took))]:.2f} ms, max {took[-1]:.2f} ms"
+            )
     finally:
         server.terminate()
         server.wait(10)
@@ -223,9 +271,16 @@ def local_cancel(home: Path, tries: int = 5) -> None:
     server, served = serve("-p", "local", home=home)
 
     def first_token(question: str) -> float:
-        client = raw_request(served, "/v1/chat/completions", {
-            "model": "gemma-3-270m", "stream": True, "max_tokens": 8,
-            "messages": [{"role": "user", "content": question}]})  # fmt: skip
+        client = raw_request(
+            served,
+            "/v1/chat/completions",
+            {
+                "model": "gemma-3-270m",
+                "stream": True,
+                "max_tokens": 8,
+                "messages": [{"role": "user", "content": question}],
+            },
+        )
         started = time.monotonic()
         seen = b""
         while b'"content"' not in seen:
@@ -239,17 +294,26 @@ def local_cancel(home: Path, tries: int = 5) -> None:
         idle = statistics.median(first_token("Say hello.") for _ in range(tries))
         after = []
         for _ in range(tries):
-            long = raw_request(served, "/v1/chat/completions", {
-                "model": "gemma-3-270m", "stream": True, "max_tokens": 2000,
-                "messages": [{"role": "user", "content": "Tell a long story."}]})  # fmt: skip
+            long = raw_request(
+                served,
+                "/v1/chat/completions",
+                {
+                    "model": "gemma-3-270m",
+                    "stream": True,
+                    "max_tokens": 2000,
+                    "messages": [{"role": "user", "content": "Tell a long story."}],
+                },
+            )
             seen = b""
             while seen.count(b'"content"') < 5:
                 seen += long.recv(65536)
             long.close()
             after.append(first_token("Say hello."))
         late = statistics.median(after) - idle
-        print(f"   first token when idle {idle:.1f} ms; right after a hang-up "
-              f"{statistics.median(after):.1f} ms: the model stopped within {max(late, 0):.1f} ms")  # fmt: skip
+        print(
+            f"   first token when idle {idle:.1f} ms; right after a hang-up "
+            f"{statistics.median(after):.1f} ms: the model stopped within {max(late, 0):.1f} ms"
+        )
     finally:
         server.terminate()
         server.wait(10)

@@ -15,3 +15,16 @@ class ToolCall:
     arguments: dict[str, Any] = field(default_factory=dict)
     arguments_text: str = ""  # the raw JSON, while it streams
     problem: str | None = None  # why the arguments are not a JSON object, if they are not
+
+
+def unique_ids(calls: list[ToolCall], taken: set[str]) -> list[ToolCall]:
+    """`calls`, each with an id none of `taken` has (servers may omit or repeat them); the
+    ids given are added to `taken`."""
+    for call in calls:
+        if not call.id or call.id in taken:
+            number = len(taken)
+            while f"call_{number}" in taken:
+                number += 1
+            call.id = f"call_{number}"
+        taken.add(call.id)
+    return calls

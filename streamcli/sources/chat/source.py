@@ -41,7 +41,7 @@ from streamcli.sources.chat.request import ChatRequest
 from streamcli.sources.chat.retry import DEFAULT_LIMITS, Limits
 from streamcli.sources.chat.watchdog import Watchdog
 from streamcli.stream import Source
-from streamcli.tools.call import ToolCall
+from streamcli.tools.call import ToolCall, unique_ids
 from streamcli.transcript import Transcript
 
 if TYPE_CHECKING:
@@ -119,11 +119,11 @@ class ChatSource(Source):
     def close(self) -> None:
         """Stop now: cut the connection (the server sees it closed) and wake the reader."""
         self._stopped.set()
-        with self._http_lock:
+        with self._http_lock:  # an exchange made from now on sees `_stopped` first
             if self._http is not None:
                 self._http.abort()
-        if self._exchange is not None:
-            self._exchange.wake()
+            if self._exchange is not None:
+                self._exchange.wake()
         if self.toolbox is not None:
             self.toolbox.children.kill()
 
@@ -181,7 +181,7 @@ class ChatSource(Source):
                 return
             rounds += 1
             yield from self._emit([])  # the text before the calls, all of it
-            yield from self._run_tools(self._unique(calls), toolbox)
+            yield from self._run_tools(unique_ids(calls, self._call_ids), toolbox)
             request = first.followed_by(self.transcript.finish())
 
     def _run_tools(self, calls: list[ToolCall], toolbox: Toolbox) -> Iterator[list[Event]]:
@@ -191,17 +191,6 @@ class ChatSource(Source):
             self._redact.tool_texts(batch)  # a tool may print the key: never shown, sent
             self.transcript.feed(batch)
             yield batch
-
-    def _unique(self, calls: list[ToolCall]) -> list[ToolCall]:
-        """Every call of the stream gets an id of its own (servers may omit or repeat them)."""
-        for call in calls:
-            if not call.id or call.id in self._call_ids:
-                number = len(self._call_ids)
-                while f"call_{number}" in self._call_ids:
-                    number += 1
-                call.id = f"call_{number}"
-            self._call_ids.add(call.id)
-        return calls
 
     def _retrying(
         self, attempt: Callable[[], Generator[list[Event], None, _T]]
@@ -244,7 +233,10 @@ class ChatSource(Source):
         """Send `call` and wait up to `wait` seconds for the response headers."""
         import httpx
 
-        exchange = self._exchange = Exchange(http, call)
+        with self._http_lock:  # a `close` before this one is not missed
+            if self._stopped.is_set():
+                raise _Stopped
+            exchange = self._exchange = Exchange(http, call)
         try:
             response = exchange.headers(wait)
         except httpx.TimeoutException as exc:
