@@ -194,6 +194,7 @@ class Hanger:
     """An upstream that answers with headers, then waits; notes when each client left."""
 
     def __init__(self) -> None:
+        self.asked = 0  # requests read
         self.gone: list[float] = []
         self.port = 0
         self._ready = threading.Event()
@@ -210,6 +211,7 @@ class Hanger:
         head = await reader.readuntil(b"\r\n\r\n")
         length = re.search(rb"(?i)content-length:\s*(\d+)", head)
         await reader.readexactly(int(length.group(1)) if length else 0)
+        self.asked += 1
         writer.write(
             b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
             b"transfer-encoding: chunked\r\n\r\n"
@@ -248,13 +250,18 @@ def cancel_latency(home: Path, tries: int = 20) -> None:
         for name, (path, body) in bodies.items():
             took = []
             for _ in range(tries):
-                seen = len(hanger.gone)
+                seen, asked = len(hanger.gone), hanger.asked
                 client = raw_request(served, path, body)
-                time.sleep(0.2)  # the upstream request is under way
+                while hanger.asked == asked:  # the upstream request is under way
+                    time.sleep(0.001)
+                time.sleep(0.05)
                 closed = time.monotonic()
                 client.close()
-                while len(hanger.gone) == seen:
+                deadline = closed + 30
+                while len(hanger.gone) == seen and time.monotonic() < deadline:
                     time.sleep(0.0005)
+                if len(hanger.gone) == seen:
+                    raise RuntimeError(f"{name}: the upstream request stayed open for 30 s")
                 took.append((hanger.gone[-1] - closed) * 1000)
             took.sort()
             print(

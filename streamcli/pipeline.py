@@ -182,15 +182,22 @@ class Pipeline:
         return handlers if self._signals else contextlib.nullcontext()
 
     def _produce(self) -> None:
-        """Worker thread: move the source's batches into the queue."""
+        """Worker thread: move the source's batches into the queue. A source no longer
+        listened to is closed here, so what it holds (a connection) is let go at once."""
+        batches = self.source.batches()
         try:
-            for batch in self.source.batches():
+            for batch in batches:
                 if batch and not self._put(batch):
                     return
         except BaseException as exc:  # handed to the main thread, which reports it
             self._put(_Failure(exc))
         else:
             self._put(_DONE)
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    close()
 
     def _put(self, item: object, stopped: threading.Event | None = None) -> bool:
         while not self._stop.is_set() and not (stopped is not None and stopped.is_set()):

@@ -71,6 +71,8 @@ V1 = {"model": "m", "messages": [{"role": "user", "content": "q"}]}
 WINDOWS = {
     # the upstream thinks before its headers; the client leaves before any token
     "before the first token": (Reply(200, [Pause(60)], dict(oa.SSE), delay=60), None),
+    # the upstream's headers, then nothing: the client leaves while it thinks
+    "after the headers": (oa.sse([Pause(60)]), None),
     # a first token, then nothing: the client leaves mid-answer
     "mid-answer": (oa.sse([*oa.stream_body(["Half."], finish=None, usage=None, done=False),
                            Pause(60)]), b"Half."),

@@ -41,13 +41,16 @@ class Exchange:
         self._held = 0  # bytes in `_chunks`
         self._ended = False
         self._woken = False
+        self._cancelled = threading.Event()  # no answer is wanted any more
         self._thread = threading.Thread(target=self._run, name="streamcli-http", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         cond = self._cond
         try:
-            response = self._http.send(self._call)
+            if self._cancelled.is_set():
+                raise ConnectionAbortedError("the request was cancelled before it was sent")
+            response = self._http.send(self._call, self._cancelled)
         except Exception as exc:  # handed to the consumer, which explains it
             with cond:
                 self.failure = exc
@@ -97,6 +100,7 @@ class Exchange:
 
     def wake(self) -> None:
         """Make a waiting `headers` or `take` return now (the stream is being stopped)."""
+        self._cancelled.set()
         with self._cond:
             self._woken = True
             self._cond.notify_all()
@@ -112,6 +116,7 @@ class Exchange:
                 self._cond.wait_for(lambda: self._ended, self._http.linger)
             ended = self._ended
         if not ended:
+            self._cancelled.set()  # a connection still being made is cut once it is there
             self._http.abort()
         if self.response is not None:
             with contextlib.suppress(Exception):

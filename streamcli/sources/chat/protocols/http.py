@@ -71,9 +71,12 @@ class Http:
         )
         self._network: Any = None  # httpcore's stream of the request in flight
         self._lock = threading.Lock()
+        self.aborted = False
 
-    def send(self, call: Call) -> httpx.Response:
-        """Send `call`; return when the response headers arrived (the body is not read)."""
+    def send(self, call: Call, cancelled: threading.Event | None = None) -> httpx.Response:
+        """Send `call`; return when the response headers arrived (the body is not read).
+        Once `cancelled` is set, the request's connection is cut as soon as it exists
+        (an `abort` may come before the connection does)."""
         headers = dict(call.headers)
         content = None
         if call.body is not None:
@@ -84,23 +87,30 @@ class Http:
             call.url,
             headers=headers,
             content=content,
-            extensions={"trace": self._trace},
+            extensions={"trace": functools.partial(self._trace, cancelled)},
         )
         with self._lock:
             self._network = None
         response = self._client.send(request, stream=True)
         with self._lock:
             self._network = response.extensions.get("network_stream") or self._network
+        if cancelled is not None and cancelled.is_set():
+            self.abort()
         return response
 
-    def _trace(self, name: str, info: dict[str, Any]) -> None:
+    def _trace(self, cancelled: threading.Event | None, name: str, info: dict[str, Any]) -> None:
         if name in _CONNECTED:
             with self._lock:
                 self._network = info.get("return_value")
+            if cancelled is not None and cancelled.is_set():
+                self.abort()
 
     def abort(self) -> None:
-        """Cut the connection of the request in flight, from any thread, without blocking."""
+        """Cut the connection of the request in flight, from any thread, without blocking.
+        A client that cut a request is not kept for another (its request's thread may
+        still be on its way out)."""
         with self._lock:
+            self.aborted = True
             network = self._network
         if network is None:
             return
@@ -133,7 +143,7 @@ class Clients:
             yield http
         finally:
             with self._lock:
-                keep = not self._closed and len(self._idle) < self._most
+                keep = not self._closed and not http.aborted and len(self._idle) < self._most
                 if keep:
                     self._idle.append(http)
             if not keep:
