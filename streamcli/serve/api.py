@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 
 from streamcli.errors import StreamcliError
 from streamcli.events import Event
+from streamcli.serve import render
 from streamcli.serve.approvals import PageApprover
 from streamcli.serve.bridge import Bridge
 from streamcli.serve.runs import Run, Streamed
@@ -89,6 +90,12 @@ class Outlet:
         return Streamed(body, run.client_left, headers=headers or [])
 
 
+def outlet_for(request: Request) -> Outlet:
+    """The request's outlet: with `?render=html`, the page's HTML besides the events
+    (`render.py`). Raises `ValueError` for another `render`."""
+    return Outlet(render.wanted(request.query_params.get("render")))
+
+
 async def chat(request: Request) -> Response | Streamed:
     """`{"prompt", "model"?, "conversation"?}` → the answer's events; a new conversation's
     id, or the one continued, in the `X-Conversation` header. A tool call that needs
@@ -107,7 +114,10 @@ async def chat(request: Request) -> Response | Streamed:
         return problem(400, "model: a string")
     if number is not None and (type(number) is not int or number < 1):
         return problem(400, "conversation: a conversation's id (a number)")
-    outlet = Outlet()
+    try:
+        outlet = outlet_for(request)
+    except ValueError as exc:
+        return problem(400, str(exc))
     session = request.scope.get("state", {}).get("session")
     approver = (
         PageApprover(state.approvals, session, outlet.screen, outlet.sink)
@@ -177,8 +187,12 @@ async def tail(request: Request) -> Response | Streamed:
     lines = request.query_params.get("lines", "10")
     if not lines.isdigit():
         return problem(400, "lines: a number of lines")
+    try:
+        outlet = outlet_for(request)
+    except ValueError as exc:
+        return problem(400, str(exc))
     source = TailSource(TailOptions(files=[str(path)], lines=lines))
-    return Outlet().respond(state, source)
+    return outlet.respond(state, source)
 
 
 async def replay(request: Request) -> Response | Streamed:
@@ -193,6 +207,10 @@ async def replay(request: Request) -> Response | Streamed:
     except ValueError:
         return problem(400, "speed: a number")
     options = ReplayOptions(speed=speed)
+    try:
+        outlet = outlet_for(request)
+    except ValueError as exc:
+        return problem(400, str(exc))
     if request.method == "POST":
         try:
             data = await read_body(request)
@@ -208,7 +226,7 @@ async def replay(request: Request) -> Response | Streamed:
         source = await anyio.to_thread.run_sync(lambda: open_replay(path, stdin, options))
     except StreamcliError as exc:
         return problem(400, exc.message)
-    return Outlet().respond(state, source)
+    return outlet.respond(state, source)
 
 
 class _OneAtATime(Source):

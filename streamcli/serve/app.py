@@ -1,13 +1,14 @@
 """The server's routes, and the access log.
 
 GET  /                      the live page (static/, shipped in the package)
+GET  /static/highlight.css  highlighted code's colours (render.py)
 GET  /v1/models             OpenAI-compatible (v1.py)
 POST /v1/chat/completions
 POST /api/chat              streamcli's events as SSE (api.py)
 GET  /api/tail?file=NAME
 GET  /api/replay?file=NAME, POST /api/replay
 GET  /api/info              what this server offers (the page asks)
-GET  /api/history, /api/history/ID
+GET  /api/history, /api/history/ID (`?render=html`: each answer as HTML too)
 POST /api/approve           {"id", "approve": true|false}: a tool call's answer
 """
 
@@ -26,7 +27,7 @@ from starlette.staticfiles import StaticFiles
 
 from streamcli.errors import StreamcliError
 from streamcli.sanitize import sanitize
-from streamcli.serve import api, v1
+from streamcli.serve import api, render, v1
 from streamcli.serve.guard import SESSION_COOKIE, Guard
 from streamcli.serve.state import ServerState
 
@@ -53,6 +54,11 @@ async def page(request: Request) -> Response:
     return response
 
 
+async def highlight_css(request: Request) -> Response:
+    """Highlighted code's stylesheet, made by the Pygments that highlights (`render.py`)."""
+    return Response(render.highlight_css(), media_type="text/css; charset=utf-8")
+
+
 async def info(request: Request) -> Response:
     state: ServerState = request.app.state.serve
     settings = state.chat.settings
@@ -73,7 +79,11 @@ async def history(request: Request) -> Response:
     state: ServerState = request.app.state.serve
     number = request.path_params.get("number")
     try:
-        found = await anyio.to_thread.run_sync(_read_history, state, number)
+        rendered = render.wanted(request.query_params.get("render")) is not None
+    except ValueError as exc:
+        return api.problem(400, str(exc))
+    try:
+        found = await anyio.to_thread.run_sync(_read_history, state, number, rendered)
     except StreamcliError as exc:
         return api.problem(500, exc.message)
     if found is None:
@@ -81,7 +91,7 @@ async def history(request: Request) -> Response:
     return JSONResponse(found)
 
 
-def _read_history(state: ServerState, number: int | None) -> Any:
+def _read_history(state: ServerState, number: int | None, rendered: bool = False) -> Any:
     from streamcli.history.store import History, history_path
 
     path = history_path(state.environ)
@@ -90,7 +100,10 @@ def _read_history(state: ServerState, number: int | None) -> Any:
     store = History.open(path)
     try:
         if number is not None:
-            return store.conversation(number)
+            found = store.conversation(number)
+            for exchange in found["exchanges"] if found and rendered else []:
+                exchange["html"] = render.markdown_html(exchange["answer"] or "")
+            return found
         rows = store.summaries(limit=200)
         return {
             "conversations": [
@@ -128,6 +141,7 @@ def build_app(state: ServerState, guard_options: dict[str, Any]) -> Any:
     """The ASGI app: the routes behind the guard, behind the access log."""
     routes = [
         Route("/", page),
+        Route("/static/highlight.css", highlight_css),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         Route("/v1/models", v1.models),
         Route("/v1/chat/completions", v1.completions, methods=["POST"]),

@@ -1,0 +1,192 @@
+// The live page: what the server offers (/api/info), the views (a chat, a followed log,
+// a replayed recording), which one the address names (#/, #/chat/N, #/tail/NAME,
+// #/replay/NAME: a reload comes back to it), the history list, and dropped recordings.
+
+import { getJson } from "./api.js";
+import { Chat } from "./chat.js";
+import { ReplayView } from "./replay_view.js";
+import { TailView } from "./tail_view.js";
+
+const $ = (id) => document.getElementById(id);
+
+const views = { chat: $("chat-view"), tail: $("log-view"), replay: $("replay-view") };
+let offered = { tails: [], recordings: [], history: false };
+
+const chat = new Chat(
+  {
+    transcript: $("transcript"),
+    form: $("composer"),
+    message: $("message"),
+    model: $("model"),
+    send: $("send"),
+    stop: $("stop"),
+    stats: $("stats"),
+    title: $("chat-title"),
+  },
+  {
+    onStarted: (number) => history.replaceState(null, "", `#/chat/${number}`),
+    onChanged: () => refreshHistory(),
+  },
+);
+const tail = new TailView({ title: $("log-title"), state: $("log-state"), cap: $("log-cap"), rows: $("log-rows") });
+const replay = new ReplayView({
+  title: $("replay-title"),
+  state: $("replay-state"),
+  stream: $("replay-stream"),
+  speed: $("replay-speed"),
+  again: $("replay-again"),
+});
+
+function link(href, text, className) {
+  const item = document.createElement("li");
+  const anchor = item.appendChild(document.createElement("a"));
+  anchor.href = href;
+  anchor.textContent = text;
+  if (className) anchor.className = className;
+  return item;
+}
+
+function show(name) {
+  for (const [key, view] of Object.entries(views)) view.hidden = key !== name;
+  if (name !== "tail") tail.close();
+  if (name !== "replay") replay.close();
+  markCurrent();
+  closeSide();
+}
+
+/** The side's link to what is shown says so (`aria-current`). */
+function markCurrent() {
+  for (const anchor of document.querySelectorAll("#side a")) {
+    const current = anchor.getAttribute("href") === (location.hash || "#/");
+    if (current) anchor.setAttribute("aria-current", "page");
+    else anchor.removeAttribute("aria-current");
+  }
+}
+
+function route() {
+  const [, kind, rest] = /^#\/([a-z]*)\/?(.*)$/.exec(location.hash) || [null, "", ""];
+  const name = decodeURIComponent(rest || "");
+  if (kind === "tail" && name) {
+    show("tail");
+    tail.open(name);
+  } else if (kind === "replay" && name) {
+    show("replay");
+    replay.open({ name });
+  } else {
+    show("chat");
+    const number = kind === "chat" && /^\d+$/.test(name) ? parseInt(name, 10) : null;
+    chat.open(number);
+  }
+}
+
+let refreshing = null;
+
+async function refreshHistory() {
+  if (!offered.history) return;
+  if (refreshing) return;
+  refreshing = (async () => {
+    try {
+      const { conversations } = await getJson("/api/history");
+      const list = $("history-list");
+      list.replaceChildren(
+        ...conversations.map((c) => {
+          const item = link(`#/chat/${c.id}`, c.first_prompt.trim().slice(0, 80) || `Conversation ${c.id}`);
+          const when = item.appendChild(document.createElement("time"));
+          when.dateTime = new Date(c.updated * 1000).toISOString();
+          when.textContent = new Date(c.updated * 1000).toLocaleString();
+          if (c.status === "interrupted") item.firstChild.append(" (interrupted)");
+          return item;
+        }),
+      );
+      markCurrent();
+    } catch {
+      // the list stays as it was; the next change asks again
+    } finally {
+      refreshing = null;
+    }
+  })();
+}
+
+async function start() {
+  try {
+    offered = await getJson("/api/info");
+  } catch (error) {
+    $("backend").textContent = `The server did not answer: ${error.message}`;
+    route();
+    return;
+  }
+  $("backend").textContent = [offered.provider, offered.model].filter(Boolean).join(" · ");
+  const tails = offered.tails.map((name) => link(`#/tail/${encodeURIComponent(name)}`, name));
+  $("tail-links").replaceChildren(...tails);
+  $("logs-section").hidden = !tails.length;
+  const recordings = offered.recordings.map((name) => link(`#/replay/${encodeURIComponent(name)}`, name));
+  $("recording-links").replaceChildren(...recordings);
+  $("history-section").hidden = !offered.history;
+  route();
+  refreshHistory();
+  try {
+    const models = await getJson("/v1/models");
+    $("models").replaceChildren(
+      ...models.data.map((model) => Object.assign(document.createElement("option"), { value: model.id })),
+    );
+  } catch {
+    // no list: any name can still be typed
+  }
+}
+
+function openSide(open) {
+  $("side").classList.toggle("open", open);
+  $("toggle-side").setAttribute("aria-expanded", String(open));
+}
+
+function closeSide() {
+  if ($("side").classList.contains("open")) openSide(false);
+}
+
+$("toggle-side").addEventListener("click", () => openSide(!$("side").classList.contains("open")));
+$("new-chat").addEventListener("click", (event) => {
+  if (location.hash === "#/" || location.hash === "") {
+    event.preventDefault();
+    chat.open(null);
+    show("chat");
+  }
+  $("message").focus();
+});
+window.addEventListener("hashchange", route);
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") {
+    if ($("side").classList.contains("open")) closeSide();
+    else if (chat.streaming && !views.chat.hidden) chat.stop();
+  }
+});
+
+function playFile(file) {
+  if (!file) return;
+  history.pushState(null, "", "#/replay");
+  show("replay");
+  replay.open({ file });
+}
+
+$("recording-file").addEventListener("change", (event) => {
+  playFile(event.target.files[0]);
+  event.target.value = "";
+});
+let dragging = 0;
+document.addEventListener("dragenter", (event) => {
+  if (!event.dataTransfer || !event.dataTransfer.types.includes("Files")) return;
+  dragging += 1;
+  $("drop").hidden = false;
+});
+document.addEventListener("dragleave", () => {
+  dragging = Math.max(0, dragging - 1);
+  if (!dragging) $("drop").hidden = true;
+});
+document.addEventListener("dragover", (event) => event.preventDefault());
+document.addEventListener("drop", (event) => {
+  event.preventDefault();
+  dragging = 0;
+  $("drop").hidden = true;
+  playFile(event.dataTransfer && event.dataTransfer.files[0]);
+});
+
+start();
