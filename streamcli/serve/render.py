@@ -90,6 +90,18 @@ def _image(
     return f'<a href="{href}" rel="noopener noreferrer" target="_blank">🖼 {alt}</a>'
 
 
+def _cell_open(
+    self: Any, tokens: Sequence[Token], index: int, options: OptionsDict, env: EnvType
+) -> str:
+    """A table cell aligned by a class (`align-right`): the page's policy forbids inline
+    styles, which markdown-it would write."""
+    token = tokens[index]
+    style = str(token.attrs.pop("style", ""))
+    if style.startswith("text-align:"):
+        token.attrSet("class", f"align-{style.removeprefix('text-align:')}")
+    return str(self.renderToken(tokens, index, options, env))
+
+
 def make_html_parser() -> MarkdownIt:
     """The terminal's Markdown dialect, rendered to HTML for the page."""
     parser = make_parser()
@@ -98,6 +110,8 @@ def make_html_parser() -> MarkdownIt:
     parser.validateLink = safe_link  # type: ignore[method-assign]
     parser.add_render_rule("link_open", _link_open)
     parser.add_render_rule("image", _image)
+    parser.add_render_rule("th_open", _cell_open)
+    parser.add_render_rule("td_open", _cell_open)
     return parser
 
 

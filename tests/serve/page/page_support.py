@@ -1,21 +1,17 @@
 """The live page as a person uses it: the real `streamcli serve` process in front of the
-fake model servers, and Debian's Chromium driven by Playwright.
+fake model servers (`serve_support.serving`), and Debian's Chromium driven by Playwright.
 
-`Served` runs `streamcli serve` (its own process, on a free port) and gives its address;
-`Browser` is one headless Chromium for a test module; `Watched` is a page that records
-every console message, page error and request, so a test can say that none went wrong
-and none left the origin.
+`Browser` is one headless Chromium; `Watched` is a page that records every console
+message, page error and request, so a test can say that none went wrong and none left
+the origin. Screenshots go to $STREAMCLI_TEST_ARTIFACTS (default
+/tmp/streamcli-page-artifacts).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import re
-import shutil
-import subprocess
-import threading
-import time
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +19,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from chat_support import chat_env
-from conftest import STREAMCLI
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # serve_support, one up
+from serve_support import Served
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -38,12 +35,6 @@ CHROMIUM_ARGS = [
 ]
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-ADDRESS = re.compile(rb"streamcli serve: (http://\S+) ")
-
-needs_chromium = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason=f"no Chromium at {CHROMIUM} (apt-get install chromium): the page is tested in it",
-)
 
 
 def artifacts() -> Path:
@@ -51,58 +42,6 @@ def artifacts() -> Path:
     root = Path(os.environ.get("STREAMCLI_TEST_ARTIFACTS") or "/tmp/streamcli-page-artifacts")
     root.mkdir(parents=True, exist_ok=True)
     return root
-
-
-class Served:
-    """`streamcli serve ARGS` running in its own process until `stop`."""
-
-    def __init__(self, *args: str, home: Path, **env: str) -> None:
-        self.stderr_lines: list[bytes] = []
-        self.process = subprocess.Popen(
-            [*STREAMCLI, "serve", "--port", "0", *args],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=chat_env(home, **env),
-        )
-        assert self.process.stdout is not None and self.process.stderr is not None
-        self._stderr = threading.Thread(target=self._drain, daemon=True)
-        self._stderr.start()
-        line = self.process.stdout.readline()
-        found = ADDRESS.search(line)
-        if found is None:
-            self.stop()
-            raise AssertionError(f"serve did not start: {line!r} {self.stderr!r}")
-        self.url = found.group(1).decode()
-        self.origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.url))
-
-    def _drain(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.stderr_lines.append(line)
-
-    @property
-    def stderr(self) -> str:
-        return b"".join(self.stderr_lines).decode("utf-8", "replace")
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.terminate()
-        try:
-            status = self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            status = self.process.wait(5)
-        self._stderr.join(5)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        return status
-
-    def __enter__(self) -> Served:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 @dataclass
@@ -124,8 +63,7 @@ class Watched:
     def _ours(self, url: str) -> bool:
         if url.startswith(("data:", "blob:", "about:")):
             return True
-        parts = urlsplit(url)
-        return f"{parts.scheme}://{parts.netloc}" == self.origin
+        return origin(url) == self.origin
 
 
 class Browser:
@@ -154,7 +92,7 @@ class Browser:
         )
         page = context.new_page()
         page.set_default_timeout(15_000)
-        watched = Watched(page, served.origin)
+        watched = Watched(page, origin(served.url))
         page.on("console", lambda m: watched.console.append((m.type, m.text)))
         page.on("pageerror", lambda e: watched.errors.append(str(e)))
         page.on("request", lambda r: watched.requests.append(r.url))
@@ -169,20 +107,24 @@ class Browser:
         self._playwright.stop()
 
 
-def wait_until(condition: Any, timeout: float = 10.0, every: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(every)
-    return bool(condition())
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One Chromium for every page test (import this fixture into a test module)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium): the page runs in it")
+    opened = Browser()
+    print(f"\nChromium {opened.version} at {CHROMIUM}")
+    yield opened
+    opened.close()
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def screenshot(watched: Watched, name: str) -> Path:
+    """Save what the page shows as NAME.png among the test artifacts."""
     path = artifacts() / f"{name}.png"
     watched.page.screenshot(path=str(path))
     return path
-
-
-def copy_artifact(path: Path, to: Path) -> None:
-    shutil.copyfile(path, to)

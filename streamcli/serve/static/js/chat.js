@@ -6,7 +6,7 @@ import { getJson, openStream, postJson } from "./api.js";
 import { serverEvents } from "./sse.js";
 import { StreamView } from "./stream_view.js";
 
-const END_NOTES = { interrupted: "(interrupted)", failed: "(failed)" };
+const END_NOTES = { interrupted: "(interrupted)", failed: "(failed)", running: "(running)" };
 
 function element(tag, className, text) {
   const made = document.createElement(tag);
@@ -59,12 +59,24 @@ export class Chat {
     this.ui.transcript.replaceChildren();
     this.ui.stats.textContent = "";
     this.ui.title.textContent = number === null ? "New chat" : `Conversation ${number}`;
-    if (number === null) return;
+    if (number !== null) await this.load(number, loading);
+  }
+
+  /** Show the conversation as the history has it (again, while its last answer is
+   *  still being saved: the server writes it just after the stream's end). */
+  async load(number, loading, tries = 10) {
     try {
       const found = await getJson(`/api/history/${number}?render=html`);
       if (loading !== this.loading) return;
+      this.ui.transcript.replaceChildren();
       for (const exchange of found.exchanges) this.showExchange(exchange);
       this.ui.transcript.scrollTop = this.ui.transcript.scrollHeight;
+      const last = found.exchanges[found.exchanges.length - 1];
+      if (last && last.status === "running" && tries > 1) {
+        setTimeout(() => {
+          if (loading === this.loading && !this.streaming) this.load(number, loading, tries - 1);
+        }, 500);
+      }
     } catch (error) {
       if (loading !== this.loading) return;
       this.ui.transcript.append(element("p", "error", `Cannot open it: ${error.message}`));

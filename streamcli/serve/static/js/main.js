@@ -94,11 +94,16 @@ async function refreshHistory() {
           const when = item.appendChild(document.createElement("time"));
           when.dateTime = new Date(c.updated * 1000).toISOString();
           when.textContent = new Date(c.updated * 1000).toLocaleString();
-          if (c.status === "interrupted") item.firstChild.append(" (interrupted)");
+          if (c.status === "interrupted" || c.status === "running") {
+            item.firstChild.append(` (${c.status})`);
+          }
           return item;
         }),
       );
       markCurrent();
+      // An answer still being saved (the server writes the history after the stream's
+      // end) or still running elsewhere: look again in a moment.
+      if (conversations.some((c) => c.status === "running")) setTimeout(refreshHistory, 1000);
     } catch {
       // the list stays as it was; the next change asks again
     } finally {

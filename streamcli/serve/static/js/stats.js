@@ -23,10 +23,19 @@ export class StreamStats {
     this.serverTokens = null;
     this.serverTtft = null;
     this.ended = false;
+    this.offset = null; // this page's clock (s) minus the stream's, taken at the first event
+  }
+
+  /** Now, on the stream's clock (while it runs, the rate is counted up to now). */
+  now() {
+    return this.offset === null ? this.lastT : performance.now() / 1000 - this.offset;
   }
 
   observe(event) {
     const t = typeof event.t === "number" ? event.t : this.lastT;
+    if (this.offset === null && typeof event.t === "number") {
+      this.offset = performance.now() / 1000 - event.t;
+    }
     switch (event.type) {
       case "start":
         this.startT = t;
@@ -61,13 +70,14 @@ export class StreamStats {
     return [this.chunks, "chunks"];
   }
 
-  get perSecond() {
+  /** The rate: up to the last event once the stream ended, up to now while it runs. */
+  perSecond(live = false) {
     if (this.firstT === null) return null;
-    const span = this.lastT - this.firstT;
+    const span = (live && !this.ended ? Math.max(this.now(), this.lastT) : this.lastT) - this.firstT;
     return span > 0 ? this.counted[0] / span : null;
   }
 
-  summary() {
+  summary(live = false) {
     const [number, unit] = this.counted;
     const ttft = this.ttftMs;
     const parts = [];
@@ -77,7 +87,7 @@ export class StreamStats {
     let counted = count(number, unit);
     if (unit === "tokens" && this.chunks) counted += ` (${count(this.chunks, "chunks")})`;
     parts.push(counted);
-    const rate = this.perSecond;
+    const rate = this.perSecond(live);
     if (rate !== null) parts.push(`${rate.toFixed(1)} ${unit}/s`);
     return parts.join(" · ");
   }

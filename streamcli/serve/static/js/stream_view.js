@@ -44,6 +44,8 @@ export class StreamView {
     this.answered = false;
     this.paint = () => this.draw();
     this.answer.setAttribute("aria-busy", "true");
+    // the rate goes on being counted while nothing arrives
+    this.ticker = onStats ? setInterval(() => onStats(this.stats.summary(true)), 500) : null;
   }
 
   /** Take one of the stream's events. */
@@ -172,6 +174,7 @@ export class StreamView {
   end(note = null) {
     if (!this.streaming) return;
     this.streaming = false;
+    clearInterval(this.ticker);
     if (note) this.answer.append(element("p", "end-note", note));
     this.answer.setAttribute("aria-busy", "false");
     for (const part of this.parts.values()) part.changed = true;
@@ -213,7 +216,7 @@ export class StreamView {
       this.terminal.append(this.terminalText.replace(ANSI, "").replace(/\r\n/g, "\n"));
       this.terminalText = "";
     }
-    if (this.onStats) this.onStats(this.stats.summary());
+    if (this.onStats) this.onStats(this.stats.summary(this.streaming));
     if (follow) this.scroller.scrollTop = this.scroller.scrollHeight;
   }
 }
