@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,6 +34,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+STATIC = Path(__file__).resolve().parents[3] / "streamcli" / "serve" / "static"
+# The lines a log view keeps (static/js/logs.js says it once)
+LOG_CAP = int(re.search(r"export const CAP = (\d+);", (STATIC / "js" / "logs.js").read_text())[1])
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
