@@ -134,7 +134,8 @@ def highlight_css() -> str:
     def rules(theme: str) -> str:
         formatter = HtmlFormatter(style=theme, classprefix=CODE_CLASS_PREFIX)
         defined = formatter.get_style_defs(CODE_SELECTOR).splitlines()
-        return "\n".join(line for line in defined if line.startswith(CODE_SELECTOR))
+        # the tokens' colours; the block's own background is the page's
+        return "\n".join(line for line in defined if line.startswith(f"{CODE_SELECTOR} ."))
 
     dark = rules(DARK_THEME).replace("\n", "\n  ")
     return (

@@ -111,15 +111,24 @@ class Browser:
         self._playwright.stop()
 
 
+_opened: list[Browser] = []  # the one Chromium, shared by every module's fixture
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    """One Chromium for every page test (import this fixture into a test module)."""
+    """One Chromium for every page test (a module takes it with `browser =
+    page_support.browser`; Playwright's sync API runs one instance per process)."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium): the page runs in it")
-    opened = Browser()
-    print(f"\nChromium {opened.version} at {CHROMIUM}")
-    yield opened
-    opened.close()
+    if _opened:
+        yield _opened[0]
+        return
+    _opened.append(Browser())
+    print(f"\nChromium {_opened[0].version} at {CHROMIUM}")
+    try:
+        yield _opened[0]
+    finally:
+        _opened.pop().close()
 
 
 def origin(url: str) -> str:
@@ -130,5 +139,5 @@ def origin(url: str) -> str:
 def screenshot(watched: Watched, name: str) -> Path:
     """Save what the page shows as NAME.png among the test artifacts."""
     path = artifacts() / f"{name}.png"
-    watched.page.screenshot(path=str(path))
+    watched.page.screenshot(path=str(path), animations="disabled")
     return path

@@ -69,6 +69,7 @@ export class Chat {
       const found = await getJson(`/api/history/${number}?render=html`);
       if (loading !== this.loading) return;
       this.ui.transcript.replaceChildren();
+      if (found.exchanges.length) this.title(found.exchanges[0].prompt);
       for (const exchange of found.exchanges) this.showExchange(exchange);
       this.ui.transcript.scrollTop = this.ui.transcript.scrollHeight;
       const last = found.exchanges[found.exchanges.length - 1];
@@ -107,7 +108,14 @@ export class Chat {
     this.send(prompt);
   }
 
+  /** The view's heading: the conversation's first question (its start). */
+  title(prompt) {
+    const line = prompt.trim().split("\n")[0];
+    this.ui.title.textContent = line.length > 80 ? `${line.slice(0, 79)}…` : line;
+  }
+
   async send(prompt) {
+    if (this.conversation === null) this.title(prompt);
     const box = this.ui.transcript.appendChild(element("article", "exchange"));
     box.append(element("div", "prompt", prompt));
     const answer = box.appendChild(element("div", "answer"));

@@ -24,7 +24,10 @@ const chat = new Chat(
     title: $("chat-title"),
   },
   {
-    onStarted: (number) => history.replaceState(null, "", `#/chat/${number}`),
+    onStarted: (number) => {
+      history.replaceState(null, "", `#/chat/${number}`);
+      markCurrent();
+    },
     onChanged: () => refreshHistory(),
   },
 );
@@ -80,10 +83,14 @@ function route() {
 }
 
 let refreshing = null;
+let refreshAgain = false;
 
 async function refreshHistory() {
   if (!offered.history) return;
-  if (refreshing) return;
+  if (refreshing) {
+    refreshAgain = true; // what changed meanwhile is fetched once this one is done
+    return;
+  }
   refreshing = (async () => {
     try {
       const { conversations } = await getJson("/api/history");
@@ -108,6 +115,10 @@ async function refreshHistory() {
       // the list stays as it was; the next change asks again
     } finally {
       refreshing = null;
+      if (refreshAgain) {
+        refreshAgain = false;
+        refreshHistory();
+      }
     }
   })();
 }
@@ -157,6 +168,7 @@ $("new-chat").addEventListener("click", (event) => {
   }
   $("message").focus();
 });
+$("main").addEventListener("click", closeSide); // a tap beside the open side folds it
 window.addEventListener("hashchange", route);
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape") {
