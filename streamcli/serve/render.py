@@ -188,7 +188,7 @@ def text_html(text: Text) -> str:
         ]
         out.append(f'<span class="{" ".join(classes)}">{piece}</span>' if classes else piece)
     base = _STYLE_CLASSES.get(text.style) if isinstance(text.style, Style) else None
-    return f'<div class="row {base or ""}">{"".join(out)}</div>'
+    return f'<div class="{f"row {base}" if base else "row"}">{"".join(out)}</div>'
 
 
 class PageRenderer:

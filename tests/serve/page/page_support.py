@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # serve_support, one up
-from serve_support import Served
+from serve_support import Served, events_of, serving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -37,6 +37,7 @@ CHROMIUM_ARGS = [
 STATIC = Path(__file__).resolve().parents[3] / "streamcli" / "serve" / "static"
 # The lines a log view keeps (static/js/logs.js says it once)
 LOG_CAP = int(re.search(r"export const CAP = (\d+);", (STATIC / "js" / "logs.js").read_text())[1])
+__all__ = ["events_of", "serving"]  # serve_support's, for the page's tests
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
