@@ -1,13 +1,16 @@
 """An OpenAI-style SSE server with an exact schedule, that logs when it wrote each chunk.
 
     python benchmarks/scheduled_sse_server.py --ttft 0.2 --gap 0.02 --chunks 20
+    python benchmarks/scheduled_sse_server.py --gap 0.001 --text answer.md --piece 3
 
 Prints ``PORT <n>`` when it listens. Every answer: the role chunk at once, content chunk k
 at ``ttft + k * gap`` seconds after the request arrived (an absolute schedule, so lateness
-does not add up), then finish, usage and ``[DONE]``. One thread, asyncio: the time of each
-write is taken just before the write system call, so it is the truth a client's
-timestamps are compared with (same CLOCK_MONOTONIC across processes on Linux). When stdin
-closes it prints one JSON line per request (``id``, ``received``, ``writes``) and exits.
+does not add up), then finish, usage and ``[DONE]``. A chunk's content is ``w<k> ``, or,
+with ``--text FILE``, the file's next ``--piece`` characters (as many chunks as it takes).
+One thread, asyncio: the time of each write is taken just before the write system call,
+so it is the truth a client's timestamps are compared with (same CLOCK_MONOTONIC across
+processes on Linux). When stdin closes it prints one JSON line per request (``id``,
+``received``, ``writes``) and exits.
 """
 
 from __future__ import annotations
@@ -31,10 +34,11 @@ def chunked(data: bytes) -> bytes:
 
 
 class Server:
-    def __init__(self, ttft: float, gap: float, chunks: int) -> None:
+    def __init__(self, ttft: float, gap: float, chunks: int, pieces: list[str] | None = None):
         self.ttft = ttft
         self.gap = gap
-        self.chunks = chunks
+        self.pieces = pieces or [f"w{k} " for k in range(chunks)]
+        self.chunks = len(self.pieces)
         self.log: list[dict] = []
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -64,7 +68,8 @@ class Server:
             delay = due - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            data = chunked(sse({"choices": [{"index": 0, "delta": {"content": f"w{k} "}}]}))
+            content = self.pieces[k]
+            data = chunked(sse({"choices": [{"index": 0, "delta": {"content": content}}]}))
             writes.append(time.monotonic())
             writer.write(data)
         tail = sse({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
@@ -81,8 +86,15 @@ async def main() -> None:
     parser.add_argument("--ttft", type=float, default=0.2)
     parser.add_argument("--gap", type=float, default=0.02)
     parser.add_argument("--chunks", type=int, default=20)
+    parser.add_argument("--text", help="send this file's text instead of w0 w1 …")
+    parser.add_argument("--piece", type=int, default=3, help="characters per chunk of --text")
     args = parser.parse_args()
-    server = Server(args.ttft, args.gap, args.chunks)
+    pieces = None
+    if args.text:
+        with open(args.text, encoding="utf-8") as file:
+            text = file.read()
+        pieces = [text[i : i + args.piece] for i in range(0, len(text), args.piece)]
+    server = Server(args.ttft, args.gap, args.chunks, pieces)
     listener = await asyncio.start_server(server.handle, "127.0.0.1", 0, backlog=1024)
     print("PORT", listener.sockets[0].getsockname()[1], flush=True)
     loop = asyncio.get_running_loop()
