@@ -92,8 +92,13 @@ class Outlet:
 
 def outlet_for(request: Request) -> Outlet:
     """The request's outlet: with `?render=html`, the page's HTML besides the events
-    (`render.py`). Raises `ValueError` for another `render`."""
-    return Outlet(render.wanted(request.query_params.get("render")))
+    (`render.py`), written once a frame, as the page draws. Raises `ValueError` for
+    another `render`."""
+    extra = render.wanted(request.query_params.get("render"))
+    outlet = Outlet(extra)
+    if extra is not None:
+        outlet.sink.frame_interval = render.FRAME
+    return outlet
 
 
 async def chat(request: Request) -> Response | Streamed:

@@ -41,6 +41,7 @@ from streamcli.sinks.logline import LEVEL_STYLES, LINE_STYLES, LineFormatter
 from streamcli.sinks.markdown_blocks import Block, BlockSplitter, make_parser
 from streamcli.sinks.present import notice_message
 
+FRAME = 1 / 60  # s: a page's stream is written once a frame (the first chunk at once)
 LINK_SCHEMES = ("http://", "https://", "mailto:")
 CODE_CLASS_PREFIX = "hl-"  # Pygments' token classes, apart from the page's own
 LIGHT_THEME = "default"
