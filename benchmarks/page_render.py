@@ -45,19 +45,9 @@ from typing import Any
 import orjson
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path[:0] = [str(HERE), str(HERE.parent / "tests"), str(HERE.parent / "tests/serve/page")]
+from page_support import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 (the page's tests launch it so)
 from terminal_render import make_answer  # noqa: E402
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 WATCH = """() => {
   window.__bench = { long: [], frames: [] };

@@ -23,6 +23,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # serve_support, one up
 from serve_support import Served, events_of, serving
+from servers import FakeServer
+from servers import openai as oa
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -130,6 +132,15 @@ def browser() -> Iterator[Browser]:
         yield _opened[0]
     finally:
         _opened.pop().close()
+
+
+@pytest.fixture
+def upstream() -> Iterator[FakeServer]:
+    """The model's server: an OpenAI-compatible fake listing models m and other-model
+    (the page lists them, whatever it shows)."""
+    with FakeServer() as server:
+        server.route("/v1/models", oa.models(["m", "other-model"]))
+        yield server
 
 
 def origin(url: str) -> str:

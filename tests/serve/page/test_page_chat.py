@@ -7,11 +7,10 @@ from __future__ import annotations
 import re
 
 import page_support
-import pytest
 from page_support import Watched
 from playwright.sync_api import expect
 from serve_support import serving
-from servers import FakeServer, Hang, Pause
+from servers import Hang, Pause
 from servers import openai as oa
 
 MARKDOWN = """# Plan
@@ -43,18 +42,12 @@ HOSTILE = (
 )
 
 
-browser = page_support.browser  # the fixture: one Chromium for all
+browser = page_support.browser  # the fixtures: one Chromium for all
+upstream = page_support.upstream
 
 
 def pieces(text: str, size: int = 6) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
-
-
-@pytest.fixture
-def upstream():
-    with FakeServer() as server:
-        server.route("/v1/models", oa.models(["m", "other-model"]))
-        yield server
 
 
 def open_page(watched: Watched, url: str) -> None:

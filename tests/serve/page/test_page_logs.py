@@ -14,18 +14,9 @@ import pytest
 from page_support import LOG_CAP, Watched
 from playwright.sync_api import expect
 from serve_support import serving
-from servers import FakeServer
-from servers import openai as oa
 
-browser = page_support.browser  # the fixture: one Chromium for all
-
-
-@pytest.fixture
-def upstream():
-    """The model's server (the page lists its models whatever it shows)."""
-    with FakeServer() as server:
-        server.route("/v1/models", oa.models(["m"]))
-        yield server
+browser = page_support.browser  # the fixtures: one Chromium for all
+upstream = page_support.upstream
 
 
 LOG = (

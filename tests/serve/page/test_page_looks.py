@@ -12,10 +12,11 @@ import pytest
 from page_support import LAPTOP, PHONE, Watched, screenshot
 from playwright.sync_api import expect
 from serve_support import serving
-from servers import FakeServer, Hang
+from servers import Hang
 from servers import openai as oa
 
-browser = page_support.browser  # the fixture: one Chromium for all
+browser = page_support.browser  # the fixtures: one Chromium for all
+upstream = page_support.upstream
 
 ANSWER = """## Streaming, block by block
 
@@ -34,13 +35,6 @@ def frame(blocks, live):
 - works offline
 - nothing from another origin
 """
-
-
-@pytest.fixture
-def upstream():
-    with FakeServer() as server:
-        server.route("/v1/models", oa.models(["m", "other-model"]))
-        yield server
 
 
 def ask(watched: Watched, prompt: str) -> None:

@@ -7,14 +7,16 @@ from __future__ import annotations
 import re
 
 import httpx
+import page_support
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from page_support import events_of, serving
-from servers import FakeServer
 from servers import openai as oa
 
 from streamcli.serve.render import PageRenderer, highlight_css, markdown_html, utf16_length
+
+upstream = page_support.upstream  # the fixture
 
 SAMPLE = (
     "# Title 🎉\n\nA paragraph with **bold** and `code` — ünïcödé, 𝔘𝔫𝔦.\n"
@@ -166,12 +168,6 @@ def test_log_lines_are_coloured_and_escaped():
     assert '<span class="lv lv-info">INFO </span>' in html and "port=" in html
     assert '<div class="row notice">a.log: file truncated</div>' in html
     assert "\x1b" not in html
-
-
-@pytest.fixture
-def upstream():
-    with FakeServer() as server:
-        yield server
 
 
 def test_only_a_request_that_asks_gets_the_pages_html(upstream, tmp_path):

@@ -2,18 +2,12 @@
 // streamed in, Stop (the request aborted: the server cancels upstream, the history keeps
 // the partial answer as interrupted), the figures live and at the end.
 
+import { element } from "./dom.js";
 import { getJson, openStream, postJson } from "./api.js";
 import { serverEvents } from "./sse.js";
 import { StreamView } from "./stream_view.js";
 
 const END_NOTES = { interrupted: "(interrupted)", failed: "(failed)", running: "(running)" };
-
-function element(tag, className, text) {
-  const made = document.createElement(tag);
-  if (className) made.className = className;
-  if (text !== undefined) made.textContent = text;
-  return made;
-}
 
 export class Chat {
   /** `ui`: the chat view's elements; `onStarted(number)`: a new conversation has its

@@ -3,6 +3,8 @@
 // short tail is drawn here, at most once a frame, with DOM nodes and text only — never
 // parsed as HTML, so nothing in it can become markup, a link or a script.
 
+import { element } from "./dom.js";
+
 const FENCE = /^ {0,3}(`{3,}|~{3,})(.*)$/;
 const HEADING = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;
 const ITEM = /^ {0,3}([-*+]|\d{1,9}[.)])[ \t]+(.*)$/;
@@ -28,12 +30,6 @@ export function liveNodes(source) {
     index = drawn.next;
   }
   return nodes;
-}
-
-function element(tag, className) {
-  const made = document.createElement(tag);
-  if (className) made.className = className;
-  return made;
 }
 
 /** Text with `code`, **strong**, *em* and ~~strike~~ marked (as text nodes and elements). */

@@ -4,9 +4,10 @@
 // dimmed, a spinner per running tool then ✓/✗ with its duration, the approval question,
 // log rows, errors, and a note when it ended early.
 
+import { element } from "./dom.js";
 import { atEnd, drawSoon } from "./frames.js";
 import { liveNodes } from "./live_markdown.js";
-import { CAP, LogRows } from "./logs.js";
+import { LogRows } from "./logs.js";
 import { StreamStats, duration } from "./stats.js";
 
 const END_NOTES = {
@@ -14,13 +15,6 @@ const END_NOTES = {
   length: "(the answer was cut off: the output limit was reached)",
 };
 const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]/g; // eslint-disable-line no-control-regex
-
-function element(tag, className, text) {
-  const made = document.createElement(tag);
-  if (className) made.className = className;
-  if (text !== undefined) made.textContent = text;
-  return made;
-}
 
 export class StreamView {
   /** `answer`: the element to draw in; `scroller`: the element that scrolls;
@@ -240,4 +234,3 @@ function summary(argumentsObject) {
   return text === "{}" ? "" : text.length > 120 ? `${text.slice(0, 119)}…` : text;
 }
 
-export { CAP };
