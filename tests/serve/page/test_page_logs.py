@@ -1,7 +1,7 @@
 """Logs and recordings on the live page, in a real Chromium: a `--tail` file followed
-(levels coloured, JSON logs readable, appends within a second, truncation told, a bounded
-DOM that says what scrolled away), and recordings replayed with their timing — offered
-by the server, opened, or dropped on the page."""
+(levels coloured, JSON logs readable, appends within a second, truncation and rotation
+followed and told, a bounded DOM that says what scrolled away), and recordings replayed
+with their timing — offered by the server, opened, or dropped on the page."""
 
 from __future__ import annotations
 
@@ -80,10 +80,18 @@ def test_a_log_is_followed_levels_coloured_json_readable(upstream, tmp_path, bro
         expect(page.locator("#log-rows .notice")).to_contain_text("truncated")
         append(log, "after the truncation\n")
         expect(rows(watched).last).to_have_text("after the truncation")
+        # rotation: the old file's last line, then the new file's, told in between
+        append(log, "last line of the old file\n")
+        log.rename(tmp_path / "app.log.1")
+        append(log, "first line of the new file\n")
+        expect(page.locator("#log-rows .notice").last).to_contain_text("has been replaced")
+        expect(rows(watched).last).to_have_text("first line of the new file")
+        shown = rows(watched).all_inner_texts()
+        assert shown.index("last line of the old file") < shown.index("first line of the new file")
         # a reload comes back to the same log
         page.reload()
         expect(page.get_by_role("heading", name="app.log")).to_be_visible()
-        expect(rows(watched).last).to_have_text("after the truncation")
+        expect(rows(watched).last).to_have_text("first line of the new file")
         assert watched.problems() == []
 
 
