@@ -258,3 +258,21 @@ def test_the_model_typed_is_the_model_asked(upstream, tmp_path, browser):
         watched.page.reload()  # the choice is remembered
         expect(model).to_have_value("a-model-nobody-listed")
         assert watched.problems() == []
+
+
+def test_without_a_history_the_page_says_each_question_stands_alone(upstream, tmp_path, browser):
+    upstream.script(oa.PATH, oa.stream(["One."]), oa.stream(["Two."]))
+    with (
+        serving("--no-history", home=tmp_path, upstream=upstream.url) as served,
+        browser.page(served) as watched,
+    ):
+        open_page(watched, served.url)
+        expect(watched.page.get_by_text("The server keeps no history")).to_be_visible()
+        expect(watched.page.get_by_role("heading", name="History")).to_be_hidden()
+        ask(watched, "first")
+        expect(answer(watched)).to_contain_text("One.")
+        ask(watched, "second")
+        expect(answer(watched)).to_contain_text("Two.")
+        sent = upstream.received(oa.PATH)[1].json()["messages"]
+        assert [m["content"] for m in sent if m["role"] == "user"] == ["second"]
+        assert watched.problems() == []

@@ -138,6 +138,7 @@ async function start() {
   const recordings = offered.recordings.map((name) => link(`#/replay/${encodeURIComponent(name)}`, name));
   $("recording-links").replaceChildren(...recordings);
   $("history-section").hidden = !offered.history;
+  $("no-history").hidden = offered.history;
   route();
   refreshHistory();
   try {
