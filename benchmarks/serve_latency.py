@@ -296,30 +296,39 @@ def local_cancel(home: Path, tries: int = 5) -> None:
         client.close()
         return took * 1000
 
+    def story(tokens: int) -> None:
+        """A long story asked: whole (`tokens` few), or left after five pieces."""
+        long = raw_request(
+            served,
+            "/v1/chat/completions",
+            {
+                "model": "gemma-3-270m",
+                "stream": True,
+                "max_tokens": tokens,
+                "messages": [{"role": "user", "content": "Tell a long story."}],
+            },
+        )
+        seen = b""
+        while seen.count(b'"content"') < 5 and b"[DONE]" not in seen:
+            seen += long.recv(65536)
+        if tokens < 100:  # read it to its end
+            while b"[DONE]" not in seen:
+                seen += long.recv(65536)
+        long.close()
+
     try:
         first_token("warm up")
-        idle = statistics.median(first_token("Say hello.") for _ in range(tries))
-        after = []
-        for _ in range(tries):
-            long = raw_request(
-                served,
-                "/v1/chat/completions",
-                {
-                    "model": "gemma-3-270m",
-                    "stream": True,
-                    "max_tokens": 2000,
-                    "messages": [{"role": "user", "content": "Tell a long story."}],
-                },
-            )
-            seen = b""
-            while seen.count(b'"content"') < 5:
-                seen += long.recv(65536)
-            long.close()
+        idle, after = [], []
+        for _ in range(tries):  # the same story before each question: the same cache
+            story(5)
+            idle.append(first_token("Say hello."))
+            story(2000)
             after.append(first_token("Say hello."))
-        late = statistics.median(after) - idle
+        late = statistics.median(after) - statistics.median(idle)
         print(
-            f"   first token when idle {idle:.1f} ms; right after a hang-up "
-            f"{statistics.median(after):.1f} ms: the model stopped within {max(late, 0):.1f} ms"
+            f"   first token after a whole answer {statistics.median(idle):.1f} ms; right "
+            f"after a hang-up mid-answer {statistics.median(after):.1f} ms: the model "
+            f"stopped within {max(late, 0):.1f} ms"
         )
     finally:
         server.terminate()
