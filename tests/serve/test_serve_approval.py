@@ -31,6 +31,20 @@ def tool_results(upstream) -> list[str]:
     return [m["content"] for m in messages if m["role"] == "tool"]
 
 
+def asked_then(page: httpx.Client, answer) -> list[dict]:
+    """Ask the page's question; `answer(question)` is called once the approval event
+    came; the whole stream's events."""
+    seen = b""
+    with page.stream("POST", "/api/chat", json={"prompt": "ship it"}) as response:
+        chunks = response.iter_bytes()
+        while b"event: approval" not in seen:
+            seen += next(chunks)
+        [question] = [e for e in events_of(seen) if e["type"] == "approval"]
+        answer(question)
+        seen += b"".join(chunks)
+    return events_of(seen)
+
+
 def test_the_page_that_asked_approves_and_nobody_else_can(upstream, tmp_path):
     user_tool(tmp_path)
     upstream.script(
@@ -42,20 +56,16 @@ def test_the_page_that_asked_approves_and_nobody_else_can(upstream, tmp_path):
         assert page.cookies.get("streamcli_session")
         stranger = httpx.Client(base_url=served.url, timeout=30)
         stranger.get("/")
-        seen = b""
-        with page.stream("POST", "/api/chat", json={"prompt": "ship it"}) as response:
-            chunks = response.iter_bytes()
-            while b"event: approval" not in seen:
-                seen += next(chunks)
-            [question] = [e for e in events_of(seen) if e["type"] == "approval"]
+
+        def approve(question: dict) -> None:
             assert question["name"] == "deploy" and question["arguments"] == {"to": "prod"}
             assert "command:" in question["what"]
             answer = {"id": question["id"], "approve": True}
             assert stranger.post("/api/approve", json=answer).status_code == 404
             assert httpx.post(served.url + "api/approve", json=answer).status_code == 404
             assert page.post("/api/approve", json=answer).status_code == 204
-            seen += b"".join(chunks)
-    said = events_of(seen)
+
+        said = asked_then(page, approve)
     [ended] = [e for e in said if e["type"] == "tool_end"]
     assert ended["ok"] and ended["output"].strip() == "deployed"
     assert "".join(e["text"] for e in said if e["type"] == "text") == "Done."
@@ -68,15 +78,10 @@ def test_a_denied_call_is_told_to_the_model(upstream, tmp_path):
     with serving("--tool", "deploy", home=tmp_path, upstream=upstream.url) as served:
         page = httpx.Client(base_url=served.url, timeout=30)
         page.get("/")
-        seen = b""
-        with page.stream("POST", "/api/chat", json={"prompt": "ship it"}) as response:
-            chunks = response.iter_bytes()
-            while b"event: approval" not in seen:
-                seen += next(chunks)
-            [question] = [e for e in events_of(seen) if e["type"] == "approval"]
-            page.post("/api/approve", json={"id": question["id"], "approve": False})
-            seen += b"".join(chunks)
-    [ended] = [e for e in events_of(seen) if e["type"] == "tool_end"]
+        said = asked_then(
+            page, lambda q: page.post("/api/approve", json={"id": q["id"], "approve": False})
+        )
+    [ended] = [e for e in said if e["type"] == "tool_end"]
     assert not ended["ok"] and ended["output"] == "denied by the user"
     assert tool_results(upstream) == ["The call failed: denied by the user"]
 
