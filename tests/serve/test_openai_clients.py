@@ -154,4 +154,5 @@ def test_streamcli_bench_measures_the_server(upstream, tmp_path):
             timeout=120,
         )
     assert done.returncode == 0, done.stderr.decode()
-    assert b'"completed":6' in done.stdout.replace(b" ", b"") or b'"completed": 6' in done.stdout
+    [summary] = [e for e in map(orjson.loads, done.stdout.splitlines()) if "completed" in e]
+    assert summary["completed"] == 6, summary.get("first_error")

@@ -15,6 +15,7 @@ import contextlib
 import functools
 import socket
 import ssl
+import struct
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ WRITE_TIMEOUT = 30.0
 LINGER = 0.05  # seconds a kept-alive connection waits for the end of a finished body
 _CONNECTED = ("connection.connect_tcp.complete", "connection.start_tls.complete")
 NO_DELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() resets the connection
 
 
 @functools.cache
@@ -117,6 +119,9 @@ class Http:
         with contextlib.suppress(Exception):
             sock = network.get_extra_info("socket")
             if sock is not None:
+                # Closed with a reset, not a FIN: a server blocked writing to us (our window
+                # full) never reads the FIN, but its write fails on a reset.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET)
                 sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:

@@ -1,0 +1,62 @@
+"""The hand-over from a pipeline's thread to the event loop (`serve.bridge`)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from streamcli.serve.bridge import Bridge, ClientGone
+
+
+def test_items_in_order_and_the_end_stays_the_end():
+    async def main() -> list[object]:
+        bridge = Bridge(asyncio.get_running_loop())
+        bridge.put(b"a", 1)
+
+        def later() -> None:
+            time.sleep(0.05)
+            bridge.put(b"b", 1)
+            bridge.end()
+
+        got = [await bridge.get()]
+        threading.Thread(target=later).start()
+        return [*got, await bridge.get(), await bridge.get(), await bridge.get()]
+
+    assert asyncio.run(main()) == [b"a", b"b", None, None]
+
+
+def test_a_writer_waits_past_the_limit_and_a_reader_gone_frees_it():
+    async def main() -> list[str]:
+        bridge = Bridge(asyncio.get_running_loop(), limit=10)
+        said: list[str] = []
+
+        def write() -> None:
+            bridge.put(b"x" * 10, 10)
+            said.append("first")
+            try:
+                bridge.put(b"y", 1)  # held back: 10 bytes wait for the reader
+            except ClientGone:
+                said.append("gone")
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        await asyncio.sleep(0.2)
+        said.append("waiting" if writer.is_alive() else "not waiting")
+        bridge.gone()
+        await asyncio.get_running_loop().run_in_executor(None, writer.join, 5)
+        return said
+
+    assert asyncio.run(main()) == ["first", "waiting", "gone"]
+
+
+def test_a_client_that_reads_nothing_for_the_stall_is_gone():
+    async def main() -> None:
+        bridge = Bridge(asyncio.get_running_loop(), limit=1, stall=0.1)
+        bridge.put(b"x", 1)
+        with pytest.raises(ClientGone, match="read nothing"):
+            await asyncio.get_running_loop().run_in_executor(None, bridge.put, b"y", 1)
+
+    asyncio.run(main())
