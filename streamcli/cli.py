@@ -23,7 +23,7 @@ import typer.core
 import typer.main
 import typer.models
 
-from streamcli import __version__
+from streamcli import __version__, errors
 
 if TYPE_CHECKING:
     from streamcli.bench.flags import BenchFlags
@@ -416,4 +416,4 @@ def _run_app() -> None:
         from streamcli.cli_usage import usage_status
 
         raise SystemExit(usage_status(exc)) from None
-    raise SystemExit(status if isinstance(status, int) else 0)
+    raise SystemExit(errors.exiting(status if isinstance(status, int) else 0))

@@ -70,6 +70,22 @@ def silence_stdout() -> None:
         os.close(devnull)
 
 
+_exiting = OK
+
+
+def exiting(status: int) -> int:
+    """Note `status` as the one the process is about to exit with; returns it."""
+    global _exiting
+    _exiting = status
+    return status
+
+
+def exit_status() -> int:
+    """The status noted by `exiting`: for an exit that must skip the interpreter's own
+    teardown (`os._exit`), while a local model is still computing."""
+    return _exiting
+
+
 def status_of(run: Callable[[], int], stderr: TextIO) -> int:
     """`run()`'s exit status, for a command that writes no stream: a `StreamcliError` is
     its one line on `stderr` and its status; a reader of stdout gone away is 0."""

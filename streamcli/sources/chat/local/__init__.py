@@ -1,2 +1,2 @@
-"""A model run in this process with llama-cpp-python (`source`, `model`), and the small
-bundled model installed by the `local` extra (`bundled`)."""
+"""A model run in this process with llama.cpp (`source`, `engine`, `model`, `gguf`), and
+the small bundled model installed by the `local` extra (`bundled`)."""

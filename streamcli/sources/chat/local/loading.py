@@ -1,9 +1,9 @@
 """A "loading model…" spinner on the terminal while llama.cpp loads a model.
 
-While a model loads, llama-cpp-python points the process's stdout and stderr (the file
-descriptors and `sys.stdout`/`sys.stderr`) at /dev/null. The spinner writes to its own
-duplicate of stderr's descriptor, taken before, so it stays visible; it erases its line
-when the model is loaded.
+The spinner writes to its own duplicate of stderr's descriptor, taken before the load
+starts, so whatever a binding does with the standard descriptors meanwhile (some point
+them at /dev/null while loading) cannot hide it; it erases its line when the model is
+loaded.
 """
 
 from __future__ import annotations

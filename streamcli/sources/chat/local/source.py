@@ -1,24 +1,22 @@
-"""The `local` provider: a GGUF model run in this process with llama-cpp-python, no server.
+"""The `local` provider: a GGUF model run in this process (llama.cpp through xllamacpp).
 
 `open_local` (main thread, before the stream starts) finds the model — `--model PATH`, or
-the bundled Gemma 3 270M, assembled into the cache on first use — and loads it.
-`LocalSource.batches` then generates in the pipeline's worker thread one token at a time,
-yielding each piece of text as soon as it is decoded, and ends with the token counts.
+the bundled Gemma 3 270M, assembled into the cache on first use — reads its metadata and
+loads it. `LocalSource.batches` then asks for the answer: a model with a chat template of
+its own gets the conversation as messages (llama.cpp applies the template); one without
+(a base model, like the bundled one) gets a plain transcript and stops where the next
+turn would begin. The request runs in a thread of its own and hands its chunks over, one
+token each; `batches` turns them into events as they come.
 
-Ctrl-C (`close`) sets a flag that is checked between tokens and, while the prompt is
-being read (which can take seconds for a long one), by llama.cpp's abort callback: the
-worker leaves llama.cpp within a fraction of a second, and the process exits without
-waiting for the answer to finish. The callback is removed once the first token is out: it
-runs at every step of llama.cpp's computation and needs the GIL each time, so while the
-main thread draws the answer it would slow generation down, and between tokens the flag
-is checked anyway.
+Ctrl-C (`close`) sets a flag that the request checks at each chunk — each token, and each
+`engine.PROMPT_BATCH` tokens while a long prompt is read — and then leaves llama.cpp;
+the events stop at once.
 """
 
 from __future__ import annotations
 
-import atexit
-import codecs
 import contextlib
+import queue
 import random
 import threading
 import time
@@ -30,10 +28,12 @@ from typing import Any, TextIO
 from streamcli import events
 from streamcli.errors import BadInput
 from streamcli.events import Event
+from streamcli.sources.chat.local import engine as local_engine
+from streamcli.sources.chat.local import gguf
 from streamcli.sources.chat.local import model as local_model
 from streamcli.sources.chat.local.bundled import bundled_model
 from streamcli.sources.chat.local.loading import LoadingSpinner
-from streamcli.sources.chat.local.model import LocalFailure, RepetitionGuard, StopScanner
+from streamcli.sources.chat.local.model import LocalFailure, RepetitionGuard
 from streamcli.sources.chat.request import ChatRequest
 from streamcli.stream import Source
 from streamcli.transcript import Transcript
@@ -49,20 +49,21 @@ BUNDLED_REPEAT_PENALTY = 1.1
 TOP_K = 40
 TOP_P = 0.95
 MIN_P = 0.05
-EXIT_GRACE = 2.0  # seconds the process waits at exit for the worker to leave llama.cpp
+_DONE = object()  # the request left llama.cpp
 
 
 @dataclass(frozen=True)
 class LocalModel:
     """A loaded model and how to name it."""
 
-    llm: Any  # llama_cpp.Llama
+    llm: local_engine.Engine
     name: str
     load_ms: float
     bundled: bool = False  # the bundled base model: greedy, with example turns
+    template: bool = False  # it brings a chat template: it gets messages, not a transcript
 
     def close(self) -> None:
-        """Free the model (no answer may be using it)."""
+        """Free the model (once the answer using it, if any, has left llama.cpp)."""
         with contextlib.suppress(Exception):
             self.llm.close()
 
@@ -78,11 +79,17 @@ def open_local(
     """
     model = request.model
     path = local_model.check_model_file(Path(model)) if model else bundled_model(environ, stderr)
+    try:
+        meta = gguf.metadata(path)
+    except (gguf.GGUFError, OSError) as exc:
+        raise BadInput(f"cannot load the model {path}: {exc}") from None
+    trained = gguf.trained_context(meta) or local_model.CONTEXT_TOKENS
     started = time.monotonic()
     with LoadingSpinner(stderr if progress else None):
-        llm = local_model.load(path)
+        llm = local_engine.load(path, context=min(local_model.CONTEXT_TOKENS, trained))
     load_ms = round((time.monotonic() - started) * 1000, 3)
-    return LocalSource(LocalModel(llm, path.name, load_ms, bundled=not model), request)
+    template = gguf.chat_template(meta) is not None
+    return LocalSource(LocalModel(llm, path.name, load_ms, not model, template), request)
 
 
 class LocalSource(Source):
@@ -95,123 +102,152 @@ class LocalSource(Source):
         self.model = model
         self.request = request
         self.seed = request.seed if request.seed is not None else random.randrange(2**31)
-        self._stopped = threading.Event()
-        self._idle = threading.Event()  # set while no thread is inside llama.cpp
-        self._idle.set()
+        self._stopped = threading.Event()  # Ctrl-C: leave llama.cpp, no more events
+        self._enough = threading.Event()  # the answer is complete (a loop was cut)
         self._clock = events.StreamClock()
         self.transcript = Transcript()  # what it said, for the history and a session
-        self._abort = _abort_callback(self._stopped)
-        atexit.register(self._idle.wait, EXIT_GRACE)
 
     def close(self) -> None:
-        """Stop generating: checked between tokens and inside llama.cpp's computation."""
+        """Stop generating: the request leaves llama.cpp at its next chunk."""
         self._stopped.set()
 
     def batches(self) -> Iterator[list[Event]]:
-        self._idle.clear()
         try:
             for batch in self._generate():
                 self.transcript.feed(batch)
                 yield batch
-        except RuntimeError as exc:  # llama_decode failed (or was aborted by `close`)
-            if not self._stopped.is_set():
-                raise LocalFailure(f"the local model failed: {exc}") from None
         finally:
+            self._enough.set()
             if not self.keep_loaded:
-                self.model.llm.close()  # the model stays loaded only for this answer
-            self._idle.set()
+                self.model.llm.close()  # once the request has left llama.cpp
 
-    def _generate(self) -> Iterator[list[Event]]:
-        llm, request, clock = self.model.llm, self.request, self._clock
-        yield [events.start(clock(), "chat", provider="local", model=self.model.name)]
-        started = time.monotonic()
-        bundled = self.model.bundled
-        prompt = local_model.build_prompt(llm, request.wire_messages(), examples=bundled)
-        room = local_model.context_limit(llm) - len(prompt.tokens)
-        if room < 1:
-            raise BadInput(
-                f"the prompt is {len(prompt.tokens)} tokens; the local model's context "
-                f"holds {local_model.context_limit(llm)}"
-            )
-        default_max = BUNDLED_MAX_TOKENS if bundled else DEFAULT_MAX_TOKENS
-        budget = min(request.max_tokens or default_max, room)
+    def _body(self) -> tuple[str, dict[str, Any]]:
+        """The route and the request llama.cpp gets."""
+        request, bundled = self.request, self.model.bundled
         temperature = request.temperature
         if temperature is None:
             temperature = 0.0 if bundled else DEFAULT_TEMPERATURE
-        repetition = RepetitionGuard() if bundled else None
-        llm.set_seed(self.seed)
-        from llama_cpp import llama_model_get_vocab, llama_vocab_is_eog
+        body: dict[str, Any] = {
+            "stream": True,
+            "max_tokens": request.max_tokens
+            or (BUNDLED_MAX_TOKENS if bundled else DEFAULT_MAX_TOKENS),
+            "temperature": temperature,
+            "top_k": TOP_K,
+            "top_p": TOP_P,
+            "min_p": MIN_P,
+            "repeat_penalty": BUNDLED_REPEAT_PENALTY if bundled else 1.0,
+            "seed": self.seed,
+            "timings_per_token": True,  # token counts in every chunk
+            "return_progress": True,  # chunks while a long prompt is read: a chance to stop
+        }
+        messages = request.wire_messages()
+        if self.model.template:
+            return "chat", {**body, "messages": messages}
+        prompt = local_model.transcript(messages, examples=bundled)
+        return "completions", {**body, "prompt": prompt, "stop": list(local_model.TRANSCRIPT_STOPS)}
 
-        vocab = llama_model_get_vocab(llm.model)
+    def _ask(self, route: str, body: dict[str, Any], chunks: queue.Queue[Any]) -> None:
+        """The request's thread: each chunk into `chunks`, until stopped or done."""
 
-        utf8 = codecs.getincrementaldecoder("utf-8")("replace")
-        stops = StopScanner(prompt.stops)
-        reason, generated, first_text = "length", 0, None
-        answer_started = False
-        tokens = llm.generate(
-            prompt.tokens,
-            temp=temperature,
-            top_k=TOP_K,
-            top_p=TOP_P,
-            min_p=MIN_P,
-            repeat_penalty=BUNDLED_REPEAT_PENALTY if bundled else 1.0,
-        )
-        _watch(llm, self._abort)  # the prompt's evaluation can be stopped halfway
-        for token in tokens:
+        def on_chunk(chunk: dict[str, Any]) -> bool:
+            if self._stopped.is_set():
+                return True
+            chunks.put(chunk)
+            return self._enough.is_set()
+
+        try:
+            self.model.llm.stream(route, body, on_chunk)
+        except Exception as exc:  # the model was unloaded, or llama.cpp failed
+            chunks.put({"error": {"message": str(exc)}})
+        finally:
+            chunks.put(_DONE)
+
+    def _generate(self) -> Iterator[list[Event]]:
+        clock = self._clock
+        yield [events.start(clock(), "chat", provider="local", model=self.model.name)]
+        route, body = self._body()
+        chunks: queue.Queue[Any] = queue.Queue()
+        started = time.monotonic()
+        threading.Thread(
+            target=self._ask, args=(route, body, chunks), name="streamcli-local", daemon=True
+        ).start()
+        answer = _Answer(RepetitionGuard() if self.model.bundled else None)
+        while not answer.finished:
+            try:
+                chunk = chunks.get(timeout=0.1)
+            except queue.Empty:
+                chunk = None
             if self._stopped.is_set():
                 return
-            if generated == 0:
-                _watch(llm, None)
-            if llama_vocab_is_eog(vocab, token):
-                reason = "stop"
+            if chunk is _DONE:
                 break
-            generated += 1
-            text = stops.feed(utf8.decode(llm.detokenize([token])))
-            if not answer_started:
-                text = text.lstrip()
-                answer_started = bool(text)
-            if text:
-                if first_text is None:
-                    first_text = time.monotonic()
-                yield [events.text(clock(), text)]
-            if stops.stopped:
-                reason = "stop"
-                break
-            if generated >= budget or (repetition is not None and repetition.feed(token)):
-                break
-        tokens.close()
-        rest = stops.feed(utf8.decode(b"", final=True)) + stops.flush()
-        rest = rest if answer_started else rest.lstrip()
-        if rest:
-            yield [events.text(clock(), rest)]
+            if chunk is not None and (batch := self._events(answer, chunk)):
+                yield batch
+        self._enough.set()
         extra: dict[str, Any] = {
-            "usage": {"input_tokens": len(prompt.tokens), "output_tokens": generated},
+            "usage": {"input_tokens": answer.input_tokens, "output_tokens": answer.output_tokens},
             "duration_ms": round((time.monotonic() - started) * 1000, 3),
             "load_ms": self.model.load_ms,
             "seed": self.seed,
         }
-        if first_text is not None:
-            extra["ttft_ms"] = round((first_text - started) * 1000, 3)
-        yield [events.end(clock(), reason, **extra)]
+        if answer.first_text is not None:  # from the request, not the model's load
+            extra["ttft_ms"] = round((answer.first_text - started) * 1000, 3)
+        yield [events.end(clock(), answer.reason, **extra)]
+
+    def _events(self, answer: _Answer, chunk: dict[str, Any]) -> list[Event]:
+        thought, text = answer.take(chunk)
+        batch = [events.reasoning(self._clock(), thought)] if thought else []
+        if text:
+            if answer.first_text is None:
+                answer.first_text = time.monotonic()
+            batch.append(events.text(self._clock(), text))
+        return batch
 
 
-def _abort_callback(stopped: threading.Event) -> Any:
-    """A callback that makes llama.cpp's computation give up once `stopped` is set.
+class _Answer:
+    """The answer as its chunks arrive: its text, token counts, and how it ended."""
 
-    Keep it referenced for as long as llama.cpp may call it.
-    """
-    import llama_cpp
+    def __init__(self, repetition: RepetitionGuard | None) -> None:
+        self.repetition = repetition
+        self.reason = "length"
+        self.finished = False
+        self.started = False  # the answer's leading blank is left out
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.first_text: float | None = None
 
-    @llama_cpp.ggml_abort_callback
-    def abort(data: Any) -> bool:
-        return stopped.is_set()
+    def take(self, chunk: dict[str, Any]) -> tuple[str, str]:
+        """The reasoning and the text `chunk` adds to the answer (raises for an error)."""
+        if "error" in chunk:
+            raise _failure(chunk["error"])
+        if "prompt_progress" in chunk:
+            return "", ""
+        timings = chunk.get("timings") or {}
+        self.input_tokens = timings.get("prompt_n", 0) + timings.get("cache_n", 0)
+        self.output_tokens = timings.get("predicted_n", self.output_tokens)
+        choice = (chunk.get("choices") or [{}])[0]
+        delta = choice.get("delta") or {}
+        text = choice.get("text") or delta.get("content") or ""
+        if not self.started:
+            text = text.lstrip()
+            self.started = bool(text)
+        if choice.get("finish_reason"):
+            self.reason = "stop" if choice["finish_reason"] == "stop" else "length"
+            self.finished = True
+        elif text and self.repetition is not None and self.repetition.feed(text):
+            self.finished = True  # a loop: cut off, as if out of tokens
+        return delta.get("reasoning_content") or "", text
 
-    return abort
 
-
-def _watch(llm: Any, callback: Any) -> None:
-    """Have llama.cpp call `callback` at every step of its computation (None: stop)."""
-    import llama_cpp
-
-    null = llama_cpp.ggml_abort_callback()
-    llama_cpp.llama_set_abort_callback(llm.ctx, callback or null, None)
+def _failure(error: Any) -> Exception:
+    """The exception for an error chunk: a prompt too long is bad input."""
+    error = error if isinstance(error, dict) else {"message": str(error)}
+    message = str(error.get("message") or "unknown error")
+    if error.get("type") == "exceed_context_size_error":
+        return BadInput(
+            f"the prompt is {error.get('n_prompt_tokens')} tokens; the local model's context "
+            f"holds {error.get('n_ctx')}"
+        )
+    if error.get("code") == 400:
+        return BadInput(f"the local model rejects this conversation: {message}")
+    return LocalFailure(f"the local model failed: {message}")
