@@ -23,6 +23,14 @@ TEST_SERVER = Path(__file__).parent / "servers" / "mcp_test" / "server.py"
 TIME_SERVER = shutil.which("mcp-server-time") or str(Path(PY).with_name("mcp-server-time"))
 
 
+def not_found(command: str) -> str:
+    """How a command that is nowhere is reported: where streamcli looked."""
+    beside = os.path.dirname(PY)
+    on_path = beside in os.environ.get("PATH", "").split(os.pathsep)
+    looked = "looked on PATH" if on_path else f"looked on PATH and in {beside}"
+    return f"command not found: {command} ({looked})"
+
+
 def tools_server(*extra: str, **entry: Any) -> dict[str, Any]:
     """A stdio entry for tests/servers/mcp_test/server.py (`extra`: arguments it ignores,
     a marker to find its processes by)."""

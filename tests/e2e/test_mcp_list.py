@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import orjson
+import pytest
 from conftest import run_cli
-from mcp_support import PY, time_server, tools_server, write_config
+from mcp_support import PY, TIME_SERVER, not_found, time_server, tools_server, write_config
 
 
 def _list(home, *args):
@@ -31,7 +34,7 @@ def test_lists_each_server_with_its_tools_or_why_it_did_not_start(tmp_path):
     assert "  time__get_current_time  Get current time" in out
     assert "  time__convert_time      Convert time" in out  # the descriptions in a column
     assert "  test__slow         Count to `steps`, reporting progress after each." in out
-    assert "  did not start: MCP server gone: command not found: no-such-mcp-server-here" in out
+    assert f"  did not start: MCP server gone: {not_found('no-such-mcp-server-here')}" in out
     assert "exited during start-up: no database" in out
     assert done.stderr == b""
 
@@ -46,7 +49,23 @@ def test_json_is_one_object_per_server(tmp_path):
     echo = next(tool for tool in test["tools"] if tool["tool"] == "echo")
     assert echo == {"name": "test__echo", "tool": "echo", "description": "Say `text` back."}
     assert gone["started"] is False and gone["tools"] == []
-    assert gone["error"] == "MCP server gone: command not found: no-such-mcp-server-here"
+    assert gone["error"] == f"MCP server gone: {not_found('no-such-mcp-server-here')}"
+
+
+def test_a_server_installed_beside_streamcli_is_found_off_path(tmp_path):
+    """`pip install mcp-server-time` in streamcli's venv, the venv not activated: the bare
+    name is found in the directory of the Python running streamcli."""
+    beside = os.path.dirname(PY)
+    if os.path.dirname(TIME_SERVER) != beside:
+        pytest.skip("mcp-server-time is not installed beside this Python")
+    write_config(tmp_path, {"time": {"command": "mcp-server-time"}})
+    path = os.pathsep.join(p for p in os.defpath.split(os.pathsep) if p and p != beside)
+    done = run_cli(
+        "mcp", "list", XDG_CONFIG_HOME=str(tmp_path), XDG_STATE_HOME=str(tmp_path / "state"),
+        PATH=path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert b"time__get_current_time" in done.stdout
 
 
 def test_no_file_says_so(tmp_path):

@@ -18,6 +18,7 @@ from mcp_support import (
     gone,
     marker,
     mcp_chat,
+    not_found,
     processes_with,
     time_server,
     tools_server,
@@ -46,7 +47,7 @@ def test_a_missing_command_ends_the_chat_before_any_request(server, tmp_path):
     write_config(tmp_path, {"gone": {"command": "no-such-mcp-server-here"}})
     result = mcp_chat(OPENAI, server, tmp_path, "--mcp", "gone")
     line = _fails_before_any_request(result, server)
-    assert line == ("streamcli: error: MCP server gone: command not found: no-such-mcp-server-here")
+    assert line == f"streamcli: error: MCP server gone: {not_found('no-such-mcp-server-here')}"
 
 
 def test_a_file_that_is_not_executable_is_named(server, tmp_path):

@@ -19,8 +19,6 @@ import concurrent.futures
 import contextlib
 import logging
 import math
-import os
-import shutil
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -34,6 +32,7 @@ import anyio.from_thread
 from mcp import ClientSession
 from streamcli.errors import StreamcliError
 from streamcli.signals import stop_signals_exit
+from streamcli.tools.mcp.command import CommandNotFound, locate
 from streamcli.tools.mcp.config import ServerEntry
 from streamcli.tools.mcp.environment import server_environment
 from streamcli.tools.mcp.results import progress_text, result_outcome
@@ -176,10 +175,8 @@ class McpHub:
             server.log_file.flush()
             server.log_start = server.log_file.tell()
             environment = server_environment(entry, self._environ)
-            problem = _cannot_run(entry.command, environment, entry.cwd)
-            if problem is not None:
-                raise problem
-            argv = reaped([entry.command, *entry.args])  # what the server starts ends with it
+            program = locate(entry.command, environment, entry.cwd)
+            argv = reaped([program, *entry.args])  # what the server starts ends with it
             parameters = StdioServerParameters(
                 command=argv[0], args=argv[1:], env=environment, cwd=entry.cwd
             )
@@ -193,6 +190,8 @@ class McpHub:
     def _start_failure(self, server: _Server, exc: BaseException) -> str:
         entry = server.entry
         name = f"MCP server {entry.name}"
+        if isinstance(exc, CommandNotFound) and entry.transport == "stdio":
+            return f"{name}: command not found: {entry.command} ({exc.looked})"
         if isinstance(exc, FileNotFoundError) and entry.transport == "stdio":
             return f"{name}: command not found: {entry.command}"
         if isinstance(exc, PermissionError) and entry.transport == "stdio":
@@ -366,21 +365,6 @@ def _sdk_log_to(path: Path) -> None:
     handler = logging.FileHandler(path, encoding="utf-8", delay=True)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger.addHandler(handler)
-
-
-def _cannot_run(command: str, environ: Mapping[str, str], cwd: str | None) -> OSError | None:
-    """What starting `command` would fail with (the reaper itself always starts): a
-    missing command, or a file that is not executable; None when it can run."""
-    if os.sep in command:
-        path = os.path.join(cwd or "", os.path.expanduser(command))
-        if not os.path.exists(path):
-            return FileNotFoundError(command)
-        if os.path.isdir(path) or not os.access(path, os.X_OK):
-            return PermissionError(command)
-        return None
-    if shutil.which(command, path=environ.get("PATH", os.defpath)) is None:
-        return FileNotFoundError(command)
-    return None
 
 
 def _leaf(exc: BaseException) -> BaseException:
