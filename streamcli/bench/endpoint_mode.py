@@ -345,6 +345,7 @@ def summarize(records: list[RequestRecord], slo: Slo | None = None) -> dict[str,
         "mode": "endpoint",
         "requests": len(counted),
         "completed": len(ok),
+        "empty": sum(1 for r in ok if not r.chunks),  # completed with no output at all
         "errors": len(counted) - len(ok),
         "error_kinds": dict(Counter(r.error["kind"] for r in counted if r.error)),
         "duration_s": round(window[1] - window[0], 6) if window else 0.0,

@@ -27,6 +27,9 @@ _EIGHTHS = " ▏▎▍▌▋▊▉█"
 STAT_COLUMNS = ("count", "mean", "min", "p50", "p90", "p95", "p99", "max")
 
 
+PIPE_WIDTH = 10_000  # into a pipe or a file, tables are as wide as they need: no "termin…"
+
+
 def console_for(env: Environment, stream: io.StringIO) -> Console:
     """A rich console writing to `stream`, coloured only when stdout is a terminal."""
     columns, _ = env.terminal_size()
@@ -35,7 +38,7 @@ def console_for(env: Environment, stream: io.StringIO) -> Console:
         force_terminal=env.stdout_isatty,
         color_system="auto" if env.stdout_isatty else None,
         no_color=env.no_color,
-        width=max(60, columns) if env.stdout_isatty else 100,
+        width=max(60, columns) if env.stdout_isatty else PIPE_WIDTH,
         markup=False,
         highlight=False,
         emoji=False,
@@ -49,7 +52,10 @@ def show(env: Environment, *renderables: Any) -> None:
     console = console_for(env, buffer)
     for renderable in renderables:
         console.print(renderable)
-    env.stdout.write(buffer.getvalue().encode("utf-8", "replace"))
+    text = buffer.getvalue()
+    if not env.stdout_isatty:  # rich pads every row to the table's width
+        text = "".join(line.rstrip() + "\n" for line in text.splitlines())
+    env.stdout.write(text.encode("utf-8", "replace"))
     env.stdout.flush()
 
 
@@ -223,9 +229,9 @@ def endpoint_tables(summary: dict[str, Any], header: dict[str, Any]) -> list[Any
     totals.add_column()
     errors = summary["errors"]
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(summary.get("error_kinds", {}).items()))
-    totals.add_row(
-        "requests", f"{summary['requests']} ({summary['completed']} completed, {errors} failed)"
-    )
+    empty = summary.get("empty", 0)
+    completed = f"{summary['completed']} completed" + (f", {empty} of them empty" if empty else "")
+    totals.add_row("requests", f"{summary['requests']} ({completed}, {errors} failed)")
     if kinds:
         totals.add_row("errors", kinds)
     first = summary.get("first_error")
@@ -270,6 +276,8 @@ def compare_table(
 ) -> Table:
     """`rows`: (label, dotted key) pairs, e.g. ("TTFT p50", "ttft_ms.p50")."""
     table = Table(title="streamcli bench --compare", title_justify="left")
+    units = {str(side.get("output_unit", "tokens")) for side in (a, b)}
+    unit = units.pop() if len(units) == 1 else "tokens or chunks"
     table.add_column("")
     table.add_column(sanitize(names[0]), justify="right")
     table.add_column(sanitize(names[1]), justify="right")
@@ -278,6 +286,7 @@ def compare_table(
         left, right = _dig(a, key), _dig(b, key)
         if left is None and right is None:
             continue
+        label = label.replace("output tokens/s", f"output {unit}/s")
         table.add_row(label, _number(left), _number(right), _change(left, right))
     return table
 
@@ -285,6 +294,7 @@ def compare_table(
 ENDPOINT_ROWS = (
     ("requests", "requests"),
     ("errors", "errors"),
+    ("empty answers", "empty"),
     *(
         (f"{label} {stat}", f"{key}.{stat}")
         for label, key in (("TTFT", "ttft_ms"), ("TPOT", "tpot_ms"), ("ICL", "icl_ms"))

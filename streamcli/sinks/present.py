@@ -26,6 +26,7 @@ STOPPED = "■"
 CUT_OFF = "the answer was cut off: the output limit was reached"
 END_NOTES = {"length": f"({CUT_OFF})", "interrupted": "(interrupted)"}
 EMPTY_ANSWER = "(empty answer)"
+EMPTY_ANSWER_LINE = "streamcli: the answer was empty"  # on stderr, when stdout is a pipe
 
 
 def elapsed(seconds: float) -> str:

@@ -13,7 +13,7 @@ from typing import BinaryIO, TextIO
 
 from streamcli.events import Event
 from streamcli.sanitize import Sanitizer
-from streamcli.sinks.present import describe, file_header, file_prefix
+from streamcli.sinks.present import EMPTY_ANSWER_LINE, describe, file_header, file_prefix
 from streamcli.stream import ASAP, FRAME_INTERVAL, Output, Sink
 
 
@@ -39,6 +39,7 @@ class TextSink(Sink):
         self._ends_with_newline = True
         self._line_labels = line_labels
         self._last_file: str | None = None
+        self._answered = False  # a visible word of answer was written
 
     def write(self, events: list[Event]) -> None:
         parts: list[str] = []
@@ -46,6 +47,7 @@ class TextSink(Sink):
             kind = event.get("type")
             if kind == "text":
                 parts.append(event["text"])
+                self._answered = self._answered or bool(event["text"].strip())
             elif kind == "line":
                 if self._line_labels != "none":
                     self._label(event["file"], parts)
@@ -98,6 +100,8 @@ class TextSink(Sink):
             self._stderr.flush()
             return
         message = describe(event)
+        if kind == "end" and event.get("reason") == "stop" and not self._answered:
+            message = EMPTY_ANSWER_LINE  # into a pipe, nothing else would say so
         if message is not None:
             self._end_reasoning()
             self._stderr.write(message + "\n")

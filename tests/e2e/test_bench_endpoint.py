@@ -563,3 +563,32 @@ def test_a_key_echoed_by_the_server_is_never_printed(server, tmp_path):
             assert key.encode() not in blob and key[-12:].encode() not in blob
     assert server.received()[0].headers["authorization"] == f"Bearer {key}"  # it was sent
     assert b"[redacted]" in saved.read_bytes()
+
+
+# -- into pipes ----------------------------------------------------------------------------
+
+
+def test_empty_answers_are_counted_and_said(server, tmp_path):
+    server.route(oa.PATH, openai_reply(pieces=0, ttft=0.01, gap=0.005), method="POST")
+    done = bench(server, tmp_path, "--requests", "3")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.decode()
+    assert "3 (3 completed, 3 of them empty, 0 failed)" in out
+    assert not [line for line in out.splitlines() if line != line.rstrip()]
+    summary = read_jsonl(bench(server, tmp_path, "--requests", "2", "--json").stdout)[-1]
+    assert summary["empty"] == 2
+
+
+def test_compare_names_the_unit_the_runs_counted(server, tmp_path):
+    server.route(oa.PATH, openai_reply(pieces=3, ttft=0.01, gap=0.005, usage=None), method="POST")
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    for path in (a, b):
+        assert bench(server, tmp_path, "--requests", "2", "--save", str(path)).returncode == 0
+    result = subprocess.run(
+        [*STREAMCLI, "bench", "--compare", str(a), str(b)],
+        capture_output=True,
+        timeout=60,
+        env=chat_env(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    assert b"output chunks/s" in result.stdout and b"output tokens/s" not in result.stdout

@@ -160,3 +160,12 @@ def test_on_a_terminal_a_progress_bar_then_the_table():
     assert "chunks/s" in screen and "per-chunk latency" in screen
     row = next(line for line in screen.splitlines() if line.startswith("│ text"))
     assert "3,0" in row or "2,9" in row  # about 3,000 chunks/s, the rate asked for
+
+
+def test_into_a_pipe_the_table_is_whole_and_unpadded():
+    result = run_cli("bench", "--chunks", "200", "--content", "log")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.decode().splitlines()
+    assert lines and not [line for line in lines if line != line.rstrip()]
+    assert "…" not in result.stdout.decode()  # no header or sink name cut short
+    assert any("terminal" in line for line in lines)

@@ -75,6 +75,17 @@ def test_nothing_to_ask_is_a_usage_error(server, tmp_path):
     assert not server.received()
 
 
+@pytest.mark.parametrize("pieces", [[], ["\n", "  "]])
+def test_an_empty_answer_into_a_pipe_is_said_on_stderr(server, tmp_path, pieces):
+    server.script(ol.PATH, ol.stream(pieces))
+    result = run_chat("hi", "-m", "m", "--base-url", server.url, home=tmp_path)
+    assert result.status == 0
+    assert result.stderr.splitlines() == ["streamcli: the answer was empty"]
+    server.script(ol.PATH, ol.stream(["ok"]))
+    answered = run_chat("hi", "-m", "m", "--base-url", server.url, home=tmp_path)
+    assert answered.stdout == b"ok\n" and answered.stderr == ""
+
+
 def test_stats_reports_server_counts(server, tmp_path):
     server.script(ol.PATH, ol.stream(["a", "b", "c"], pause=0.05, eval_count=31))
     result = run_chat("hi", "-m", "m", "--base-url", server.url, "--stats", home=tmp_path)
