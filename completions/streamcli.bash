@@ -65,7 +65,7 @@ _streamcli() {
         case "$prev" in
         --mcp-config) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         esac
-        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "--mcp-config --json -h --help" -- "$cur")); else COMPREPLY=(); fi
+        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "--mcp-config --json -h --help" -- "$cur")); else COMPREPLY=($(compgen -W "list" -- "$cur")); fi
         ;;
     replay)
         case "$prev" in

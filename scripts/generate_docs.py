@@ -60,25 +60,56 @@ EXAMPLES = [
     ("Continue the last conversation:", 'streamcli chat -c "And in French?"'),
 ]
 
-ENVIRONMENT = [
+ENVIRONMENT = [  # every variable streamcli reads (tests/test_docs.py greps the code for them)
     ("NO_COLOR", "Any non-empty value turns colour off (other styles stay)."),
     ("FORCE_COLOR", "Any non-empty value turns colour on, even into a pipe (append-only)."),
-    ("TERM", "dumb or unknown: plain text output, no cursor movement."),
+    (
+        "TERM, COLORTERM",
+        "TERM=dumb or unknown: plain text, no cursor movement; both say how many "
+        "colours the terminal has.",
+    ),
     ("COLUMNS, LINES", "Override the terminal size."),
+    ("TTY_INTERACTIVE", "0: on a terminal, append finished blocks only (no live redraw)."),
+    (
+        "STREAMCLI_REWRAP",
+        "1 or 0: whether the terminal re-wraps lines when it gets narrower "
+        "(otherwise told by TERM_PROGRAM, TMUX, VTE_VERSION, KITTY_WINDOW_ID, WT_SESSION, "
+        "KONSOLE_VERSION, ALACRITTY_WINDOW_ID).",
+    ),
     ("STREAMCLI_PROVIDER", "chat: the provider (ollama, openai, anthropic or local)."),
     ("STREAMCLI_MODEL", "chat: the model."),
-    ("OLLAMA_HOST", "chat: Ollama's address (default http://localhost:11434)."),
+    (
+        "OLLAMA_HOST, OLLAMA_API_KEY",
+        "chat: Ollama's address (default http://localhost:11434) and key, if it needs one.",
+    ),
     ("OPENAI_API_KEY, OPENAI_BASE_URL", "chat: the key and base URL of an OpenAI-compatible API."),
     ("ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL", "chat: Anthropic's key and base URL."),
     (
+        "HTTPS_PROXY, HTTP_PROXY, NO_PROXY, SSL_CERT_FILE",
+        "chat, bench: proxies and CA certificates, as curl reads them.",
+    ),
+    ("VISUAL, EDITOR", "chat session: the editor /edit opens."),
+    ("PATH", "Where tools' and MCP servers' commands are found (then beside streamcli's Python)."),
+    ("HOME", "The base of the XDG directories' defaults."),
+    (
         "XDG_CONFIG_HOME",
-        "Where the configuration file is: $XDG_CONFIG_HOME/streamcli/config.toml "
-        "(and the user tools: tools.toml beside it).",
+        "$XDG_CONFIG_HOME/streamcli/: config.toml, tools.toml and mcp.json "
+        "(default ~/.config/streamcli).",
     ),
     (
         "XDG_DATA_HOME",
-        "chat, history: the conversations are saved in $XDG_DATA_HOME/streamcli/history.db "
+        "chat, history: the conversations, in $XDG_DATA_HOME/streamcli/history.db "
         "(default ~/.local/share/streamcli/history.db).",
+    ),
+    (
+        "XDG_STATE_HOME",
+        "chat: the session's input history and MCP servers' logs, under "
+        "$XDG_STATE_HOME/streamcli (default ~/.local/state/streamcli).",
+    ),
+    (
+        "XDG_CACHE_HOME",
+        "chat --provider local: the bundled model, assembled in "
+        "$XDG_CACHE_HOME/streamcli (default ~/.cache/streamcli).",
     ),
 ]
 
@@ -100,6 +131,13 @@ class Arg:
     help: str
     is_file: bool
     many: bool
+    required: bool = True
+    choices: list[str] | None = None  # an action, as `mcp list`
+
+    def synopsis(self) -> str:
+        """`NAME`, `NAME...`, or in brackets when it may be left out."""
+        name = self.name + ("..." if self.many else "")
+        return name if self.required else f"[{name}]"
 
 
 @dataclass
@@ -124,6 +162,13 @@ def _annotation(param: TyperOption | TyperArgument) -> object:
 
 def _is_file(param: TyperOption | TyperArgument) -> bool:
     return _annotation(param) is Path or "FILE" in (param.metavar or "")
+
+
+def _choices(param: TyperOption | TyperArgument) -> list[str] | None:
+    annotation = _annotation(param)
+    if typing.get_origin(annotation) is not typing.Literal:
+        return None
+    return [str(choice) for choice in typing.get_args(annotation)]
 
 
 def _option(param: TyperOption) -> Opt:
@@ -153,10 +198,12 @@ def _command(name: str, command: typer.core.TyperCommand | typer.core.TyperGroup
     options.append(Opt(["-h", "--help"], "Show the help and exit.", False, None, False, "", None))
     arguments = [
         Arg(
-            name=(p.metavar or p.name or "ARG").upper(),
+            name="|".join(_choices(p) or ()) or (p.metavar or p.name or "ARG").upper(),
             help=_first_line(p.help),
             is_file=_is_file(p),
             many=p.nargs == -1,
+            required=p.required,
+            choices=_choices(p),
         )
         for p in command.params
         if isinstance(p, TyperArgument)
@@ -215,7 +262,10 @@ def bash(top: Command, subcommands: list[Command]) -> str:
             lines.append(f"        {pattern}) {action}; return ;;")
         lines.append("        esac")
         files = any(a.is_file for a in command.arguments)
+        actions = [c for a in command.arguments for c in a.choices or ()]
         other = BASH_FILES if files else "COMPREPLY=()"
+        if actions:
+            other = f'COMPREPLY=($(compgen -W "{" ".join(actions)}" -- "$cur"))'
         lines.append(
             f'        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "{words}" -- "$cur"));'
             f" else {other}; fi"
@@ -280,6 +330,8 @@ def zsh(top: Command, subcommands: list[Command]) -> str:
         specs = [_zsh_option(o) for o in command.options]
         for argument in command.arguments:
             action = "_files" if argument.is_file else " "
+            if argument.choices:
+                action = f"({' '.join(argument.choices)})"
             star = "*" if argument.many else ""
             specs.append(f"'{star}:{argument.name.lower()}:{action}'")
         lines.append(f"        {command.name})")
@@ -328,6 +380,10 @@ def fish(top: Command, subcommands: list[Command]) -> str:
         lines += [_fish_option(condition, o) for o in command.options]
         if any(a.is_file for a in command.arguments):
             lines.append(f"complete -c {PROG} -n {_fish_quote(condition)} -F")
+        actions = [c for a in command.arguments for c in a.choices or ()]
+        if actions:
+            words = _fish_quote(" ".join(actions))
+            lines.append(f"complete -c {PROG} -n {_fish_quote(condition)} -f -a {words}")
     lines.append("")
     return "\n".join(lines)
 
@@ -351,6 +407,15 @@ def man(top: Command, subcommands: list[Command]) -> str:
         f".B {PROG}",
         "[\\fB\\-\\-version\\fR] [\\fB\\-\\-help\\fR]",
         "\\fICOMMAND\\fR [\\fIOPTIONS\\fR] [\\fIARGUMENTS\\fR]",
+        *(
+            line
+            for command in subcommands
+            for line in (
+                ".br",
+                f".B {PROG} {command.name}",
+                f"[\\fIOPTIONS\\fR] {_roff(' '.join(a.synopsis() for a in command.arguments))}".rstrip(),
+            )
+        ),
         ".SH DESCRIPTION",
         _roff(
             f"{PROG} reads a source of events (a chat with a language model, log files, a "
@@ -363,7 +428,7 @@ def man(top: Command, subcommands: list[Command]) -> str:
         out += _man_option(option)
     out.append(".SH COMMANDS")
     for command in subcommands:
-        args = " ".join(f"{a.name}{'...' if a.many else ''}" for a in command.arguments)
+        args = " ".join(a.synopsis() for a in command.arguments)
         out.append(f'.SS "{PROG} {command.name} [OPTIONS] {_roff(args)}"')
         out.append(_roff(command.help))
         for argument in command.arguments:

@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import inspect
 import os
+import sys
 import typing
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -23,7 +24,7 @@ import typer.core
 import typer.main
 import typer.models
 
-from streamcli import __version__, errors
+from streamcli import __version__
 
 if TYPE_CHECKING:
     from streamcli.bench.flags import BenchFlags
@@ -416,4 +417,8 @@ def _run_app() -> None:
         from streamcli.cli_usage import usage_status
 
         raise SystemExit(usage_status(exc)) from None
-    raise SystemExit(errors.exiting(status if isinstance(status, int) else 0))
+    status = status if isinstance(status, int) else 0
+    errors = sys.modules.get("streamcli.errors")  # not imported by --version, --help
+    if errors is not None:
+        errors.exiting(status)  # for an exit that must skip the interpreter's teardown
+    raise SystemExit(status)

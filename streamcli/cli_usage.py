@@ -4,6 +4,7 @@ usage error as one `streamcli: error:` line with a useful did-you-mean."""
 from __future__ import annotations
 
 import difflib
+import re
 import sys
 from typing import Any
 
@@ -81,7 +82,7 @@ def usage_error(exc: click_errors.UsageError) -> int:
             message += f"; did you mean {guess}?"
     else:
         text = " ".join(exc.format_message().split()).replace("Value error, ", "")
-        message = text[:1].lower() + text[1:].rstrip(".")
+        message = _in_words(text[:1].lower() + text[1:].rstrip("."))
     report(sys.stderr, f"{message} (see '{where} --help')")
     return exc.exit_code
 
@@ -89,7 +90,36 @@ def usage_error(exc: click_errors.UsageError) -> int:
 def _option_names(ctx: Context | None) -> list[str]:
     if ctx is None:
         return []
-    return [name for p in ctx.command.params for name in (*p.opts, *p.secondary_opts)]
+    names = [name for p in ctx.command.params for name in (*p.opts, *p.secondary_opts)]
+    return names + list(ctx.help_option_names)
+
+
+# Typer words a range as "Input should be greater than or equal to 0"; say it plainly.
+_RANGES = (
+    (re.compile(r"input should be greater than or equal to (\S+)", re.I), r"must be \1 or more"),
+    (re.compile(r"input should be less than or equal to (\S+)", re.I), r"must be \1 or less"),
+    (re.compile(r"input should be greater than (\S+)", re.I), r"must be more than \1"),
+    (re.compile(r"input should be less than (\S+)", re.I), r"must be less than \1"),
+)
+_NOT_A_CHOICE = re.compile(
+    r"invalid value for '([^']*)'(?: / '[^']*')?: '(.*)' is not one of (.*)$"
+)
+
+
+def _in_words(message: str) -> str:
+    """A value error as a user would say it: ranges in words, a did-you-mean for a
+    mistyped choice, and an action (`mcp lst`) named as such."""
+    for pattern, words in _RANGES:
+        message = pattern.sub(words, message)
+    found = _NOT_A_CHOICE.match(message)
+    if found is None:
+        return message
+    name, value, listed = found.groups()
+    choices = re.findall(r"'([^']*)'", listed)
+    if not name.startswith("-"):  # an argument whose metavar is its choices: an action
+        message = f"no such action '{value}' (one of: {', '.join(choices)})"
+    guess = _closest(value, choices)
+    return f"{message}; did you mean '{guess}'?" if guess else message
 
 
 def _closest(name: str, names: list[str]) -> str | None:

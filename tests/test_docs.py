@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +36,38 @@ def test_bash_completion_knows_commands_options_and_choices():
     assert "replay" in _bash_complete(["streamcli", ""])
     assert "--speed" in _bash_complete(["streamcli", "replay", "--sp"])
     assert _bash_complete(["streamcli", "replay", "--format", "a"]) == ["auto", "asciicast"]
+
+
+def test_bash_completes_an_action():
+    assert _bash_complete(["streamcli", "mcp", "l"]) == ["list"]
+    assert _bash_complete(["streamcli", "mcp", "--js"]) == ["--json"]
+
+
+def test_the_synopsis_shows_optional_arguments_in_brackets():
+    page = (ROOT / "man" / "streamcli.1").read_text()
+    synopsis = page.split(".SH SYNOPSIS")[1].split(".SH")[0]
+    assert "streamcli chat\n[\\fIOPTIONS\\fR] [PROMPT...]" in synopsis
+    assert "streamcli replay\n[\\fIOPTIONS\\fR] FILE\n" in synopsis  # required: no brackets
+    assert "streamcli mcp\n[\\fIOPTIONS\\fR] [list]" in synopsis
+
+
+# Where the code reads a variable: environ.get("X"), environ["X"], a provider's key_env or
+# base_env, an XDG directory, or a tuple of names it checks.
+READS = re.compile(
+    r'environ(?:\.get)?[(\[]"([A-Z][A-Z0-9_]+)"|(?:key_env|base_env) = "([A-Z][A-Z0-9_]+)"'
+    r'|xdg_dir\(environ, "([A-Z][A-Z0-9_]+)"'
+)
+
+
+def test_the_man_page_lists_every_environment_variable_read():
+    page = (ROOT / "man" / "streamcli.1").read_text().replace("\\-", "-")
+    environment = page.split(".SH ENVIRONMENT")[1].split(".SH")[0]
+    read = set()
+    for path in (ROOT / "streamcli").rglob("*.py"):
+        for match in READS.finditer(path.read_text()):
+            read.add(next(group for group in match.groups() if group))
+    assert len(read) > 15  # the search works
+    assert sorted(name for name in read if name not in environment) == []
 
 
 def test_man_page_documents_every_command_and_exit_status():

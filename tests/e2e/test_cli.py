@@ -81,6 +81,25 @@ def test_each_command_offers_its_flags_once_and_builds_its_dataclasses():
             "invalid value for '--format': 'zz' is not one of 'auto', 'events', 'asciicast', "
             "'text' (see 'streamcli replay --help')",
         ),
+        (["--helpp"], "no such option --helpp; did you mean --help? (see 'streamcli --help')"),
+        (
+            ["chat", "-p", "olama", "hi"],
+            "invalid value for '--provider' / '-p': 'olama' is not one of 'ollama', 'openai', "
+            "'anthropic', 'local'; did you mean 'ollama'? (see 'streamcli chat --help')",
+        ),
+        (
+            ["mcp", "lst"],
+            "no such action 'lst' (one of: list); did you mean 'list'? "
+            "(see 'streamcli mcp --help')",
+        ),
+        (
+            ["replay", "--speed", "-1", "f"],
+            "invalid value for '--speed': must be 0 or more (see 'streamcli replay --help')",
+        ),
+        (
+            ["chat", "--retries", "11", "hi"],
+            "invalid value for '--retries': must be 10 or less (see 'streamcli chat --help')",
+        ),
     ],
 )
 def test_a_usage_error_is_one_line_with_a_useful_suggestion(args, line):
