@@ -413,7 +413,7 @@ def man(top: Command, subcommands: list[Command]) -> str:
             for line in (
                 ".br",
                 f".B {PROG} {command.name}",
-                f"[\\fIOPTIONS\\fR] {_roff(' '.join(a.synopsis() for a in command.arguments))}".rstrip(),
+                f"[\\fIOPTIONS\\fR] {_roff(_arguments(command))}".rstrip(),
             )
         ),
         ".SH DESCRIPTION",
@@ -428,7 +428,7 @@ def man(top: Command, subcommands: list[Command]) -> str:
         out += _man_option(option)
     out.append(".SH COMMANDS")
     for command in subcommands:
-        args = " ".join(a.synopsis() for a in command.arguments)
+        args = _arguments(command)
         out.append(f'.SS "{PROG} {command.name} [OPTIONS] {_roff(args)}"')
         out.append(_roff(command.help))
         for argument in command.arguments:
@@ -446,6 +446,10 @@ def man(top: Command, subcommands: list[Command]) -> str:
         out += [".PP", _roff(meaning), ".PP", ".RS 4", f"\\fB{_roff(example)}\\fR", ".RE"]
     out += [".SH SEE ALSO", "The README of the project, which documents the JSON event schema.", ""]
     return "\n".join(out)
+
+
+def _arguments(command: Command) -> str:
+    return " ".join(a.synopsis() for a in command.arguments)
 
 
 def _man_option(option: Opt) -> list[str]:
