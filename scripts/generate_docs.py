@@ -1,6 +1,7 @@
-"""Generate shell completions (bash, zsh, fish) and the man page from the Typer app.
+"""Generate shell completions (bash, zsh, fish), the man page and the reference pages in
+docs/reference/ from the code (the Typer app; events, errors and docs_pages.py).
 
-    python scripts/generate_docs.py          # write completions/ and man/streamcli.1
+    python scripts/generate_docs.py          # write completions/, man/, docs/reference/
     python scripts/generate_docs.py --check  # exit 1 and name the stale files
 
 The completions are static: they list the subcommands, their options, choices and which
@@ -17,19 +18,14 @@ from pathlib import Path
 import typer.main
 from typer.core import TyperArgument, TyperOption
 
-from streamcli import __version__
+from streamcli import __version__, errors
 from streamcli.cli import app
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import docs_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 PROG = "streamcli"
-
-EXIT_STATUSES = [
-    ("0", "The stream completed (also when the reader of stdout went away, as with | head)."),
-    ("1", "A runtime failure: connection, HTTP or protocol error, truncated stream."),
-    ("2", "Bad usage or bad input: unknown option, unreadable file, malformed recording."),
-    ("130", "Interrupted by Ctrl-C; what arrived so far was written."),
-    ("143", "Terminated by SIGTERM; what arrived so far was written (129 for SIGHUP)."),
-]
 
 EXAMPLES = [
     (
@@ -58,59 +54,6 @@ EXAMPLES = [
         "streamcli bench --url http://localhost:8000/v1 --requests 20",
     ),
     ("Continue the last conversation:", 'streamcli chat -c "And in French?"'),
-]
-
-ENVIRONMENT = [  # every variable streamcli reads (tests/test_docs.py greps the code for them)
-    ("NO_COLOR", "Any non-empty value turns colour off (other styles stay)."),
-    ("FORCE_COLOR", "Any non-empty value turns colour on, even into a pipe (append-only)."),
-    (
-        "TERM, COLORTERM",
-        "TERM=dumb or unknown: plain text, no cursor movement; both say how many "
-        "colours the terminal has.",
-    ),
-    ("COLUMNS, LINES", "Override the terminal size."),
-    ("TTY_INTERACTIVE", "0: on a terminal, append finished blocks only (no live redraw)."),
-    (
-        "STREAMCLI_REWRAP",
-        "1 or 0: whether the terminal re-wraps lines when it gets narrower "
-        "(otherwise told by TERM_PROGRAM, TMUX, VTE_VERSION, KITTY_WINDOW_ID, WT_SESSION, "
-        "KONSOLE_VERSION, ALACRITTY_WINDOW_ID).",
-    ),
-    ("STREAMCLI_PROVIDER", "chat: the provider (ollama, openai, anthropic or local)."),
-    ("STREAMCLI_MODEL", "chat: the model."),
-    (
-        "OLLAMA_HOST, OLLAMA_API_KEY",
-        "chat: Ollama's address (default http://localhost:11434) and key, if it needs one.",
-    ),
-    ("OPENAI_API_KEY, OPENAI_BASE_URL", "chat: the key and base URL of an OpenAI-compatible API."),
-    ("ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL", "chat: Anthropic's key and base URL."),
-    (
-        "HTTPS_PROXY, HTTP_PROXY, NO_PROXY, SSL_CERT_FILE",
-        "chat, bench: proxies and CA certificates, as curl reads them.",
-    ),
-    ("VISUAL, EDITOR", "chat session: the editor /edit opens."),
-    ("PATH", "Where tools' and MCP servers' commands are found (then beside streamcli's Python)."),
-    ("HOME", "The base of the XDG directories' defaults."),
-    (
-        "XDG_CONFIG_HOME",
-        "$XDG_CONFIG_HOME/streamcli/: config.toml, tools.toml and mcp.json "
-        "(default ~/.config/streamcli).",
-    ),
-    (
-        "XDG_DATA_HOME",
-        "chat, history: the conversations, in $XDG_DATA_HOME/streamcli/history.db "
-        "(default ~/.local/share/streamcli/history.db).",
-    ),
-    (
-        "XDG_STATE_HOME",
-        "chat: the session's input history and MCP servers' logs, under "
-        "$XDG_STATE_HOME/streamcli (default ~/.local/state/streamcli).",
-    ),
-    (
-        "XDG_CACHE_HOME",
-        "chat --provider local: the bundled model, assembled in "
-        "$XDG_CACHE_HOME/streamcli (default ~/.cache/streamcli).",
-    ),
 ]
 
 
@@ -436,15 +379,20 @@ def man(top: Command, subcommands: list[Command]) -> str:
         for option in command.options:
             out += _man_option(option)
     out.append(".SH EXIT STATUS")
-    for status, meaning in EXIT_STATUSES:
-        out += [".TP", f"\\fB{status}\\fR", _roff(meaning)]
+    for status, meaning in errors.EXIT_STATUSES:
+        out += [".TP", f"\\fB{status}\\fR", _roff(docs_pages.plain(meaning))]
     out.append(".SH ENVIRONMENT")
-    for name, meaning in ENVIRONMENT:
-        out += [".TP", f"\\fB{_roff(name)}\\fR", _roff(meaning)]
+    for name, meaning in docs_pages.ENVIRONMENT:
+        out += [".TP", f"\\fB{_roff(docs_pages.plain(name))}\\fR", _roff(docs_pages.plain(meaning))]
     out.append(".SH EXAMPLES")
     for meaning, example in EXAMPLES:
         out += [".PP", _roff(meaning), ".PP", ".RS 4", f"\\fB{_roff(example)}\\fR", ".RE"]
-    out += [".SH SEE ALSO", "The README of the project, which documents the JSON event schema.", ""]
+    out += [
+        ".SH SEE ALSO",
+        "The project's docs/ pages: docs/reference/events.md (the JSON event schema), "
+        "docs/usage/ (each command).",
+        "",
+    ]
     return "\n".join(out)
 
 
@@ -471,6 +419,9 @@ def outputs() -> dict[Path, str]:
         ROOT / "completions" / f"_{PROG}": zsh(top, subcommands),
         ROOT / "completions" / f"{PROG}.fish": fish(top, subcommands),
         ROOT / "man" / f"{PROG}.1": man(top, subcommands),
+        ROOT / "docs" / "reference" / "events.md": docs_pages.events_page(),
+        ROOT / "docs" / "reference" / "exit-status.md": docs_pages.exit_status_page(),
+        ROOT / "docs" / "reference" / "environment.md": docs_pages.environment_page(),
     }
 
 

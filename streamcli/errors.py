@@ -11,8 +11,34 @@ from typing import TextIO
 OK = 0
 FAILURE = 1
 USAGE = 2
+HUNG_UP = 129
 INTERRUPTED = 130
 TERMINATED = 143
+
+# Every exit status and when it happens: the man page and docs/reference/exit-status.md
+# are generated from this (scripts/generate_docs.py).
+EXIT_STATUSES: tuple[tuple[int, str], ...] = (
+    (
+        OK,
+        "The stream completed; also when the reader of stdout went away "
+        "(`streamcli … | head`), which ends the program quietly.",
+    ),
+    (
+        FAILURE,
+        "A runtime failure: connection, HTTP error, protocol error, truncated stream, a "
+        "tool failure that ends the chat; a recording (`--record`) or the history that could "
+        "not be written (the stream itself went on); stdout closed (`>&-`) or failing "
+        "(`>/dev/full`).",
+    ),
+    (
+        USAGE,
+        "Bad usage or bad input: unknown option, unreadable file, malformed recording, a "
+        "model file that cannot be loaded; stdin closed (`<&-`) where it is read.",
+    ),
+    (HUNG_UP, "Hung up (SIGHUP); what arrived so far was written."),
+    (INTERRUPTED, "Interrupted by Ctrl-C (SIGINT); what arrived so far was written."),
+    (TERMINATED, "Terminated by SIGTERM; what arrived so far was written."),
+)
 
 
 class StreamcliError(Exception):

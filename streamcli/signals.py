@@ -38,7 +38,7 @@ class Stopped(BaseException):
 
 STOP_STATUSES: dict[int, int] = {  # the signals that stop streamcli, and its status then
     signal.SIGTERM: errors.TERMINATED,
-    signal.SIGHUP: 128 + signal.SIGHUP,
+    signal.SIGHUP: errors.HUNG_UP,
 }
 
 

@@ -102,3 +102,14 @@ def test_bash_completes_a_directory_with_a_slash_and_no_space(tmp_path):
         term.wait_for(lambda t: t.screen.cursor.x == len(line + "story.txt "), what="a space")
         term.write(b"\x15exit\r")  # Ctrl-U clears the line
         term.wait_exit()
+
+
+def test_every_exit_status_the_code_uses_is_documented():
+    from streamcli import errors
+    from streamcli.signals import STOP_STATUSES
+
+    documented = {status for status, _ in errors.EXIT_STATUSES}
+    used = {errors.OK, errors.FAILURE, errors.USAGE, errors.INTERRUPTED, *STOP_STATUSES.values()}
+    assert used <= documented
+    page = (ROOT / "docs" / "reference" / "exit-status.md").read_text()
+    assert all(f"| {status} |" in page for status in documented)
