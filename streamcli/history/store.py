@@ -292,9 +292,19 @@ class History:
 
     @_damage_reported
     def forget(self, exchange: int) -> None:
-        """Delete one exchange (a session's `/undo`)."""
+        """Delete one exchange (a session's `/undo`), and its conversation when that was
+        its only exchange: no empty conversation is left in the list."""
         with self._writing() as db:
+            row = db.execute(
+                "SELECT conversation FROM exchanges WHERE id = ?", (exchange,)
+            ).fetchone()
             db.execute("DELETE FROM exchanges WHERE id = ?", (exchange,))
+            if row is not None:
+                db.execute(
+                    "DELETE FROM conversations WHERE id = ? AND NOT EXISTS "
+                    "(SELECT 1 FROM exchanges WHERE conversation = ?)",
+                    (row[0], row[0]),
+                )
 
     @_damage_reported
     def new_conversation(self) -> int:

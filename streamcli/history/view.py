@@ -89,7 +89,7 @@ def _when(timestamp: float | None) -> str:
 
 def summary_table(summaries: list[ConversationSummary], width: int) -> str:
     """The conversations as a table, one row each, `width` columns wide."""
-    models = [sanitize(s.model or "-") for s in summaries]
+    models = [sanitize(present.model_name(s.model) if s.model else "-") for s in summaries]
     model_width = min(max(5, *map(len, models)), 24)
     id_width = max(2, *(len(str(s.id)) for s in summaries))
     rows = [
@@ -112,9 +112,9 @@ def _show(conversation: dict[str, Any]) -> str:
         f"conversation {conversation['id']} · started {_when(conversation['created'])} · "
         f"{len(exchanges)} exchange{'s' if len(exchanges) != 1 else ''}"
     ]
-    for exchange in exchanges:
+    for number, exchange in enumerate(exchanges, 1):
         out.append("")
-        out.append(_exchange_header(exchange))
+        out.append(_exchange_header(number, exchange))
         if exchange.get("system"):
             out.append(f"system: {sanitize(exchange['system'])}")
         out.extend("> " + sanitize(line) for line in exchange["prompt"].splitlines() or [""])
@@ -125,9 +125,11 @@ def _show(conversation: dict[str, Any]) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _exchange_header(exchange: dict[str, Any]) -> str:
+def _exchange_header(number: int, exchange: dict[str, Any]) -> str:
+    """The line above an exchange: its number in the conversation (1, 2, …), when, who."""
     parts = [_when(exchange["started"])]
-    who = " ".join(sanitize(str(exchange[k])) for k in ("provider", "model") if exchange.get(k))
+    model = present.model_name(str(exchange["model"])) if exchange.get("model") else None
+    who = " ".join(sanitize(str(v)) for v in (exchange.get("provider"), model) if v)
     if who:
         parts.append(who)
     parts.append(str(exchange["status"]))
@@ -137,7 +139,7 @@ def _exchange_header(exchange: dict[str, Any]) -> str:
         )
     if exchange.get("duration_ms") is not None:
         parts.append(present.duration(exchange["duration_ms"]))
-    return f"── #{exchange['id']} · " + " · ".join(parts)
+    return f"── #{number} · " + " · ".join(parts)
 
 
 def _messages(messages: list[dict[str, Any]]) -> list[str]:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from streamcli.history.store import History
     from streamcli.interactive.dialogue import Turn
     from streamcli.interactive.session import ChatSession
+    from streamcli.sources.chat.settings import ChatSettings
     from streamcli.transcript import Message
 
 _R = TypeVar("_R")
@@ -136,7 +137,12 @@ class Commands:
     def model(self, argument: str) -> None:
         session = self.session
         if argument:
-            session.settings = dataclasses.replace(session.settings, model=argument)
+            model: str | None = argument
+            if session.settings.provider is None:  # the local model
+                from streamcli.sources.chat.local.bundled import NAME
+
+                model = None if argument == NAME else argument
+            session.settings = dataclasses.replace(session.settings, model=model)
             session.chat.unload_local()  # the local model: the next question loads this one
             self.say(f"model: {argument}")
             return
@@ -146,6 +152,10 @@ class Commands:
             self.say(f"cannot list the models: {exc.message}")
             return
         current = session.settings.model
+        if current is None and session.settings.provider is None:
+            from streamcli.sources.chat.local.bundled import NAME
+
+            current = NAME
         self.say("\n".join(f"{'*' if n == current else ' '} {n}" for n in names) or "no models")
 
     def model_names(self, fresh: bool = False) -> list[str]:
@@ -177,6 +187,11 @@ class Commands:
         turns = session.conversation.turns
         if turns and turns[-1].prompt == prompt:
             self._drop_last()
+        if _greedy(session.settings):
+            self.say(
+                "the model decodes greedily here (temperature 0): the same question gets the "
+                "same answer; for another, start the session with --temperature 0.7"
+            )
         return session.ask(prompt)
 
     def undo(self, argument: str) -> None:
@@ -308,3 +323,10 @@ class Commands:
             self.say("nothing to send")
             return None
         return self.session.ask(text)
+
+
+def _greedy(settings: ChatSettings) -> bool:
+    """Whether answers are decoded greedily: temperature 0, or the bundled model's default."""
+    if settings.temperature is not None:
+        return settings.temperature == 0
+    return settings.provider is None and not settings.model

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from streamcli import errors
@@ -166,12 +165,15 @@ class ChatSession:
 
     @property
     def model_name(self) -> str:
-        """The model asked, as the prompt shows it."""
+        """The model asked, as the prompt shows it: short (a path, such as a llama.cpp
+        server's model id or a GGUF file, by its file name)."""
+        from streamcli.sinks.present import model_name
+
         model = self.settings.model
+        if model:
+            return model_name(model)
         if self.settings.provider is not None:
-            return model or self.settings.provider.name
-        if model:  # a GGUF file: its name, not its whole path
-            return Path(model).name
+            return self.settings.provider.name
         from streamcli.sources.chat.local.bundled import NAME
 
         return NAME

@@ -127,6 +127,22 @@ def skipped(count: int) -> str:
     return f"… {count:,} lines skipped to keep up …"
 
 
+MODEL_NAME_LIMIT = 32
+
+
+def model_name(model: str) -> str:
+    """A model as a prompt or a table shows it: a path (a llama.cpp server's model id, a
+    GGUF file) by its file name without `.gguf`, anything longer than `MODEL_NAME_LIMIT`
+    shortened in the middle."""
+    name = model.rstrip("/\\").replace("\\", "/").rsplit("/", 1)[-1] or model
+    if name.lower().endswith(".gguf"):
+        name = name[: -len(".gguf")]
+    if len(name) <= MODEL_NAME_LIMIT:
+        return name
+    half = (MODEL_NAME_LIMIT - 1) // 2
+    return f"{name[:half]}…{name[-(MODEL_NAME_LIMIT - 1 - half) :]}"
+
+
 def describe(event: Event) -> str | None:
     """The one-line, sanitized description of a side-channel event (plain text on
     stderr), or None to skip it."""

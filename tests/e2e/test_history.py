@@ -455,3 +455,35 @@ def test_history_in_a_slow_moment_does_not_block_chat(server, tmp_path, data):
     _, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert exchanges(data)[0]["status"] == "complete"
+
+
+def test_history_numbers_a_conversations_exchanges_and_names_models_short(server, tmp_path, data):
+    server.script(ol.PATH, ol.stream(["A"]), ol.stream(["B"]), ol.stream(["C"]))
+    chat(server, tmp_path, data, "other conversation")
+    model = "/home/me/.cache/llama.cpp/gemma-3-270m-q4_k_m.gguf"  # a llama.cpp server's id
+    for prompt in ("first", "second"):
+        more = ("-c",) if prompt == "second" else ()
+        run_chat(
+            *more, prompt, "-m", model, "-p", "ollama", "--base-url", server.url,
+            home=tmp_path, XDG_DATA_HOME=str(data),
+        )  # fmt: skip
+    rows = history_command(data).stdout.decode().splitlines()
+    assert rows[1].split()[3] == "gemma-3-270m-q4_k_m"  # not the path, not cut at 24
+    shown = history_command(data, rows[1].split()[0]).stdout.decode()
+    headers = [line for line in shown.splitlines() if line.startswith("── #")]
+    assert [h.split(" · ")[0] for h in headers] == ["── #1", "── #2"]  # not #2, #3
+    assert all("ollama gemma-3-270m-q4_k_m · " in h for h in headers)
+
+
+def test_forgetting_the_only_exchange_leaves_no_empty_conversation(tmp_path):
+    history = History.open(tmp_path / "history.db")
+    try:
+        _, only = history.begin(None, prompt="q", system=None, provider=None, model=None)
+        two, _ = history.begin(None, prompt="a", system=None, provider=None, model=None)
+        two, second = history.begin(two, prompt="b", system=None, provider=None, model=None)
+        history.forget(only)
+        history.forget(second)
+        assert [s.id for s in history.summaries(None)] == [two]  # one is gone whole
+        assert history.conversation(two)["exchanges"][0]["prompt"] == "a"
+    finally:
+        history.close()

@@ -114,6 +114,7 @@ def test_edit_opens_the_editor_and_sends_what_was_written(server, tmp_path):
 
 
 PROMPT = "gemma-3-270m>"  # the bundled model's
+SHORT = "gemma-3-270m-q4_k_m>"  # the bundled file given with --model: its name, no path
 
 
 @pytest.fixture(scope="module")
@@ -152,18 +153,41 @@ def test_ctrl_c_stops_the_local_model_and_the_next_turn_reuses_it(tmp_path, cach
     args = ("-p", "local", "--model", str(model), "--temperature", "0", "--max-tokens", "4000")
     args += ("--record", str(recording))
     with session(tmp_path, *args, XDG_CACHE_HOME=str(cache)) as term:
-        term.wait_for(lambda t: t.display()[t.screen.cursor.y].endswith(".gguf>"), what="prompt")
+        term.wait_for(lambda t: t.display()[t.screen.cursor.y] == SHORT, what="prompt")
         for turn in (1, 2):
             type_line(term, counting)
-            term.wait_for(lambda t, n=turn: t.text().count(" 64,") >= n, what="counting")
+            term.wait_for(lambda t, n=turn: t.text().count(" 30,") >= n, what="counting")
             term.write(b"\x03")
             term.wait_for(lambda t, n=turn: t.text().count("(interrupted)") == n, what="stop")
-            term.wait_for(
-                lambda t: t.display()[t.screen.cursor.y].endswith(".gguf>"), what="prompt"
-            )
+            term.wait_for(lambda t: t.display()[t.screen.cursor.y] == SHORT, what="prompt")
             type_line(term, "/clear")  # the same question afresh: as long an answer again
             term.wait_for(lambda t, n=turn: t.text().count("a new conversation") == n, what="new")
         term.write(b"\x04")
         assert term.wait_exit() == 0
     ends = [e for e in map(orjson.loads, recording.read_bytes().splitlines()) if e["type"] == "end"]
     assert [e["reason"] for e in ends] == ["interrupted", "interrupted"]
+
+
+def test_a_local_session_lists_its_models_and_says_retry_is_greedy(tmp_path, cache):
+    own = cache / "streamcli" / "own-copy.gguf"
+    own.symlink_to(cache / "streamcli" / "gemma-3-270m-q4_k_m.gguf")
+    try:
+        with session(tmp_path, "-p", "local", XDG_CACHE_HOME=str(cache)) as term:
+            term.wait_for(lambda t: t.display()[t.screen.cursor.y] == PROMPT, what="prompt")
+            type_line(term, "/model")
+            term.wait_for_text("* gemma-3-270m")
+            term.wait_for_text(f"  {own}")  # a GGUF file it knows, by path
+            type_line(term, "What is the capital of France?")
+            term.wait_for_text("Paris")
+            term.wait_for(lambda t: t.text().count(PROMPT) >= 3, what="prompt 3")
+            type_line(term, "/retry")
+            term.wait_for_text("decodes greedily")
+            term.wait_for(lambda t: t.text().count("Paris") >= 2, what="the same answer")
+            type_line(term, f"/model {own}")
+            term.wait_for(
+                lambda t: t.display()[t.screen.cursor.y] == "own-copy>", what="short prompt"
+            )
+            term.write(b"\x04")
+            assert term.wait_exit() == 0
+    finally:
+        own.unlink()

