@@ -8,6 +8,8 @@ import io
 import os
 import signal
 import stat
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -112,3 +114,26 @@ def test_a_model_with_a_chat_template_gets_the_conversation_as_messages(tmp_path
     )  # fmt: skip
     assert plain.status == 0, plain.stderr
     assert plain.events[-1]["usage"]["input_tokens"] < 20  # the plain transcript
+
+
+UNLOAD_AT_ONCE = """
+import sys
+from pathlib import Path
+from streamcli.sources.chat.local import engine
+for _ in range(4):
+    engine.load(Path(sys.argv[1]), context=512).close()
+print("unloaded")
+"""
+
+
+def test_a_model_unloaded_right_after_its_load_does_not_hang(model):
+    """The server's loop starts after the load; unloading before it ran waited forever
+    (in another process: a hang inside llama.cpp holds the GIL)."""
+    done = subprocess.run(
+        [sys.executable, "-c", UNLOAD_AT_ONCE, str(model)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "unloaded\n"

@@ -123,6 +123,10 @@ def load(path: Path, *, context: int) -> Engine:
         with contextlib.suppress(ValueError, TypeError):  # not the main thread
             for signum, handler in handlers.items():
                 signal.signal(signum, handler)
+    # The server's loop starts in a thread of its own after the load; unloading before it
+    # has started would wait for it forever (it would miss the request to stop). One tiny
+    # request, answered by the loop, makes sure it runs.
+    server.handle_completions({"prompt": " ", "max_tokens": 1, "temperature": 0})
     return Engine(server, workdir)
 
 
