@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import signal
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,13 +27,13 @@ from typing import Any
 import orjson
 
 from streamcli import errors
+from streamcli.bench.calls import Prepared, interrupted
 from streamcli.bench.load import closed_loop, open_loop, poisson_offsets
-from streamcli.bench.measure import RequestFailed, RequestRecord, StreamMeter
+from streamcli.bench.measure import RequestRecord
 from streamcli.bench.percentiles import summary_dict
 from streamcli.bench.transport import Pool, ResponseHandler, TransportError
 from streamcli.errors import BadInput
 from streamcli.sources.chat.protocols.provider import Call, Provider
-from streamcli.sources.chat.redact import Redactor
 from streamcli.sources.chat.request import ChatRequest
 
 SLO_KEYS = ("ttft", "tpot", "e2e")
@@ -224,33 +223,19 @@ async def _load(
     clock: Callable[[], float],
 ) -> None:
     load = run.load
-    body = orjson.dumps(call.body) if call.body is not None else None
-    headers = dict(call.headers)
-    if body is not None:
-        headers["content-type"] = "application/json"
-    redact = Redactor([provider.key])  # a server may echo the key in an error
-    fields = ", ".join(call.body) if isinstance(call.body, dict) else ""
-    content = f"a JSON body of {len(body)} bytes ({fields})" if body is not None else "no body"
+    prepared = Prepared(provider, call)
 
     async def send(record: RequestRecord) -> None:
-        # A UUID: servers that check the header (llama-cpp-python's) accept nothing else.
-        request_id = record.request_id = str(uuid.uuid4())
-        meter = StreamMeter(provider, record, call.url)
-        meter.sent = f"{call.method} {call.url} with X-Request-ID {request_id} and {content}"
-        request_headers = {**headers, "x-request-id": request_id}
+        headers, meter = prepared.start(record)
         try:
             await pool.request(
-                call.method, call.url, request_headers, body, meter, record, timeout=load.timeout
+                call.method, call.url, headers, prepared.body, meter, record, timeout=load.timeout
             )
-        except RequestFailed as exc:
-            record.error = _error(exc.kind, redact(exc.message), exc.status)
-        except TransportError as exc:
-            record.error = _error(exc.kind, redact(exc.message))
         except asyncio.CancelledError:
-            record.error = _error("interrupted", "the run was interrupted")
+            interrupted(record)
             raise
-        except Exception as exc:  # a bug must not end the whole run
-            record.error = _error("internal", redact(f"{type(exc).__name__}: {exc}"))
+        except Exception as exc:
+            prepared.failed(record, exc)
         finally:
             record.done = clock()
             if on_done is not None and not record.warmup:
@@ -261,19 +246,12 @@ async def _load(
     run.records = warmups + measured
     concurrency = load.concurrency or 1
     if warmups:
-        await closed_loop(warmups, concurrency, send)
+        await closed_loop(warmups, concurrency, send, clock)
     if load.rate is None:
-        await closed_loop(measured, concurrency, send)
+        await closed_loop(measured, concurrency, send, clock)
     else:
         offsets = poisson_offsets(len(measured), load.rate, load.seed)
         await open_loop(measured, offsets, send, clock, cap=load.concurrency)
-
-
-def _error(kind: str, message: str, status: int | None = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"kind": kind, "message": message}
-    if status is not None:
-        error["status"] = status
-    return error
 
 
 class _Collect(ResponseHandler):
@@ -354,6 +332,7 @@ def summarize(records: list[RequestRecord], slo: Slo | None = None) -> dict[str,
         "icl_ms": summary_dict((g for r in ok for g in r.gaps), ms),
         "e2e_ms": summary_dict((r.e2e for r in ok if r.e2e is not None), ms),
         "queue_ms": summary_dict((q for r in counted if (q := r.queue) is not None), ms),
+        "start_lag_ms": summary_dict((s for r in counted if (s := r.start_lag) is not None), ms),
         "connect_ms": summary_dict((c for r in counted if (c := r.connect) is not None), ms),
         "output_tokens": tokens,
         "token_source": "server" if unit == "tokens" else "chunks",

@@ -5,6 +5,10 @@ last one ended, so C requests are always in flight. Open loop (`--rate R`): requ
 due at the i-th arrival of a Poisson process of rate R (exponential gaps, seeded, the
 first at 0), whether or not earlier ones have finished; with a `--concurrency` cap, a due
 request waits for a free slot, and that wait is recorded (`queue`) outside TTFT and E2E.
+
+Each request is also given the moment it became due (`RequestRecord.due`: its arrival,
+and its slot free), so the client's own lateness in starting it can be told apart
+(`start_lag`).
 """
 
 from __future__ import annotations
@@ -29,13 +33,22 @@ def poisson_offsets(count: int, rate: float, seed: int) -> list[float]:
     return offsets
 
 
-async def closed_loop(records: list[RequestRecord], concurrency: int, send: Send) -> None:
+async def closed_loop(
+    records: list[RequestRecord],
+    concurrency: int,
+    send: Send,
+    clock: Callable[[], float],
+) -> None:
     """Send `records` with `concurrency` workers, each starting its next when one ends."""
     pending = iter(records)
+    start = clock()
 
     async def worker() -> None:
+        free = start
         for record in pending:  # the workers share one iterator
+            record.due = free
             await send(record)
+            free = _ended(record, clock)
 
     await _gather([worker() for _ in range(min(concurrency, len(records)))])
 
@@ -49,16 +62,27 @@ async def open_loop(
 ) -> None:
     """Send record i at `offsets[i]` seconds from now; at most `cap` in flight."""
     loop = asyncio.get_running_loop()
-    slots = asyncio.Semaphore(cap) if cap else None
+    # with a cap, the free slots in the order they came free, each with the time it did
+    slots: asyncio.Queue[float] | None = None
+    if cap:
+        slots = asyncio.Queue()
+        for _ in range(cap):
+            slots.put_nowait(float("-inf"))
     start = clock()
     tasks: list[asyncio.Task[None]] = []
 
     async def one(record: RequestRecord) -> None:
+        assert record.scheduled is not None
         if slots is None:
+            record.due = record.scheduled
             await send(record)
             return
-        async with slots:
+        free = await slots.get()
+        record.due = max(record.scheduled, free)
+        try:
             await send(record)
+        finally:
+            slots.put_nowait(_ended(record, clock))
 
     try:
         for record, offset in zip(records, offsets, strict=True):
@@ -73,6 +97,11 @@ async def open_loop(
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
     await _gather(tasks)
+
+
+def _ended(record: RequestRecord, clock: Callable[[], float]) -> float:
+    ended = record.ended
+    return ended if ended is not None else clock()
 
 
 async def _gather(awaitables: list) -> None:

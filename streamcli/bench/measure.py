@@ -17,6 +17,11 @@ Definitions (`RequestRecord`), all from the moment the request was written:
 - N: the server's output token count (OpenAI usage, Anthropic usage, Ollama eval_count),
   else the number of output events (and then the unit is chunks).
 - TPOT: (last output − first output) / (N − 1), for N >= 2.
+- Start lag: from when the request was due to when the client began it. It is due when
+  its slot was free (closed loop: the arrival of the end of the slot's previous answer),
+  and not before its scheduled arrival (open loop). A client that keeps up starts its
+  requests within a fraction of a millisecond; a saturated one starts them late, so it
+  offers less load than asked, even though every timestamp it takes stays exact.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from typing import Any
 
 import orjson
 
-from streamcli.bench.transport import ResponseHandler
+from streamcli.bench.http1 import ResponseHandler
 from streamcli.sources.chat.protocols.provider import Provider, ServerReported, server_message
 from streamcli.sources.chat.protocols.reply import Malformed, Reply, open_reply
 
@@ -53,7 +58,9 @@ class RequestRecord:
     index: int
     warmup: bool = False
     request_id: str | None = None  # the X-Request-ID it was sent with (a UUID)
+    worker: int | None = None  # which worker process sent it (runs over Locust)
     scheduled: float | None = None  # open loop: when it was due
+    due: float | None = None  # when it could have begun: scheduled, and its slot free
     started: float | None = None  # the request began (after any queueing, before connecting)
     connected: float | None = None
     sent: float | None = None  # the request was written: the origin of TTFT and E2E
@@ -114,6 +121,18 @@ class RequestRecord:
         return self.started - self.scheduled
 
     @property
+    def start_lag(self) -> float | None:
+        if self.due is None or self.started is None:
+            return None
+        return self.started - self.due
+
+    @property
+    def ended(self) -> float | None:
+        """When the answer's end arrived (else when the request was over): its slot is
+        free from then."""
+        return self.final if self.final is not None else self.done
+
+    @property
     def connect(self) -> float | None:
         if self.connected is None or self.started is None:
             return None
@@ -139,6 +158,7 @@ class RequestRecord:
             "request_id": self.request_id,
             "warmup": self.warmup,
             "scheduled": rel(self.scheduled),
+            "due": rel(self.due),
             "started": rel(self.started),
             "connected": rel(self.connected),
             "sent": rel(self.sent),
@@ -155,6 +175,8 @@ class RequestRecord:
         }
         if any(count != 1 for count in self.counts):
             item["counts"] = list(self.counts)
+        if self.worker is not None:
+            item["worker"] = self.worker
         return item
 
     @classmethod
@@ -174,7 +196,9 @@ class RequestRecord:
             index=int(item["index"]),
             request_id=item.get("request_id"),
             warmup=bool(item.get("warmup")),
+            worker=item.get("worker"),
             scheduled=opt("scheduled"),
+            due=opt("due"),
             started=opt("started"),
             connected=opt("connected"),
             sent=sent,

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 SO_TIMESTAMPNS = 35  # the asm-generic value; other architectures number it differently
 _GENERIC = {"x86_64", "amd64", "i386", "i686", "aarch64", "arm64", "armv7l", "riscv64", "s390x"}
-_CMSG_SPACE = socket.CMSG_SPACE(16) if hasattr(socket, "CMSG_SPACE") else 0
+CMSG_SPACE = socket.CMSG_SPACE(16) if hasattr(socket, "CMSG_SPACE") else 0
 READ_SIZE = 256 * 1024
 
 
@@ -45,7 +45,7 @@ class Receiver(Protocol):
 
 def supported() -> bool:
     """Whether kernel receive timestamps can be asked for here."""
-    return sys.platform == "linux" and platform.machine().lower() in _GENERIC and _CMSG_SPACE > 0
+    return sys.platform == "linux" and platform.machine().lower() in _GENERIC and CMSG_SPACE > 0
 
 
 class Switch:
@@ -74,7 +74,7 @@ class Switch:
         while time.monotonic() < deadline:
             peer.sendall(b".")
             try:
-                _, ancillary, _, _ = client.recvmsg(1, _CMSG_SPACE)
+                _, ancillary, _, _ = client.recvmsg(1, CMSG_SPACE)
             except OSError:
                 break
             if any(kind == SO_TIMESTAMPNS for _, kind, _ in ancillary):
@@ -179,7 +179,7 @@ class StampedTransport:
 
     def _readable(self) -> None:
         try:
-            data, ancillary, _, _ = self._sock.recvmsg(READ_SIZE, _CMSG_SPACE)
+            data, ancillary, _, _ = self._sock.recvmsg(READ_SIZE, CMSG_SPACE)
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
@@ -195,14 +195,7 @@ class StampedTransport:
         self._lose(None)
 
     def _stamp(self, ancillary: list[tuple[int, int, bytes]], now: float) -> tuple[float, bool]:
-        """The kernel's arrival time on `clock`, kept between the last read and now."""
-        t = now
-        kernel = False
-        for level, kind, payload in ancillary:
-            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
-                t = _timespec(payload) - (time.time() - now)
-                kernel = True
-        t = min(max(t, self._last), now)
+        t, kernel = arrival(ancillary, now, self._last)
         self._last = t
         return t, kernel
 
@@ -212,6 +205,18 @@ class StampedTransport:
         self.close()
         with contextlib.suppress(Exception):
             self._receiver.connection_lost(exc)
+
+
+def arrival(ancillary: list[tuple[int, int, bytes]], now: float, last: float) -> tuple[float, bool]:
+    """When a read's bytes arrived, on the clock `now` was read from, kept between the
+    previous read's time `last` and now; and whether the kernel said so (else: now)."""
+    t = now
+    kernel = False
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+            t = _timespec(payload) - (time.time() - now)
+            kernel = True
+    return min(max(t, last), now), kernel
 
 
 def _timespec(payload: bytes) -> float:

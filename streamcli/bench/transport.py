@@ -17,70 +17,30 @@ connecting is timed separately from the request. TLS uses the same settings as
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import ssl
 from collections import deque
 from collections.abc import Callable
-from typing import NamedTuple, Protocol
-from urllib.parse import urlsplit
 
 import h11
 
-from streamcli import __version__
 from streamcli.bench import rxstamp
+from streamcli.bench.http1 import (
+    Origin,
+    ResponseHandler,
+    Times,
+    TransportError,
+    connect_failure,
+    encode_request,
+    feed,
+    new_connection,
+    reusable,
+    silence,
+    split_url,
+    tls_context,
+)
+
+__all__ = ["Pool", "ResponseHandler", "TransportError", "split_url"]
 
 PARSE_BUDGET = 0.0002  # seconds of parsing per loop turn, at most (one read may exceed it)
-MAX_HEADER_BYTES = 64 * 1024
-
-
-class TransportError(Exception):
-    """The request could not be made or its response could not be read."""
-
-    def __init__(self, message: str, kind: str = "connection") -> None:
-        super().__init__(message)
-        self.message = message
-        self.kind = kind
-
-
-class ResponseHandler:
-    """Receives one response as it is parsed; `t` is when its bytes were read.
-
-    A method may raise to end the request (the connection is then closed).
-    """
-
-    def head(self, t: float, status: int, headers: dict[str, str]) -> None: ...
-
-    def data(self, t: float, data: bytes) -> None: ...
-
-    def end(self, t: float) -> None: ...
-
-
-class Origin(NamedTuple):
-    """Where a request connects to: scheme, host and port."""
-
-    scheme: str
-    host: str
-    port: int
-
-
-def split_url(url: str) -> tuple[Origin, str]:
-    """The origin to connect to and the request target of `url`."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise TransportError(f"not an http(s) URL: {url}", kind="usage")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return Origin(parts.scheme, parts.hostname, port), target
-
-
-class Times(Protocol):
-    """Where a request's timestamps go (clock seconds)."""
-
-    started: float | None  # the request began (a connection was looked for)
-    connected: float | None  # a connection was ready
-    sent: float | None  # the request was written
-    reused: bool  # the connection was kept alive from an earlier request
 
 
 class _Parser:
@@ -130,7 +90,7 @@ class _Connection(asyncio.Protocol):
         self.reads: deque[tuple[float, bytes]] = deque()
         self.queued = False
         self.lost = False
-        self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEADER_BYTES)
+        self.h11: h11.Connection = new_connection()
         self.exchange: _Exchange | None = None
         self.last_read = 0.0
         self.read_count = 0
@@ -174,31 +134,13 @@ class _Connection(asyncio.Protocol):
         if exchange is None or exchange.finished:
             return  # bytes after a response, or the end of an idle connection
         try:
-            self.h11.receive_data(data)
-            while True:
-                event = self.h11.next_event()
-                if event is h11.NEED_DATA or event is h11.PAUSED:
-                    break
-                if isinstance(event, h11.Response):
-                    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in event.headers}
-                    exchange.handler.head(t, event.status_code, headers)
-                elif isinstance(event, h11.Data):
-                    exchange.handler.data(t, bytes(event.data))
-                elif isinstance(event, h11.EndOfMessage):
-                    exchange.handler.end(t)
-                    exchange.finish(None)
-                    break
-                elif isinstance(event, h11.ConnectionClosed):
-                    raise TransportError("the server closed the connection mid-response")
-        except h11.RemoteProtocolError as exc:
-            exchange.finish(TransportError(f"bad HTTP from the server: {exc}", "protocol"))
-        except TransportError as exc:
-            exchange.finish(exc)
-        except Exception as exc:  # the handler refused the response
+            if feed(self.h11, exchange.handler, t, data):
+                exchange.finish(None)
+        except Exception as exc:  # a transport error, or the handler refused the response
             exchange.finish(exc)
 
     def reusable(self) -> bool:
-        return not self.lost and self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE
+        return not self.lost and reusable(self.h11)
 
     def close(self) -> None:
         if self.transport is not None:
@@ -238,7 +180,6 @@ class Pool:
         self._parser = _Parser(self._loop, clock)
         self._idle: dict[Origin, list[_Connection]] = {}
         self._open: set[_Connection] = set()
-        self._ssl: ssl.SSLContext | None = None
         self.kernel_timestamps = kernel_timestamps and rxstamp.supported()
         self._stamps = rxstamp.Switch()
         self._reads = 0
@@ -267,7 +208,7 @@ class Pool:
             connection = await self._connect(origin)
         times.connected = self.clock()
         exchange = connection.exchange = _Exchange(handler, self._loop)
-        data = self._encode(connection, origin, method, target, headers, body)
+        data = encode_request(connection.h11, origin, method, target, headers, body)
         times.sent = connection.last_read = self.clock()
         assert connection.transport is not None
         connection.transport.write(data)
@@ -297,9 +238,7 @@ class Pool:
         while True:
             remaining = connection.last_read + timeout - self.clock()
             if remaining <= 0:
-                exchange.finish(
-                    TransportError(f"nothing received for {timeout:g} s (--timeout)", "timeout")
-                )
+                exchange.finish(silence(timeout))
             try:
                 await asyncio.wait_for(asyncio.shield(exchange.done), max(remaining, 0))
                 return
@@ -307,34 +246,6 @@ class Pool:
                 if exchange.done.done():
                     exchange.done.result()
                     return
-
-    def _encode(
-        self,
-        connection: _Connection,
-        origin: Origin,
-        method: str,
-        target: str,
-        headers: dict[str, str],
-        body: bytes | None,
-    ) -> bytes:
-        default_port = 443 if origin.scheme == "https" else 80
-        host = origin.host if origin.port == default_port else f"{origin.host}:{origin.port}"
-        if ":" in origin.host and not origin.host.startswith("["):
-            host = f"[{origin.host}]" + ("" if origin.port == default_port else f":{origin.port}")
-        fields = {
-            "host": host,
-            "user-agent": f"streamcli/{__version__}",
-            "accept-encoding": "identity",
-            **{name.lower(): value for name, value in headers.items()},
-        }
-        fields["content-length"] = str(len(body or b""))
-        request = h11.Request(method=method, target=target, headers=list(fields.items()))
-        conn = connection.h11
-        parts = [conn.send(request)]
-        if body:
-            parts.append(conn.send(h11.Data(data=body)))
-        parts.append(conn.send(h11.EndOfMessage()))
-        return b"".join(part for part in parts if part)
 
     def _take_idle(self, origin: Origin) -> _Connection | None:
         idle = self._idle.get(origin)
@@ -349,7 +260,7 @@ class Pool:
         def factory() -> _Connection:
             return _Connection(origin, self.clock, self._parser)
 
-        context = self._ssl_context() if origin.scheme == "https" else None
+        context = tls_context() if origin.scheme == "https" else None
         try:
             if context is None and self.kernel_timestamps and not self._stamps.on():
                 self.kernel_timestamps = False  # the kernel would not stamp: time reads here
@@ -370,32 +281,10 @@ class Pool:
                     ),
                     self.connect_timeout,
                 )
-        except asyncio.TimeoutError:
-            raise TransportError(
-                f"connecting to {origin.host}:{origin.port} timed out after "
-                f"{self.connect_timeout:g} s",
-                "connect_timeout",
-            ) from None
-        except ssl.SSLError as exc:
-            raise TransportError(f"TLS with {origin.host} failed: {exc}", "tls") from None
-        except OSError as exc:
-            # asyncio words it "Connect call failed ('127.0.0.1', 9)": say what the errno says
-            reason = os.strerror(exc.errno).lower() if exc.errno else exc.strerror or str(exc)
-            raise TransportError(
-                f"cannot connect to {origin.host}:{origin.port}: {reason}; is the server running?",
-                "connection",
-            ) from None
+        except (OSError, asyncio.TimeoutError) as exc:  # (SSLError is an OSError)
+            raise connect_failure(origin, exc, self.connect_timeout) from None
         self._open.add(connection)
         return connection
-
-    def _ssl_context(self) -> ssl.SSLContext:
-        if self._ssl is None:
-            import httpx
-
-            self._ssl = httpx.create_ssl_context()
-            with contextlib.suppress(NotImplementedError):
-                self._ssl.set_alpn_protocols(["http/1.1"])
-        return self._ssl
 
     @property
     def timestamps(self) -> str:
