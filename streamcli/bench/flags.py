@@ -17,6 +17,9 @@ CONTENTS: tuple[str, ...] = get_args(ContentName)  # what the synthetic chunks h
 BENCH_PROVIDERS: tuple[str, ...] = tuple(HTTP_PROVIDERS)  # endpoint mode speaks HTTP
 ENDPOINT_ONLY = ("requests", "concurrency", "warmup", "prompt", "prompt_file", "slo", "timeout")
 PIPELINE_ONLY = ("sink", "chunks", "chunk_size", "content")
+# spreading an endpoint run over worker processes, on Locust (names as Locust spells them)
+MASTER_ONLY = ("expect_workers", "master_bind_host", "master_bind_port")
+WORKER_ONLY = ("master_host", "master_port")
 
 
 @dataclass
@@ -115,8 +118,77 @@ class BenchFlags:
         tuple[str, str] | None,
         Option("--compare", metavar="A B", help="Show two files saved with --save side by side."),
     ] = None
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            metavar="N",
+            help="Endpoint: spread the run over N worker processes (Locust; the locust extra).",
+        ),
+    ] = None
+    master: Annotated[
+        bool,
+        typer.Option(
+            "--master", help="Endpoint: lead workers on other machines (Locust's master)."
+        ),
+    ] = False
+    expect_workers: Annotated[
+        int | None,
+        typer.Option(
+            "--expect-workers", min=1, metavar="K", help="--master: wait for K workers (1)."
+        ),
+    ] = None
+    master_bind_host: Annotated[
+        str | None,
+        typer.Option(
+            "--master-bind-host", metavar="HOST", help="--master: the interface to listen on (*)."
+        ),
+    ] = None
+    master_bind_port: Annotated[
+        int | None,
+        typer.Option(
+            "--master-bind-port",
+            min=1,
+            max=65535,
+            metavar="PORT",
+            help="--master: the port workers connect to (5557).",
+        ),
+    ] = None
+    worker: Annotated[
+        bool,
+        typer.Option("--worker", help="Send a --master's requests from this machine (Locust)."),
+    ] = False
+    master_host: Annotated[
+        str | None,
+        typer.Option("--master-host", metavar="HOST", help="--worker: the master (127.0.0.1)."),
+    ] = None
+    master_port: Annotated[
+        int | None,
+        typer.Option(
+            "--master-port",
+            min=1,
+            max=65535,
+            metavar="PORT",
+            help="--worker: the master's port (5557).",
+        ),
+    ] = None
+    web_port: Annotated[
+        int | None,
+        typer.Option(
+            "--web-port",
+            min=1,
+            max=65535,
+            metavar="PORT",
+            help="--processes/--master: Locust's web UI, live charts, on 127.0.0.1:PORT.",
+        ),
+    ] = None
     json: JsonFlag = False
 
     @property
     def endpoint(self) -> bool:
         return any(v is not None for v in (self.url, self.provider, self.model))
+
+    @property
+    def distributed(self) -> bool:
+        """Spread over worker processes: here (`--processes`) or elsewhere (`--master`)."""
+        return self.processes is not None or self.master

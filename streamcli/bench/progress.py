@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TextIO
 
 from streamcli.env import Environment
 
@@ -27,11 +27,47 @@ class Bar:
             self._progress.update(self._task, completed=completed, **fields)
 
 
+class LiveFigures:
+    """The mean TTFT and TPOT of the requests done so far, for the progress bar."""
+
+    def __init__(self) -> None:
+        self._ttft = self._tpot = 0.0
+        self._ttfts = self._tpots = 0
+
+    def add(self, record: Any) -> str:
+        """Count a finished request (a `RequestRecord`); the figures as they are now."""
+        if record.ok and record.ttft is not None:
+            self._ttft += record.ttft
+            self._ttfts += 1
+            tpot = record.tpot("tokens")
+            if tpot is not None:
+                self._tpot += tpot
+                self._tpots += 1
+        return self.text()
+
+    def text(self) -> str:
+        parts = []
+        if self._ttfts:
+            parts.append(f"TTFT {self._ttft / self._ttfts * 1000:.1f} ms")
+        if self._tpots:
+            parts.append(f"TPOT {self._tpot / self._tpots * 1000:.2f} ms")
+        return "  ".join(parts)
+
+
 class Display:
     """The progress bars of a benchmark on stderr (none when stderr is not a terminal)."""
 
-    def __init__(self, progress: Any = None) -> None:
+    def __init__(self, progress: Any = None, stderr: TextIO | None = None) -> None:
         self._progress = progress
+        self._stderr = stderr
+
+    def note(self, line: str) -> None:
+        """One line on stderr, above the bars while they are shown."""
+        if self._progress is not None:
+            self._progress.console.print(line, markup=False, highlight=False)
+        elif self._stderr is not None:
+            self._stderr.write(line + "\n")
+            self._stderr.flush()
 
     def bar(self, description: str, total: int, unit: str) -> Bar:
         if self._progress is None:
@@ -43,7 +79,7 @@ class Display:
 def display(env: Environment) -> Iterator[Display]:
     """Progress bars on stderr if it is a terminal; nothing otherwise."""
     if not env.stderr_isatty:
-        yield Display()
+        yield Display(stderr=env.stderr)
         return
     from rich.console import Console
     from rich.progress import (
@@ -74,4 +110,4 @@ def display(env: Environment) -> Iterator[Display]:
         refresh_per_second=REFRESH_PER_SECOND,
     )
     with progress:
-        yield Display(progress)
+        yield Display(progress, env.stderr)

@@ -38,6 +38,10 @@ def run_bench(flags: BenchFlags, env: Environment) -> int:
         if flags.compare is not None:
             return _compare(flags, env)
         _check_mode(flags)
+        if flags.worker:
+            from streamcli.bench.distributed import run_worker
+
+            return run_worker(flags, env)
         if flags.endpoint:
             return _endpoint(flags, env)
         return _pipeline(flags, env)
@@ -49,6 +53,11 @@ def run_bench(flags: BenchFlags, env: Environment) -> int:
 
 
 def _check_mode(flags: BenchFlags) -> None:
+    from streamcli.bench.distributed import check
+
+    check(flags)
+    if flags.worker:
+        return
     wrong = PIPELINE_ONLY if flags.endpoint else ENDPOINT_ONLY
     given = [name for name in wrong if getattr(flags, name) is not None]
     if given:
@@ -129,8 +138,8 @@ def _pipeline(flags: BenchFlags, env: Environment) -> int:
 
 
 def _endpoint(flags: BenchFlags, env: Environment) -> int:
-    from streamcli.bench.endpoint_mode import LoadOptions, Slo, run_endpoint, summarize
-    from streamcli.bench.progress import display
+    from streamcli.bench.endpoint_mode import LoadOptions, Slo, run_endpoint
+    from streamcli.bench.progress import LiveFigures, display
 
     slo = Slo.parse(flags.slo) if flags.slo is not None else None
     provider, request, connect_timeout = _endpoint_request(flags, env)
@@ -146,18 +155,35 @@ def _endpoint(flags: BenchFlags, env: Environment) -> int:
     with display(env) as progress:
         bar = progress.bar("requests", load.requests, "")
         done = [0]
+        live = LiveFigures()
 
         def on_done(record: Any) -> None:
             done[0] += 1
-            bar.update(done[0])
+            bar.update(done[0], unit=live.add(record))
 
-        run = run_endpoint(provider, request, load, on_done=on_done)
+        if flags.distributed:
+            from streamcli.bench.distributed import run_spread
+
+            run = run_spread(flags, provider, request, load, progress, on_done)
+        else:
+            run = run_endpoint(provider, request, load, on_done=on_done)
+    return _report(flags, env, run, slo)
+
+
+def _report(flags: BenchFlags, env: Environment, run: Any, slo: Any) -> int:
+    """Summarise a run's records; save, print and judge them."""
+    from streamcli.bench.endpoint_mode import summarize
+    from streamcli.bench.saturation import saturated, warning
+
     summary = summarize(run.records, slo)
     header = run.header()
     header["timestamps"] = summary["timestamps"] = run.timestamps
     summary["t"] = _last_done(run)
     for key in ("provider", "model", "url"):
         summary[key] = header[key]
+    if "workers" in header:
+        summary["workers"] = header["workers"]
+    summary["saturated"] = saturated(summary)
     cancelled = sum(1 for r in run.records if r.cancelled)
     if cancelled:
         summary["interrupted"] = cancelled
@@ -165,6 +191,8 @@ def _endpoint(flags: BenchFlags, env: Environment) -> int:
     items = [header, *(r.to_json(run.origin) for r in run.records if r.done is not None)]
     _save(flags.save, [*items, summary])
     if flags.json:
+        for message in _lost(summary):
+            items.append(events.error(summary["t"], "worker", message))
         if failure is not None:
             items.append(events.error(summary["t"], failure.kind, failure.message))
         json_lines(env.stdout, [*items, summary])
@@ -172,6 +200,9 @@ def _endpoint(flags: BenchFlags, env: Environment) -> int:
         from streamcli.bench.report import show_endpoint
 
         show_endpoint(env, summary, header, run.records)
+    late = warning(summary, spread="workers" in header)
+    if late:
+        env.stderr.write(f"streamcli: warning: {late}\n")
     if failure is not None:
         errors.report(env.stderr, failure.message)
     if run.status != errors.OK:
@@ -216,6 +247,16 @@ def _all_failed(summary: dict[str, Any]) -> StreamcliError | None:
         f"{first.get('message', 'unknown error')}",
         kind=str(first.get("kind", "bench")),
     )
+
+
+def _lost(summary: dict[str, Any]) -> list[str]:
+    """What became of each worker lost during the run (named once on stderr already)."""
+    return [
+        f"worker {w['worker']} ({w['host']}, pid {w['pid']}) {w['lost']} after "
+        f"{w['records']} requests; the records it sent are kept"
+        for w in summary.get("workers") or ()
+        if w.get("lost")
+    ]
 
 
 def _last_done(run: Any) -> float:
