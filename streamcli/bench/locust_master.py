@@ -30,7 +30,7 @@ from typing import Any
 
 import gevent
 from locust.env import Environment as LocustEnvironment
-from locust.runners import STATE_MISSING, MasterRunner
+from locust.runners import STATE_MISSING, STATE_RUNNING, MasterRunner
 
 from streamcli import errors
 from streamcli.bench.endpoint_mode import LoadOptions
@@ -125,6 +125,9 @@ class Master:
         ):
             runner.register_message(kind, listener)
         if self.cluster.web_port is not None:
+            # The web UI reads Locust's own options from the command line, which is
+            # streamcli's (and would fail them): it is parsed already, leave Locust none.
+            del sys.argv[1:]
             environment.create_web_ui("127.0.0.1", self.cluster.web_port)
         handlers = [
             gevent.signal_handler(signal.SIGINT, self._stop, errors.INTERRUPTED),
@@ -142,6 +145,8 @@ class Master:
             for handler in handlers:
                 handler.cancel()
             runner.quit()
+            if environment.web_ui is not None:
+                environment.web_ui.stop()  # else its connections keep the process alive
             self._end_local()
         self.run.finish(self.workers.values(), self.stopped)
         return self.run
@@ -199,9 +204,8 @@ class Master:
         if failures:
             message, failed = next(iter(failures.items()))
             names = ", ".join(w.name for w in failed)
-            kind = str(failed[0].failure.get("kind", "worker")) if failed[0].failure else "worker"
-            exc = BadInput if kind == "usage" else StreamcliError
-            raise exc(f"{names}: {message}")
+            usage = all((w.failure or {}).get("exit") == errors.USAGE for w in failed)
+            raise (BadInput if usage else StreamcliError)(f"{names}: {message}")
 
     def _sync_clocks(self, runner: MasterRunner) -> None:
         """The offset of each worker's clock on another machine (same kernel: none)."""
@@ -229,6 +233,7 @@ class Master:
             rate=load.rate,
             seed=load.seed,
         )
+        runner.update_state(STATE_RUNNING)  # for Locust's web UI: the run is on
         self.run.origin_clock = self.clock()
         for worker, share in zip(workers, shares, strict=True):
             worker.share = share

@@ -114,7 +114,8 @@ class WorkerRun:
             self.setup = Setup.from_dict(msg.data)
             self.prepared = self.setup.prepare(self.env)
         except StreamcliError as exc:
-            self._send(FAILED, {**identity, "message": exc.message, "kind": exc.kind})
+            self.status = exc.exit_code
+            self._send(FAILED, {**identity, "message": exc.message, "exit": exc.exit_code})
             return
         self.kernel = self.setup.kernel and rxstamp.supported() and self.stamps.on()
         self._send(READY, {**identity, "boot_id": boot_id(), "clock": self.clock()})
@@ -265,6 +266,11 @@ class WorkerRun:
             self.runner.user_greenlets.kill(block=True)
         self._finish()
 
+    def stopped_by_locust(self) -> None:
+        """Locust stopped the users (its web UI's stop, or the master quitting)."""
+        if self.go.is_set():
+            self.interrupt(errors.INTERRUPTED)
+
     @property
     def timestamps(self) -> str:
         if self.kernel_reads == self.reads:
@@ -301,7 +307,7 @@ def run_worker(
     for kind, listener in ((SETUP, run.on_setup), (PING, run.on_ping), (GO, run.on_go)):
         runner.register_message(kind, listener)
     runner.register_message(STOP, run.on_stop)
-    environment.events.test_stop.add_listener(lambda **_: run.interrupt(errors.INTERRUPTED))
+    environment.events.test_stop.add_listener(lambda **_: run.stopped_by_locust())
 
     def leave(status: int) -> None:
         run.interrupt(status)

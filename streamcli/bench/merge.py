@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streamcli import errors
-from streamcli.bench.endpoint_mode import EndpointRun
+from streamcli.bench.endpoint_mode import EndpointRun, measured
 from streamcli.bench.measure import RequestRecord
 from streamcli.bench.shares import Share
 
@@ -126,6 +126,13 @@ class DistributedRun(EndpointRun):
         workers = list(workers)
         self.records.sort(key=lambda r: r.index)
         self.workers = [w.describe() for w in workers]
+        for item in self.workers:  # each worker's requests and failures, told once
+            mine = [r for r in measured(self.records) if r.worker == item["worker"]]
+            failed = [r.error for r in mine if r.error]
+            item["measured"] = len(mine)
+            item["errors"] = len(failed)
+            if failed:
+                item["first_error"] = failed[0]
         modes = {str(w.done.get("timestamps")) for w in workers if w.done}
         self.timestamps = modes.pop() if len(modes) == 1 else "mixed" if modes else "read"
         if stopped is not None:

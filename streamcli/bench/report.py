@@ -216,11 +216,12 @@ def endpoint_tables(summary: dict[str, Any], header: dict[str, Any]) -> list[Any
         ("ICL (between chunks)", "icl_ms"),
         ("E2E", "e2e_ms"),
         ("queue (client)", "queue_ms"),
+        ("start lag (client)", "start_lag_ms"),
     ]
     for label, key in rows:
         stats = summary.get(key)
         if stats is None:
-            if key != "queue_ms":
+            if key not in ("queue_ms", "start_lag_ms"):
                 metrics.add_row(label, *(["–"] * len(STAT_COLUMNS)))
             continue
         metrics.add_row(label, str(stats["count"]), *(_ms(stats[k]) for k in STAT_COLUMNS[1:]))
@@ -249,9 +250,23 @@ def endpoint_tables(summary: dict[str, Any], header: dict[str, Any]) -> list[Any
             f"{_rate(summary['goodput'])} requests/s "
             f"({summary['good']} of {summary['requests']} within {objectives})",
         )
+    for worker in summary.get("workers") or ():
+        totals.add_row(f"worker {worker['worker']}", sanitize(_worker_line(worker)))
     if summary.get("interrupted"):
         totals.add_row("interrupted", f"{summary['interrupted']} requests cut off (not counted)")
     return [metrics, totals]
+
+
+def _worker_line(worker: dict[str, Any]) -> str:
+    """One worker's part: where it ran, its requests, and what went wrong there."""
+    line = f"{worker['host']}, pid {worker['pid']}: {worker.get('measured', 0)} requests"
+    if worker.get("errors"):
+        line += f", {worker['errors']} failed (the first: {worker['first_error']['message']})"
+    if worker.get("lost"):
+        line += f"; {worker['lost']}"
+    if worker.get("clock") == "offset":
+        line += f"; clock offset known within {worker['clock_error_ms']:g} ms"
+    return line
 
 
 def show_endpoint(
