@@ -113,18 +113,15 @@ class Client:
         timeout: float,
     ) -> None:
         stamped = not isinstance(sock, ssl.SSLSocket) and self.kernel_timestamps
+        sock.settimeout(timeout)  # each read waits at most this long: the longest silence
         while True:
-            remaining = self._last + timeout - self.clock()
-            if remaining <= 0:
-                raise silence(timeout)
-            sock.settimeout(remaining)
             try:
                 if stamped:
                     data, ancillary, _, _ = sock.recvmsg(rxstamp.READ_SIZE, rxstamp.CMSG_SPACE)
                 else:
                     data, ancillary = sock.recv(rxstamp.READ_SIZE), []
             except TimeoutError:
-                continue  # the loop's check says whether the silence was long enough
+                raise silence(timeout) from None
             except OSError as exc:
                 raise TransportError(f"reading the response failed: {exc}") from None
             now = self.clock()

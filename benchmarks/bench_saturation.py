@@ -1,0 +1,172 @@
+"""Where one `streamcli bench` process saturates, and whether two processes still hold.
+
+    python benchmarks/bench_saturation.py [--streams 64,128,256,384,512] [--processes 1,2]
+
+A server in its own process (`scheduled_sse_server.py`) answers every request on an exact
+schedule (first chunk after its TTFT, then one every GAP) and logs when it wrote each
+chunk. TTFTs are spread over 100 ms (`--spread`), as a real server's vary: else every
+stream of a closed loop would end, and start again, at the same instant, and the burst
+would be the client's (and the server's) whole load.
+For each number of concurrent streams, side by side: `streamcli bench` in one process,
+and `streamcli bench --processes N` (Locust workers), each run as the command line runs
+it (warm-ups: one request per stream, then two measured requests per stream), with the
+records saved and matched to the server's log by request ID. Columns (ms):
+
+- start lag p50/p99: how late the client began requests (`bench`'s own warning sign);
+- TTFT and ICL against the schedule: |measured − scheduled| p50/p99 (the issue's target
+  for --processes 2 at 256 streams: within 2 ms at p50 and 5 ms at p99);
+- error: |client timestamp − the server's write time| p99 over every chunk (the
+  measurement error alone), and the server's own lateness against its schedule (p99);
+- the measured part's duration against the ideal, and the chunks per second offered.
+
+The knee is the first stream count where one process's start lag p99 passes
+`saturation.LAG_BOUND_MS` or its figures leave the target, while N processes still hold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from itertools import pairwise
+from pathlib import Path
+
+import orjson
+
+from streamcli.bench.percentiles import summarize as stats
+from streamcli.bench.saturation import LAG_BOUND_MS
+
+SERVER = Path(__file__).with_name("scheduled_sse_server.py")
+GAP_OF = [0.02]  # the server's gap, for the table (set from --gap)
+
+
+def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(SERVER),
+            "--ttft",
+            str(args.ttft),
+            "--gap",
+            str(args.gap),
+            "--chunks",
+            str(args.chunks),
+            "--spread",
+            str(args.spread),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    line = process.stdout.readline().decode()
+    return process, f"http://127.0.0.1:{line.split()[1]}/v1"
+
+
+def run(streams: int, processes: int, args: argparse.Namespace) -> dict:
+    """One run of `streamcli bench` against a fresh server; its figures."""
+    server, url = start_server(args)
+    with tempfile.TemporaryDirectory() as directory:
+        saved = Path(directory) / "run.jsonl"
+        argv = [sys.executable, "-m", "streamcli", "bench", "--url", url, "-p", "openai"]
+        argv += ["-m", "m", "--requests", str(2 * streams), "--concurrency", str(streams)]
+        argv += ["--warmup", str(streams), "--save", str(saved), "--json"]
+        if processes > 1:
+            argv += ["--processes", str(processes)]
+        done = subprocess.run(argv, capture_output=True, timeout=600)
+        out, _ = server.communicate(timeout=60)
+        if done.returncode != 0:
+            raise SystemExit(f"bench failed ({done.returncode}): {done.stderr.decode()}")
+        lines = [orjson.loads(line) for line in saved.read_bytes().splitlines()]
+    log = {item["id"]: item for item in map(orjson.loads, out.splitlines())}
+    header, summary = lines[0], lines[-1]
+    requests = [r for r in lines if r["type"] == "bench_request" and not r["warmup"]]
+    ttft_err, icl_err, lag, late = [], [], [], []
+    for r in requests:
+        entry = log[r["request_id"]]
+        writes = entry["writes"]
+        sent = header["origin"] + r["sent"]
+        arrived = [sent + t for t in r["outputs"]]
+        ttft_err.append(abs(r["outputs"][0] - entry["ttft"]))
+        icl_err += [abs(b - a - args.gap) for a, b in pairwise(arrived)]
+        lag += [abs(c - w) for c, w in zip(arrived, writes, strict=True)]
+        due = [entry["received"] + entry["ttft"] + k * args.gap for k in range(len(writes))]
+        late += [w - d for w, d in zip(writes, due, strict=True)]
+    ideal = 2 * (args.ttft + args.spread + (args.chunks - 1) * args.gap)  # two per stream
+    return {
+        "streams": streams,
+        "client": "1 process" if processes == 1 else f"{processes} processes",
+        "count": len(requests),
+        "start_lag": summary["start_lag_ms"],
+        "ttft": stats(ttft_err, 1000),
+        "icl": stats(icl_err, 1000),
+        "lag": stats(lag, 1000),
+        "late": stats(late, 1000),
+        "duration": summary["duration_s"],
+        "ideal": ideal,
+        "saturated": summary["saturated"],
+    }
+
+
+def holds(row: dict) -> bool:
+    """Within the target (2 ms at p50, 5 ms at p99 of the schedule) and not saturated."""
+    return (
+        row["ttft"].p50 <= 2
+        and row["ttft"].p99 <= 5
+        and row["icl"].p50 <= 2
+        and row["icl"].p99 <= 5
+        and not row["saturated"]
+    )
+
+
+def show(row: dict) -> None:
+    lag, ttft, icl = row["start_lag"], row["ttft"], row["icl"]
+    print(
+        f"{row['streams']:>7} {row['client']:<12}{row['count']:>6}"
+        f"{lag['p50']:>8.2f}{lag['p99']:>8.2f}"
+        f"{ttft.p50:>8.2f}{ttft.p99:>8.2f}{icl.p50:>8.2f}{icl.p99:>8.2f}"
+        f"{row['lag'].p99:>8.3f}{row['late'].p99:>9.2f}"
+        f"{row['duration']:>8.2f}/{row['ideal']:<5.2f}{row['streams'] / GAP_OF[0]:>9,.0f}"
+        f"   {'holds' if holds(row) else 'falls behind'}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--streams", default="64,128,256,384,512")
+    parser.add_argument("--processes", default="1,2")
+    parser.add_argument("--ttft", type=float, default=0.05)
+    parser.add_argument("--gap", type=float, default=0.02)
+    parser.add_argument("--chunks", type=int, default=50)
+    parser.add_argument("--spread", type=float, default=0.1, help="TTFT varies by up to this")
+    args = parser.parse_args()
+    GAP_OF[0] = args.gap
+    print(
+        f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; server: TTFT "
+        f"{args.ttft * 1000:g}-{(args.ttft + args.spread) * 1000:g} ms, a chunk every "
+        f"{args.gap * 1000:g} ms, {args.chunks} chunks; start lag bound {LAG_BOUND_MS:g} ms; "
+        "times in ms"
+    )
+    print(
+        f"{'streams':>7} {'client':<12}{'reqs':>6}{'start lag':>16}{'|TTFT - sched|':>16}"
+        f"{'|ICL - sched|':>16}{'error':>8}{'server':>9}{'duration':>14}{'chunks/s':>9}"
+    )
+    print(
+        f"{'':>7} {'':<12}{'':>6}{'p50':>8}{'p99':>8}{'p50':>8}{'p99':>8}{'p50':>8}{'p99':>8}"
+        f"{'p99':>8}{'late p99':>9}{'s / ideal':>14}{'offered':>9}"
+    )
+    knee = None
+    for streams in (int(s) for s in args.streams.split(",")):
+        rows = [run(streams, int(p), args) for p in args.processes.split(",")]
+        for row in rows:
+            show(row)
+        if knee is None and not holds(rows[0]) and all(holds(r) for r in rows[1:]):
+            knee = streams
+    if knee is not None:
+        print(f"knee: one process falls behind at {knee} streams; the others still hold")
+    else:
+        print("no knee in this range: one process held throughout, or none did")
+
+
+if __name__ == "__main__":
+    main()
