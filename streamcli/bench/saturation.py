@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-LAG_BOUND_MS = 5.0  # start lag p99 above this: the client is past its knee
+LAG_BOUND_MS = 50.0  # start lag p99 above this: the client is past its knee
 
 
 def saturated(summary: dict[str, Any]) -> bool:
