@@ -28,8 +28,15 @@ _streamcli() {
         --timeout) COMPREPLY=(); return ;;
         --save) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --compare) COMPREPLY=(); return ;;
+        --processes) COMPREPLY=(); return ;;
+        --expect-workers) COMPREPLY=(); return ;;
+        --master-bind-host) COMPREPLY=(); return ;;
+        --master-bind-port) COMPREPLY=(); return ;;
+        --master-host) COMPREPLY=(); return ;;
+        --master-port) COMPREPLY=(); return ;;
+        --web-port) COMPREPLY=(); return ;;
         esac
-        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "--sink --chunks --chunk-size --rate --content --seed --url --base-url -p --provider -m --model --requests --concurrency --warmup --prompt --prompt-file --max-tokens --slo --timeout --save --compare --json -h --help" -- "$cur")); else COMPREPLY=(); fi
+        if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "--sink --chunks --chunk-size --rate --content --seed --url --base-url -p --provider -m --model --requests --concurrency --warmup --prompt --prompt-file --max-tokens --slo --timeout --save --compare --processes --master --expect-workers --master-bind-host --master-bind-port --worker --master-host --master-port --web-port --json -h --help" -- "$cur")); else COMPREPLY=(); fi
         ;;
     chat)
         case "$prev" in
