@@ -4,15 +4,14 @@ the chat is stopped. (Linux: the tool runs under a child subreaper.)"""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from proc_support import gone
 
 from streamcli.tools.process import run_command
 
@@ -29,26 +28,6 @@ DAEMON = (
     "while not os.path.exists(sys.argv[1]): time.sleep(0.01)\n"
     "print('daemon started')\n"
 )
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def gone(pid: int) -> bool:
-    """The process has ended (waits up to 10 s for the kill to land)."""
-    deadline = time.monotonic() + 10
-    while alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    ended = not alive(pid)
-    if not ended:  # do not leave it behind when the test fails
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-    return ended
 
 
 def call(argv, timeout=30.0, stop=None):
