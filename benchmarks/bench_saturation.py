@@ -1,6 +1,6 @@
 """Where one `streamcli bench` process saturates, and whether two processes still hold.
 
-    python benchmarks/bench_saturation.py [--streams 64,128,256,384,512] [--processes 1,2]
+    python benchmarks/bench_saturation.py [--streams 64,96,128,192,256] [--clients 1,2,m2]
 
 A server in its own process (`scheduled_sse_server.py`) answers every request on an exact
 schedule (first chunk after its TTFT, then one every GAP) and logs when it wrote each
@@ -8,7 +8,8 @@ chunk. TTFTs are spread over 100 ms (`--spread`), as a real server's vary: else 
 stream of a closed loop would end, and start again, at the same instant, and the burst
 would be the client's (and the server's) whole load.
 For each number of concurrent streams, side by side: `streamcli bench` in one process,
-and `streamcli bench --processes N` (Locust workers), each run as the command line runs
+and `streamcli bench --processes N` (Locust workers), or a `--master` with N `--worker`
+processes on 127.0.0.1 (`--clients 1,2,m2`), each run as the command line runs
 it (warm-ups: one request per stream, then two measured requests per stream), with the
 records saved and matched to the server's log by request ID. Columns (ms):
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -43,6 +45,15 @@ from streamcli.bench.saturation import LAG_BOUND_MS
 SERVER = Path(__file__).with_name("scheduled_sse_server.py")
 ERROR_BOUND_MS = 1.0  # client timestamps this far from the server's writes: reads coalesced
 GAP_OF = [0.02]  # the server's gap, for the table (set from --gap)
+
+
+NAMES = {"1": "1 process", "m2": "master + 2"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
@@ -66,17 +77,28 @@ def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
     return process, f"http://127.0.0.1:{line.split()[1]}/v1"
 
 
-def run(streams: int, processes: int, args: argparse.Namespace) -> dict:
-    """One run of `streamcli bench` against a fresh server; its figures."""
+def run(streams: int, client: str, args: argparse.Namespace) -> dict:
+    """One run of `streamcli bench` against a fresh server; its figures. `client`: "1"
+    (one process), "N" (`--processes N`) or "mN" (`--master` with N `--worker`s)."""
     server, url = start_server(args)
     with tempfile.TemporaryDirectory() as directory:
         saved = Path(directory) / "run.jsonl"
-        argv = [sys.executable, "-m", "streamcli", "bench", "--url", url, "-p", "openai"]
-        argv += ["-m", "m", "--requests", str(2 * streams), "--concurrency", str(streams)]
+        streamcli = [sys.executable, "-m", "streamcli", "bench"]
+        argv = [*streamcli, "--url", url, "-p", "openai", "-m", "m"]
+        argv += ["--requests", str(2 * streams), "--concurrency", str(streams)]
         argv += ["--warmup", str(streams), "--save", str(saved), "--json"]
-        if processes > 1:
-            argv += ["--processes", str(processes)]
+        workers: list[subprocess.Popen] = []
+        if client.startswith("m"):
+            port = free_port()
+            argv += ["--master", "--expect-workers", client[1:], "--master-bind-host"]
+            argv += ["127.0.0.1", "--master-bind-port", str(port)]
+            worker = [*streamcli, "--worker", "--master-port", str(port)]
+            workers = [subprocess.Popen(worker) for _ in range(int(client[1:]))]
+        elif client != "1":
+            argv += ["--processes", client]
         done = subprocess.run(argv, capture_output=True, timeout=600)
+        for process in workers:
+            process.wait(timeout=60)
         out, _ = server.communicate(timeout=60)
         if done.returncode != 0:
             raise SystemExit(f"bench failed ({done.returncode}): {done.stderr.decode()}")
@@ -98,7 +120,7 @@ def run(streams: int, processes: int, args: argparse.Namespace) -> dict:
     ideal = 2 * (args.ttft + args.spread + (args.chunks - 1) * args.gap)  # two per stream
     return {
         "streams": streams,
-        "client": "1 process" if processes == 1 else f"{processes} processes",
+        "client": NAMES.get(client) or f"{client} processes",
         "count": len(requests),
         "start_lag": summary["start_lag_ms"],
         "ttft": stats(ttft_err, 1000),
@@ -137,8 +159,8 @@ def show(row: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--streams", default="64,128,256,384,512")
-    parser.add_argument("--processes", default="1,2")
+    parser.add_argument("--streams", default="64,96,128,192,256")
+    parser.add_argument("--clients", default="1,2", help="1, N processes, mN (--master)")
     parser.add_argument("--ttft", type=float, default=0.05)
     parser.add_argument("--gap", type=float, default=0.02)
     parser.add_argument("--chunks", type=int, default=50)
@@ -162,7 +184,7 @@ def main() -> None:
     )
     knee = None
     for streams in (int(s) for s in args.streams.split(",")):
-        rows = [run(streams, int(p), args) for p in args.processes.split(",")]
+        rows = [run(streams, client, args) for client in args.clients.split(",")]
         for row in rows:
             show(row)
         if knee is None and not keeps_up(rows[0]) and all(keeps_up(r) for r in rows[1:]):

@@ -135,13 +135,14 @@ class DistributedRun(EndpointRun):
                 item["first_error"] = failed[0]
         modes = {str(w.done.get("timestamps")) for w in workers if w.done}
         self.timestamps = modes.pop() if len(modes) == 1 else "mixed" if modes else "read"
-        stops = [w.done.get("status") for w in workers if w.done and w.done.get("status")]
+        stops = [int(w.done.get("status") or 0) for w in workers if w.done]
+        stops = [status for status in stops if status != errors.OK]
         if stopped is not None:
             self.status = stopped
         elif any(w.lost is not None for w in workers):
             self.status = errors.FAILURE
         elif stops:  # a worker stopped early: Ctrl-C on it, or the web UI's Stop
-            self.status = int(stops[0])
+            self.status = stops[0]
 
     @property
     def lost(self) -> list[dict[str, Any]]:
