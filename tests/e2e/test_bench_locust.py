@@ -396,3 +396,26 @@ def test_usage_errors(tmp_path, args, says):
     assert done.returncode == 2
     lines = done.stderr.decode().splitlines()
     assert len(lines) == 1 and says in lines[0], lines
+
+
+def test_on_a_terminal_live_progress_then_the_report(server, tmp_path):
+    from ptyterm import PtyTerminal
+
+    args = [*bench_args(server.url, "--requests", "160", "--concurrency", "4")[2:]]
+    args += ["--processes", "2"]
+    env = {"XDG_CONFIG_HOME": str(tmp_path), "NO_PROXY": "*"}
+
+    def progress(term: PtyTerminal) -> bool:  # requests done of 160, live TTFT and TPOT
+        return any(
+            "requests" in row and "/160" in row and "TTFT" in row and "TPOT" in row
+            for row in term.display()
+        )
+
+    with PtyTerminal(args, columns=120, rows=60, env=env) as term:
+        term.wait_for(progress, timeout=45, what="the live progress line")
+        assert term.wait_exit() == 0
+        screen = term.text()
+    for needle in ("TTFT", "start lag (client)", "160 (160 completed, 0 failed)", "worker 1"):
+        assert needle in screen
+    assert "/160" not in screen  # the progress line is gone
+    assert not term.cursor_hidden
