@@ -120,7 +120,7 @@ class BenchFlags:
     ] = None
     processes: Annotated[
         int | None,
-        typer.Option(
+        Option(
             min=1,
             metavar="N",
             help="Endpoint: spread the run over N worker processes (Locust; the locust extra).",
@@ -128,25 +128,21 @@ class BenchFlags:
     ] = None
     master: Annotated[
         bool,
-        typer.Option(
-            "--master", help="Endpoint: lead workers on other machines (Locust's master)."
-        ),
+        Option("--master", help="Endpoint: lead workers on other machines (Locust's master)."),
     ] = False
     expect_workers: Annotated[
         int | None,
-        typer.Option(
-            "--expect-workers", min=1, metavar="K", help="--master: wait for K workers (1)."
-        ),
+        Option("--expect-workers", min=1, metavar="K", help="--master: wait for K workers (1)."),
     ] = None
     master_bind_host: Annotated[
         str | None,
-        typer.Option(
+        Option(
             "--master-bind-host", metavar="HOST", help="--master: the interface to listen on (*)."
         ),
     ] = None
     master_bind_port: Annotated[
         int | None,
-        typer.Option(
+        Option(
             "--master-bind-port",
             min=1,
             max=65535,
@@ -156,15 +152,15 @@ class BenchFlags:
     ] = None
     worker: Annotated[
         bool,
-        typer.Option("--worker", help="Send a --master's requests from this machine (Locust)."),
+        Option("--worker", help="Send a --master's requests from this machine (Locust)."),
     ] = False
     master_host: Annotated[
         str | None,
-        typer.Option("--master-host", metavar="HOST", help="--worker: the master (127.0.0.1)."),
+        Option("--master-host", metavar="HOST", help="--worker: the master (127.0.0.1)."),
     ] = None
     master_port: Annotated[
         int | None,
-        typer.Option(
+        Option(
             "--master-port",
             min=1,
             max=65535,
@@ -174,7 +170,7 @@ class BenchFlags:
     ] = None
     web_port: Annotated[
         int | None,
-        typer.Option(
+        Option(
             "--web-port",
             min=1,
             max=65535,

@@ -17,12 +17,12 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast, get_args
+from typing import Any
 
 from streamcli.bench.calls import Prepared
 from streamcli.env import Environment
 from streamcli.errors import BadInput
-from streamcli.sources.chat.flags import ServerName
+from streamcli.providers import HTTP_PROVIDERS
 from streamcli.sources.chat.protocols.provider import Provider
 from streamcli.sources.chat.request import ChatRequest
 
@@ -76,12 +76,11 @@ class Setup:
             request = ChatRequest(**fields)
         except TypeError as exc:
             raise BadInput(f"the master sent a request this worker does not know: {exc}") from None
-        if self.provider not in get_args(ServerName):
+        if self.provider not in HTTP_PROVIDERS:
             raise BadInput(
                 f"the master asked for a provider this worker does not know: {self.provider}"
             )
-        name = cast(ServerName, self.provider)
-        flags = ChatFlags(provider=name, base_url=self.base_url, model=request.model)
+        flags = ChatFlags(provider=self.provider, base_url=self.base_url, model=request.model)
         settings = resolve(flags, env.environ, load_config(env.environ))
         if settings.provider is None:
             raise BadInput(f"no HTTP provider {self.provider} here")
