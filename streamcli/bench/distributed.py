@@ -61,19 +61,14 @@ def require_locust() -> None:
         ) from None
 
 
-def run_spread(
-    flags: BenchFlags,
-    provider: Any,
-    request: Any,
-    load: Any,
-    display: Any,
-    on_done: Callable[[Any], None],
-) -> Any:
-    """Measure with `--processes N` or `--master`; the merged run (a `DistributedRun`)."""
+def ready(provider: Any, request: Any, load: Any) -> Any:
+    """The request with its model (asked of the server now, before Locust takes over the
+    process), with Locust imported: before any progress display starts its thread, so
+    that every thread of the process is gevent's."""
     from streamcli.bench.endpoint_mode import choose_model
     from streamcli.bench.transport import Pool
 
-    if request.model is None:  # asked once, here, before Locust takes over the process
+    if request.model is None:
 
         async def ask() -> str:
             pool = Pool(time.monotonic, connect_timeout=load.connect_timeout)
@@ -84,6 +79,18 @@ def run_spread(
 
         request = request.with_model(asyncio.run(ask()))
     require_locust()
+    return request
+
+
+def run_spread(
+    flags: BenchFlags,
+    provider: Any,
+    request: Any,
+    load: Any,
+    display: Any,
+    on_done: Callable[[Any], None],
+) -> Any:
+    """Measure with `--processes N` or `--master` (after `ready`); the merged run."""
     from streamcli.bench.locust_master import Cluster, Master
     from streamcli.bench.locust_messages import Setup
 

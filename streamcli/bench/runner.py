@@ -152,6 +152,10 @@ def _endpoint(flags: BenchFlags, env: Environment) -> int:
         timeout=flags.timeout if flags.timeout is not None else LoadOptions.timeout,
         connect_timeout=connect_timeout,
     )
+    if flags.distributed:
+        from streamcli.bench.distributed import ready, run_spread
+
+        request = ready(provider, request, load)
     with display(env) as progress:
         bar = progress.bar("requests", load.requests, "")
         done = [0]
@@ -162,8 +166,6 @@ def _endpoint(flags: BenchFlags, env: Environment) -> int:
             bar.update(done[0], unit=live.add(record))
 
         if flags.distributed:
-            from streamcli.bench.distributed import run_spread
-
             run = run_spread(flags, provider, request, load, progress, on_done)
         else:
             run = run_endpoint(provider, request, load, on_done=on_done)

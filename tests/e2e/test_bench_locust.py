@@ -401,7 +401,7 @@ def test_usage_errors(tmp_path, args, says):
 def test_on_a_terminal_live_progress_then_the_report(server, tmp_path):
     from ptyterm import PtyTerminal
 
-    args = [*bench_args(server.url, "--requests", "160", "--concurrency", "4")[2:]]
+    args = bench_args(server.url, "--requests", "160", "--concurrency", "4")[len(STREAMCLI) :]
     args += ["--processes", "2"]
     env = {"XDG_CONFIG_HOME": str(tmp_path), "NO_PROXY": "*"}
 
