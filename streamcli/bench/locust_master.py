@@ -193,6 +193,8 @@ class Master:
 
     def _set_up(self, runner: MasterRunner) -> None:
         """Tell each worker what to ask; fail the run if any cannot (each reason once)."""
+        if self.stopped is not None:  # Ctrl-C while waiting for workers: nothing to do
+            return
         for worker in self.workers.values():
             worker.asked = self.clock()
             runner.send_message(SETUP, self.setup.as_dict(), worker.client_id)
@@ -209,6 +211,8 @@ class Master:
 
     def _sync_clocks(self, runner: MasterRunner) -> None:
         """The offset of each worker's clock on another machine (same kernel: none)."""
+        if self.stopped is not None:
+            return
         here = boot_id()
         far = [w for w in self.workers.values() if here is None or w.boot_id != here]
         for worker in self.workers.values():
@@ -241,7 +245,8 @@ class Master:
 
     def _collect(self) -> None:
         """Until every worker is done or lost; after Ctrl-C, STOP_WAIT at most."""
-        self._wait(lambda w: w.finished, None, "", after_stop=STOP_WAIT)
+        if any(w.share is not None for w in self.workers.values()):  # the run began
+            self._wait(lambda w: w.finished, None, "", after_stop=STOP_WAIT)
 
     def _wait(
         self,

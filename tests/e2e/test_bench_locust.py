@@ -419,3 +419,34 @@ def test_on_a_terminal_live_progress_then_the_report(server, tmp_path):
         assert needle in screen
     assert "/160" not in screen  # the progress line is gone
     assert not term.cursor_hidden
+
+
+def test_ctrl_c_while_the_master_waits_for_its_workers(tmp_path):
+    port = free_port()
+    master = subprocess.Popen(
+        [
+            *bench_args("http://127.0.0.1:9/v1", "--master", "--master-bind-host", "127.0.0.1"),
+            "--master-bind-port",
+            str(port),
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=chat_env(tmp_path),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # until it listens for workers
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert time.monotonic() < deadline and master.poll() is None
+            time.sleep(0.1)
+        master.send_signal(signal.SIGINT)
+        out, err = master.communicate(timeout=10)  # at once: no worker to wait for
+    finally:
+        master.kill()
+    assert master.returncode == 130, err
+    assert b"Traceback" not in err
+    summary = read_jsonl(out)[-1]
+    assert summary["type"] == "bench_summary" and summary["requests"] == 0
