@@ -3,9 +3,10 @@
 A client process that saturates still times every chunk right (the kernel stamps each
 read's arrival), but it begins requests late: fewer are in flight than asked, and the
 server is measured under less load than the figures claim. The sign is the start lag
-(`RequestRecord.start_lag`): on this project's 2-core machine one process keeps it well
-under LAG_BOUND_MS until it passes about the concurrency stated in docs/bench.md
-(measured with benchmarks/bench_saturation.py), and then it grows quickly.
+(`RequestRecord.start_lag`): on this project's shared 2-core machine one process keeps
+its p99 at 10-25 ms (the scheduler's noise) until it passes about the concurrency stated
+in docs/bench.md (measured with benchmarks/bench_saturation.py), and then it grows
+past 100 ms. A run of fewer than MIN_REQUESTS requests is not judged.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 LAG_BOUND_MS = 50.0  # start lag p99 above this: the client is past its knee
+MIN_REQUESTS = 20  # below, a p99 is the worst request: one hiccup of the machine's
 
 
 def saturated(summary: dict[str, Any]) -> bool:
     lag = summary.get("start_lag_ms")
-    return lag is not None and lag["p99"] > LAG_BOUND_MS
+    return lag is not None and lag["count"] >= MIN_REQUESTS and lag["p99"] > LAG_BOUND_MS
 
 
 def warning(summary: dict[str, Any], *, spread: bool) -> str | None:
