@@ -146,7 +146,7 @@ class Master:
                 handler.cancel()
             runner.quit()
             if environment.web_ui is not None:
-                environment.web_ui.stop()  # else its connections keep the process alive
+                environment.web_ui.stop()  # the run is over: so are its live charts
             self._end_local()
         self.run.finish(self.workers.values(), self.stopped)
         return self.run
