@@ -285,7 +285,10 @@ def test_ctrl_c_on_the_master_keeps_what_was_measured(server, tmp_path):
     assert b"Traceback" not in err
     summary = read_jsonl(out)[-1]
     assert summary["type"] == "bench_summary"
-    assert 8 <= summary["requests"] < 400 and summary["errors"] == 0
+    # the server's log runs ahead of the workers' reading: answers it finished may still
+    # have been in flight at the client, and those are cut off (interrupted, not counted)
+    assert 0 < summary["requests"] < 400 and summary["errors"] == 0
+    assert summary["requests"] + summary.get("interrupted", 0) >= 8
     assert all([gone(pid) for pid in workers])  # no worker left behind
 
 
