@@ -11,6 +11,26 @@ import pytest
 from streamcli.serve.bridge import Bridge, ClientGone
 
 
+def run(main):
+    """`asyncio.run(main())` in a thread of its own (another test may have left an event
+    loop running in this one: Playwright's sync API does)."""
+    result: list[object] = []
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(main()))
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(30)
+    if failure:
+        raise failure[0]
+    return result[0]
+
+
 def test_items_in_order_and_the_end_stays_the_end():
     async def main() -> list[object]:
         bridge = Bridge(asyncio.get_running_loop())
@@ -25,7 +45,7 @@ def test_items_in_order_and_the_end_stays_the_end():
         threading.Thread(target=later).start()
         return [*got, await bridge.get(), await bridge.get(), await bridge.get()]
 
-    assert asyncio.run(main()) == [b"a", b"b", None, None]
+    assert run(main) == [b"a", b"b", None, None]
 
 
 def test_a_writer_waits_past_the_limit_and_a_reader_gone_frees_it():
@@ -49,7 +69,7 @@ def test_a_writer_waits_past_the_limit_and_a_reader_gone_frees_it():
         await asyncio.get_running_loop().run_in_executor(None, writer.join, 5)
         return said
 
-    assert asyncio.run(main()) == ["first", "waiting", "gone"]
+    assert run(main) == ["first", "waiting", "gone"]
 
 
 def test_a_client_that_reads_nothing_for_the_stall_is_gone():
@@ -59,4 +79,4 @@ def test_a_client_that_reads_nothing_for_the_stall_is_gone():
         with pytest.raises(ClientGone, match="read nothing"):
             await asyncio.get_running_loop().run_in_executor(None, bridge.put, b"y", 1)
 
-    asyncio.run(main())
+    run(main)
