@@ -130,6 +130,8 @@ def _build(func: Callable[..., NoReturn]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def run(**values: Any) -> Any:
+        for name in values:
+            values[name] = _checked_text(values[name], name)
         for name, (cls, fields) in groups.items():
             values[name] = cls(**{field: values.pop(field) for field in fields})
         return func(**values)
@@ -201,25 +203,41 @@ def _choices(base: Any, choices: tuple[str, ...] | None) -> Any:
 
 
 def _typer_parameter(spec: Any) -> Any:
-    """The Typer parameter an `Option` or `Argument` describes; a `BadValue` raised by its
-    check is Typer's usage error."""
+    """The Typer parameter an `Option` or `Argument` describes. Its value is checked by
+    the option (`Option.check`: the range, finite, valid text), then by its own check; a
+    `BadValue` is Typer's usage error. The range is shown in the help, as Typer would."""
     from streamcli.options import Argument, BadValue
 
     settings = dict(spec.settings)
     settings.pop("choices", None)  # in the type (`_choices`)
+    low, high = settings.pop("min", None), settings.pop("max", None)
     check = settings.get("callback")
-    if check is not None:
 
-        def callback(value: Any) -> Any:
-            try:
-                return check(value)
-            except BadValue as exc:
-                raise typer.BadParameter(str(exc)) from None
+    def callback(value: Any) -> Any:
+        try:
+            value = spec.check(value)
+            return check(value) if check is not None else value
+        except BadValue as exc:
+            raise typer.BadParameter(str(exc)) from None
 
-        settings["callback"] = callback
+    settings["callback"] = callback
     if isinstance(spec, Argument):
-        return typer.Argument(**settings)
-    return typer.Option(*spec.names, **settings)
+        info = typer.Argument(**settings)
+    else:
+        info = typer.Option(*spec.names, **settings)
+    info.value_range = (low, high)  # shown by `cli_usage.PlainOption`
+    return info
+
+
+def _checked_text(value: Any, name: str) -> Any:
+    """A parameter's text that is not a flags dataclass's (`chat`'s PROMPT, `replay`'s
+    FILE), checked as `Option.check` checks the others."""
+    from streamcli.options import BadValue, Option
+
+    try:
+        return Option().check(value)
+    except BadValue as exc:
+        raise typer.BadParameter(str(exc), param_hint=name.upper()) from None
 
 
 def _version(value: bool) -> None:

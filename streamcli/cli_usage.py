@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 import typer.core
+from typer._display import describe_number_range
 
 try:  # Typer 0.2x carries its own copy of Click
     from typer._click import exceptions as click_errors
@@ -32,6 +33,9 @@ class PlainArgument(typer.core.TyperArgument):
         name = self.display_name_raw + ("..." if self.nargs != 1 else "")
         return name if self.required else f"[{name}]"
 
+    def _get_number_range_help_str(self) -> str | None:
+        return _range_help(self)
+
 
 class PlainOption(typer.core.TyperOption):
     """An option's value shown as its metavar, its choices, or its name: `--speed SPEED`."""
@@ -45,6 +49,18 @@ class PlainOption(typer.core.TyperOption):
         else:
             label = (self.name or "value").upper().replace("_", "-")
         return label + ("..." if self.nargs != 1 else "")
+
+    def _get_number_range_help_str(self) -> str | None:
+        return _range_help(self)
+
+
+def _range_help(param: Any) -> str | None:
+    """A number's range in the help, as Typer words it (`1<=x<=10`), from the range the
+    option declares (`options.Option`: checked by streamcli, not by Typer)."""
+    low, high = getattr(param.type_descriptor.parameter_info, "value_range", (None, None))
+    if low is None and high is None:
+        return None
+    return describe_number_range(low, high)
 
 
 def plain_metavars(command: Command) -> None:

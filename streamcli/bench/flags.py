@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
-from streamcli.options import Option
+from streamcli.options import MAX_SECONDS, MAX_SEED, MAX_TOKENS, Option
 from streamcli.providers import HTTP_PROVIDERS
 from streamcli.sinks import JsonFlag
 
@@ -20,6 +20,10 @@ PIPELINE_ONLY = ("sink", "chunks", "chunk_size", "content")
 # spreading an endpoint run over worker processes, on Locust (names as Locust spells them)
 MASTER_ONLY = ("expect_workers", "master_bind_host", "master_bind_port")
 WORKER_ONLY = ("master_host", "master_port")
+MAX_CHUNKS = 1_000_000_000  # pipeline mode's chunks (generated as they are sent)
+MAX_REQUESTS = 1_000_000  # endpoint mode's requests (a record of each is kept)
+MAX_CONCURRENCY = 100_000
+MAX_PROCESSES = 1024
 
 
 @dataclass
@@ -32,7 +36,9 @@ class BenchFlags:
     ] = None
     chunks: Annotated[
         int | None,
-        Option(min=1, metavar="N", help="Pipeline: chunks to send (default 100000)."),
+        Option(
+            min=1, max=MAX_CHUNKS, metavar="N", help="Pipeline: chunks to send (default 100000)."
+        ),
     ] = None
     chunk_size: Annotated[
         str | None,
@@ -42,6 +48,7 @@ class BenchFlags:
         float | None,
         Option(
             min=0.001,
+            max=1_000_000_000,
             metavar="R",
             help="Pipeline: chunks/s (default: flood). Endpoint: requests/s, Poisson arrivals.",
         ),
@@ -51,7 +58,10 @@ class BenchFlags:
         Option(help="Pipeline: what the chunks hold (default: text).", show_default=False),
     ] = None
     seed: Annotated[
-        int, Option(metavar="N", help="Seed for chunk sizes, content and arrivals.")
+        int,
+        Option(
+            min=0, max=MAX_SEED, metavar="N", help="Seed for chunk sizes, content and arrivals."
+        ),
     ] = 0
     url: Annotated[
         str | None,
@@ -73,19 +83,24 @@ class BenchFlags:
     ] = None
     requests: Annotated[
         int | None,
-        Option(min=1, metavar="N", help="Endpoint: requests to measure (default 20)."),
+        Option(
+            min=1, max=MAX_REQUESTS, metavar="N", help="Endpoint: requests to measure (default 20)."
+        ),
     ] = None
     concurrency: Annotated[
         int | None,
         Option(
             min=1,
+            max=MAX_CONCURRENCY,
             metavar="C",
             help="Endpoint: requests in flight (closed loop, default 1); with --rate, a cap.",
         ),
     ] = None
     warmup: Annotated[
         int | None,
-        Option(min=0, metavar="K", help="Endpoint: K requests first, not counted."),
+        Option(
+            min=0, max=MAX_REQUESTS, metavar="K", help="Endpoint: K requests first, not counted."
+        ),
     ] = None
     prompt: Annotated[
         str | None, Option(metavar="TEXT", help="Endpoint: the prompt of every request.")
@@ -96,7 +111,13 @@ class BenchFlags:
     ] = None
     max_tokens: Annotated[
         int | None,
-        Option("--max-tokens", min=1, metavar="N", help="Endpoint: tokens per answer (256)."),
+        Option(
+            "--max-tokens",
+            min=1,
+            max=MAX_TOKENS,
+            metavar="N",
+            help="Endpoint: tokens per answer (256).",
+        ),
     ] = None
     slo: Annotated[
         str | None,
@@ -105,7 +126,10 @@ class BenchFlags:
     timeout: Annotated[
         float | None,
         Option(
-            min=0.001, metavar="SECONDS", help="Endpoint: fail a request silent this long (120)."
+            min=0.001,
+            max=MAX_SECONDS,
+            metavar="SECONDS",
+            help="Endpoint: fail a request silent this long (120).",
         ),
     ] = None
     save: Annotated[
@@ -122,6 +146,7 @@ class BenchFlags:
         int | None,
         Option(
             min=1,
+            max=MAX_PROCESSES,
             metavar="N",
             help="Endpoint: spread the run over N worker processes (Locust; the locust extra).",
         ),
@@ -132,7 +157,13 @@ class BenchFlags:
     ] = False
     expect_workers: Annotated[
         int | None,
-        Option("--expect-workers", min=1, metavar="K", help="--master: wait for K workers (1)."),
+        Option(
+            "--expect-workers",
+            min=1,
+            max=MAX_PROCESSES,
+            metavar="K",
+            help="--master: wait for K workers (1).",
+        ),
     ] = None
     master_bind_host: Annotated[
         str | None,

@@ -4,7 +4,7 @@ their Typer options, see `cli.py`). Imported at start-up."""
 from dataclasses import dataclass
 from typing import Annotated
 
-from streamcli.options import Argument, Option
+from streamcli.options import MAX_ROW_ID, Argument, Option
 
 
 @dataclass
@@ -14,12 +14,21 @@ class HistoryRequest:
     conversation: Annotated[
         int | None,
         Argument(
-            metavar="ID", help="Show this conversation (default: list them).", show_default=False
+            min=1,
+            max=MAX_ROW_ID,
+            metavar="ID",
+            help="Show this conversation (default: list them).",
+            show_default=False,
         ),
     ] = None
     limit: Annotated[
         int,
-        Option(min=0, metavar="N", help="List the N most recent conversations (0: all)."),
+        Option(
+            min=0,
+            max=MAX_ROW_ID,
+            metavar="N",
+            help="List the N most recent conversations (0: all).",
+        ),
     ] = 20
     delete: Annotated[bool, Option("--delete", help="Delete the conversation ID.")] = False
     json: Annotated[

@@ -226,10 +226,15 @@ class Commands:
     def load(self, argument: str) -> None:
         from streamcli.interactive.dialogue import Dialogue
 
-        if not argument.isdigit():
-            self.say("/load ID: give a conversation's number (/history lists them)")
+        from streamcli.options import BadValue, checked
+        from streamcli.sources.chat.flags import ChatFlags
+
+        try:
+            number = checked(ChatFlags, "conversation", int(argument), where="/load ID")
+        except ValueError as exc:  # BadValue: out of range
+            why = exc if isinstance(exc, BadValue) else "/load ID: give a conversation's number"
+            self.say(f"{why} (/history lists them)")
             return
-        number = int(argument)
 
         def read(history: History) -> tuple[list[Message], str | None] | None:
             return history.earlier(number) if history.exists(number) else None

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
-from streamcli.options import Option
+from streamcli.options import MAX_SECONDS, Option
 
 DEFAULT_PORT = 8484
 PING_INTERVAL = 15.0  # seconds between `: ping` comments on an idle stream
@@ -73,6 +73,7 @@ class ServeFlags:
         Option(
             "--ping",
             min=0.05,
+            max=MAX_SECONDS,
             metavar="SECONDS",
             help="Send a keep-alive comment on a stream idle for SECONDS.",
         ),

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
-from streamcli.options import Option
+from streamcli.options import MAX_ROW_ID, MAX_SECONDS, MAX_SEED, MAX_TOKENS, Option
 from streamcli.providers import PROVIDERS
 
 
@@ -50,17 +50,24 @@ class ChatFlags:
     ] = None
     temperature: Annotated[
         float | None,
-        Option(min=0, metavar="NUMBER", help="Sampling temperature (0: deterministic)."),
+        Option(min=0, max=100, metavar="NUMBER", help="Sampling temperature (0: deterministic)."),
     ] = None
     max_tokens: Annotated[
         int | None,
-        Option("--max-tokens", min=1, metavar="N", help="Stop the answer after N tokens."),
+        Option(
+            "--max-tokens",
+            min=1,
+            max=MAX_TOKENS,
+            metavar="N",
+            help="Stop the answer after N tokens.",
+        ),
     ] = None
     seed: Annotated[
         int | None,
         Option(
             "--seed",
             min=0,
+            max=MAX_SEED,
             metavar="N",
             help="Sampling seed: the same answer again (local, Ollama, OpenAI-compatible).",
         ),
@@ -73,6 +80,7 @@ class ChatFlags:
         Option(
             "--timeout",
             min=0.001,
+            max=MAX_SECONDS,
             metavar="SECONDS",
             help="End an answer that sends nothing new for SECONDS (default 60).",
         ),
@@ -82,6 +90,7 @@ class ChatFlags:
         Option(
             "--first-token-timeout",
             min=0.001,
+            max=MAX_SECONDS,
             metavar="SECONDS",
             help="Give up when the answer has not started after SECONDS (default 300).",
         ),
@@ -152,6 +161,7 @@ class ChatFlags:
         Option(
             "--tool-timeout",
             min=0.001,
+            max=MAX_SECONDS,
             metavar="SECONDS",
             help="Stop a tool call after SECONDS: a user tool is killed (with its children), "
             "an MCP call cancelled (default 60).",
@@ -162,6 +172,7 @@ class ChatFlags:
         Option(
             "--max-tool-rounds",
             min=0,
+            max=1000,
             metavar="N",
             help="At most N rounds of tool calls per answer (default 5).",
         ),
@@ -172,7 +183,13 @@ class ChatFlags:
     ] = False
     conversation: Annotated[
         int | None,
-        Option("--conversation", min=1, metavar="ID", help="Continue the conversation ID."),
+        Option(
+            "--conversation",
+            min=1,
+            max=MAX_ROW_ID,
+            metavar="ID",
+            help="Continue the conversation ID.",
+        ),
     ] = None
     no_history: Annotated[
         bool, Option("--no-history", help="Do not save this exchange in the history.")

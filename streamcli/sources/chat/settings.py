@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from streamcli.config import Config
 from streamcli.errors import BadInput
+from streamcli.options import BadValue, checked
 from streamcli.providers import DEFAULT, HTTP_PROVIDERS, LOCAL, PROVIDERS
 from streamcli.sources.chat.flags import ChatFlags
 from streamcli.sources.chat.keys import read_key_file
@@ -119,20 +120,25 @@ def resolve(
         if fallback and guessed_ollama and _local_instead(provider, model, fallback):
             provider, key_source = None, None
     limits = Limits(
-        timeout=_positive(flags.timeout, config, "timeout", Limits.timeout),
-        first_token_timeout=_positive(
-            flags.first_token_timeout, config, "first_token_timeout", Limits.first_token_timeout
+        timeout=float(_pick(_setting(flags.timeout, config, "timeout"), Limits.timeout)),
+        first_token_timeout=float(
+            _pick(
+                _setting(flags.first_token_timeout, config, "first_token_timeout"),
+                Limits.first_token_timeout,
+            )
         ),
-        connect_timeout=_positive(None, config, "connect_timeout", Limits.connect_timeout),
-        retries=_count(flags.retries, config, "retries", Limits.retries),
+        connect_timeout=float(
+            _pick(_setting(None, config, "connect_timeout", "timeout"), Limits.connect_timeout)
+        ),
+        retries=int(_pick(_setting(flags.retries, config, "retries"), Limits.retries)),
     )
     return ChatSettings(
         provider=provider,
         model=str(model) if model else None,
         limits=limits,
-        system=flags.system if flags.system is not None else config.get("system"),
-        temperature=_pick(flags.temperature, config.get("temperature")),
-        max_tokens=_pick(flags.max_tokens, config.get("max_tokens")),
+        system=_setting(flags.system, config, "system"),
+        temperature=_setting(flags.temperature, config, "temperature"),
+        max_tokens=_setting(flags.max_tokens, config, "max_tokens"),
         stream=flags.stream,
         key_source=key_source,
         seed=flags.seed,
@@ -212,23 +218,17 @@ def _key(
 _T = TypeVar("_T")
 
 
-def _pick(flag: _T | None, configured: _T | None) -> _T | None:
+def _pick(flag: _T | None, configured: _T) -> _T:
     return flag if flag is not None else configured
 
 
-def _positive(flag: float | None, config: Config, key: str, default: float) -> float:
-    value = flag if flag is not None else config.get(key)
-    if value is None:
-        return default
-    if value <= 0:
-        raise BadInput(f"{config.where(key) if flag is None else '--' + key}: must be above 0")
-    return float(value)
-
-
-def _count(flag: int | None, config: Config, key: str, default: int) -> int:
-    value = flag if flag is not None else config.get(key)
-    if value is None:
-        return default
-    if value < 0:
-        raise BadInput(f"{config.where(key) if flag is None else '--' + key}: must be 0 or more")
-    return int(value)
+def _setting(flag: _T | None, config: Config, key: str, field: str | None = None) -> _T | None:
+    """The flag's value, else the config file's `key`, checked against the range of the
+    option `field` (default: `key`) as the command line checks it: `BadInput` if out."""
+    if flag is not None:
+        return flag  # checked as the command line parsed it
+    value = config.get(key)
+    try:
+        return checked(ChatFlags, field or key, value, where=config.where(key))
+    except BadValue as exc:
+        raise BadInput(str(exc)) from None

@@ -4,7 +4,7 @@ their Typer options, see `cli.py`), and how lines name their file. Imported at s
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from streamcli.options import Argument, BadValue, Option
+from streamcli.options import MAX_PID, MAX_SECONDS, Argument, BadValue, Option
 
 if TYPE_CHECKING:
     from streamcli.sources.tail.position import StartAt
@@ -65,14 +65,20 @@ class TailOptions:
     ignore_case: Annotated[bool, Option("--ignore-case", "-i", help="--grep ignores case.")] = False
     pid: Annotated[
         int | None,
-        Option("--pid", min=1, metavar="PID", help="Stop when process PID has ended."),
+        Option("--pid", min=1, max=MAX_PID, metavar="PID", help="Stop when process PID has ended."),
     ] = None
     poll: Annotated[
         bool, Option("--poll", help="Poll for changes instead of kernel notifications.")
     ] = False
     poll_interval: Annotated[
         float,
-        Option("--poll-interval", min=0.001, metavar="SECONDS", help="How often --poll looks."),
+        Option(
+            "--poll-interval",
+            min=0.001,
+            max=MAX_SECONDS,
+            metavar="SECONDS",
+            help="How often --poll looks.",
+        ),
     ] = POLL_INTERVAL
     prefix: Annotated[bool, Option("--prefix", help="Start every line with its file's name.")] = (
         False
