@@ -56,7 +56,7 @@ class Option:
         if isinstance(value, bool) or value is None:
             return value
         if isinstance(value, int | float):
-            _check_number(value, *self.bounds)
+            check_number(value, *self.bounds)
         elif isinstance(value, str) or hasattr(value, "__fspath__"):
             check_text(str(value))
         return value
@@ -69,7 +69,8 @@ class Argument(Option):
         super().__init__(**settings)
 
 
-def _check_number(value: float, low: float | None, high: float | None) -> None:
+def check_number(value: float, low: float | None, high: float | None) -> None:
+    """Nothing if `value` is finite and from `low` to `high`; else `BadValue` saying so."""
     if math.isfinite(value) and (low is None or value >= low) and (high is None or value <= high):
         return
     raise BadValue(f"must be a number from {_shown(low)} to {_shown(high)}, not {_shown(value)}")

@@ -28,11 +28,12 @@ import orjson
 
 from streamcli import errors
 from streamcli.bench.calls import Prepared, interrupted
-from streamcli.bench.load import closed_loop, open_loop, poisson_offsets
+from streamcli.bench.load import arrivals, closed_loop, open_loop
 from streamcli.bench.measure import RequestRecord
 from streamcli.bench.percentiles import summary_dict
 from streamcli.bench.transport import Pool, ResponseHandler, TransportError
 from streamcli.errors import BadInput
+from streamcli.options import MAX_SECONDS, BadValue, check_number
 from streamcli.sources.chat.protocols.provider import Call, Provider
 from streamcli.sources.chat.request import ChatRequest
 
@@ -64,8 +65,10 @@ class Slo:
                 number = float(value)
             except ValueError:
                 raise BadInput(f"--slo: {key} needs milliseconds, got {value!r}") from None
-            if not number > 0:
-                raise BadInput(f"--slo: {key} must be above 0 ms")
+            try:
+                check_number(number, 0.001, MAX_SECONDS * 1000)
+            except BadValue as exc:
+                raise BadInput(f"--slo: {key} (ms) {exc}") from None
             values[key] = number
         if not values:
             raise BadInput("--slo: expected ttft=MS,tpot=MS,e2e=MS")
@@ -241,16 +244,22 @@ async def _load(
             if on_done is not None and not record.warmup:
                 on_done(record)
 
-    warmups = [RequestRecord(i, warmup=True) for i in range(load.warmup)]
-    measured = [RequestRecord(load.warmup + i) for i in range(load.requests)]
-    run.records = warmups + measured
-    concurrency = load.concurrency or 1
-    if warmups:
-        await closed_loop(warmups, concurrency, send, clock)
+    def records(first: int, count: int, warmup: bool = False) -> Iterator[RequestRecord]:
+        """Each request's record, made as it is sent (not all up front)."""
+        for index in range(first, first + count):
+            record = RequestRecord(index, warmup=warmup)
+            run.records.append(record)
+            yield record
+
+    run.records = []
+    concurrency = min(load.concurrency or 1, max(load.warmup, load.requests))
+    if load.warmup:
+        await closed_loop(records(0, load.warmup, True), concurrency, send, clock)
+    measured = records(load.warmup, load.requests)
     if load.rate is None:
         await closed_loop(measured, concurrency, send, clock)
     else:
-        offsets = poisson_offsets(len(measured), load.rate, load.seed)
+        offsets = arrivals(load.requests, load.rate, load.seed)
         await open_loop(measured, offsets, send, clock, cap=load.concurrency)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sized
 
 from streamcli.bench.measure import RequestRecord
 
@@ -24,22 +24,28 @@ Send = Callable[[RequestRecord], Awaitable[None]]
 
 def poisson_offsets(count: int, rate: float, seed: int) -> list[float]:
     """When each of `count` requests is due (seconds from the start), `rate` per second."""
+    return list(arrivals(count, rate, seed))
+
+
+def arrivals(count: int, rate: float, seed: int) -> Iterator[float]:
+    """`poisson_offsets`, one at a time (nothing held per request before it is due)."""
     rng = random.Random(seed)
-    offsets = []
     t = 0.0
     for _ in range(count):
-        offsets.append(t)
+        yield t
         t += rng.expovariate(rate)
-    return offsets
 
 
 async def closed_loop(
-    records: list[RequestRecord],
+    records: Iterable[RequestRecord],
     concurrency: int,
     send: Send,
     clock: Callable[[], float],
 ) -> None:
-    """Send `records` with `concurrency` workers, each starting its next when one ends."""
+    """Send `records` with `concurrency` workers, each starting its next when one ends
+    (`records` may be made as they are taken: nothing is held per request up front)."""
+    if isinstance(records, Sized):
+        concurrency = min(concurrency, len(records))
     pending = iter(records)
     start = clock()
 
@@ -50,12 +56,12 @@ async def closed_loop(
             await send(record)
             free = _ended(record, clock)
 
-    await _gather([worker() for _ in range(min(concurrency, len(records)))])
+    await _gather([worker() for _ in range(concurrency)])
 
 
 async def open_loop(
-    records: list[RequestRecord],
-    offsets: list[float],
+    records: Iterable[RequestRecord],
+    offsets: Iterable[float],
     send: Send,
     clock: Callable[[], float],
     cap: int | None = None,

@@ -27,6 +27,7 @@ from streamcli import events
 from streamcli.bench.flags import CONTENTS
 from streamcli.errors import BadInput
 from streamcli.events import Event
+from streamcli.options import BadValue, check_number
 from streamcli.stream import Source
 
 BATCH_BYTES = 64 * 1024  # a flood is handed over in batches of about one socket read
@@ -47,6 +48,9 @@ _LEVELS = ("INFO", "INFO", "INFO", "DEBUG", "WARN", "ERROR")
 _COMPONENTS = ("api", "worker-1", "worker-2", "scheduler", "db", "cache", "auth")
 
 
+MAX_CHUNK_SIZE = 1 << 24  # bytes: 16 MiB
+
+
 @dataclass(frozen=True)
 class ChunkSizes:
     """A chunk size in bytes, or a range drawn uniformly per chunk."""
@@ -64,8 +68,11 @@ class ChunkSizes:
             high = int(high_text) if dash else low
         except ValueError:
             raise BadInput(f"--chunk-size: expected BYTES or MIN-MAX, got {spec!r}") from None
-        if low < 1 or high < low:
-            raise BadInput(f"--chunk-size: sizes must be >= 1 and MIN <= MAX, got {spec!r}")
+        try:
+            check_number(low, 1, MAX_CHUNK_SIZE)
+            check_number(high, low, MAX_CHUNK_SIZE)
+        except BadValue as exc:
+            raise BadInput(f"--chunk-size {spec}: {exc}") from None
         return cls(low, high)
 
     @property

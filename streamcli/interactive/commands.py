@@ -225,7 +225,6 @@ class Commands:
 
     def load(self, argument: str) -> None:
         from streamcli.interactive.dialogue import Dialogue
-
         from streamcli.options import BadValue, checked
         from streamcli.sources.chat.flags import ChatFlags
 
