@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from streamcli.capped import CONFIG_LIMIT, read_capped
 from streamcli.errors import BadInput
 from streamcli.paths import config_dir
 from streamcli.providers import HTTP_PROVIDERS, LOCAL
@@ -86,7 +87,7 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
     A missing file raises `FileNotFoundError`; any other problem is `BadInput` (exit 2).
     """
     try:
-        data = path.read_bytes()
+        data = read_capped(path, CONFIG_LIMIT, f"the {what} {path}")
     except FileNotFoundError:
         raise
     except OSError as exc:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, BinaryIO
 
 from streamcli import errors
+from streamcli.capped import PROMPT_LIMIT, read_capped
 from streamcli.env import Environment
 from streamcli.errors import BadInput, StreamcliError
 from streamcli.events import Event
@@ -165,7 +166,7 @@ def read_piped(env: Environment) -> str | None:
     if env.stdin_isatty or env.stdin_closed:
         return None
     try:
-        data = env.stdin.read()
+        data = read_capped(env.stdin, PROMPT_LIMIT, "the text piped on stdin")
     except (OSError, ValueError):  # closed or not readable: nothing was piped
         return None
     text = data.decode("utf-8", "replace")

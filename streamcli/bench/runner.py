@@ -21,6 +21,7 @@ from streamcli.bench.flags import (
     BenchFlags,
 )
 from streamcli.bench.report import json_lines
+from streamcli.capped import PROMPT_LIMIT, read_capped
 from streamcli.env import Environment
 from streamcli.errors import BadInput, StreamcliError
 
@@ -272,7 +273,8 @@ def _prompt(flags: BenchFlags) -> str:
         raise BadInput("give --prompt or --prompt-file, not both")
     if flags.prompt_file is not None:
         try:
-            text = flags.prompt_file.read_text(encoding="utf-8", errors="replace")
+            what = f"the prompt file {flags.prompt_file}"
+            text = read_capped(flags.prompt_file, PROMPT_LIMIT, what).decode("utf-8", "replace")
         except OSError as exc:
             raise BadInput(
                 f"cannot read the prompt file {flags.prompt_file}: {exc.strerror or exc}"

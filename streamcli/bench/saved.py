@@ -9,13 +9,13 @@ timestamps, so both sides of a comparison follow the same definitions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import orjson
 
 from streamcli.bench.endpoint_mode import Slo, summarize
 from streamcli.bench.measure import RequestRecord
+from streamcli.capped import LINE_LIMIT, capped_lines
 from streamcli.errors import BadInput
 
 
@@ -50,30 +50,35 @@ class SavedRun:
 
 def load_saved(path: str) -> SavedRun:
     """Read a saved run, or raise `BadInput` saying what is wrong with the file."""
+    run = SavedRun(path, mode="")
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as stream:
+            for number, line in enumerate(capped_lines(stream, LINE_LIMIT, path), 1):
+                _take(run, number, line)
     except OSError as exc:
         raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from None
-    run = SavedRun(path, mode="")
-    for number, line in enumerate(data.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            item = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            raise BadInput(f"{path}:{number}: not JSON; is it a file from --save?") from None
-        kind = item.get("type") if isinstance(item, dict) else None
-        if kind == "bench_run":
-            run.header = item
-            run.mode = str(item.get("mode", ""))
-        elif kind == "bench_request":
-            run.requests.append(item)
-        elif kind == "bench_sink":
-            run.sinks.append(item)
-        elif kind == "bench_summary":
-            run.summary = item
     if not run.mode:
         run.mode = "pipeline" if run.sinks else "endpoint" if run.requests or run.summary else ""
     if run.mode not in ("endpoint", "pipeline") or not (run.requests or run.sinks or run.summary):
         raise BadInput(f"{path}: no streamcli bench results in it (save them with --save FILE)")
     return run
+
+
+def _take(run: SavedRun, number: int, line: bytes) -> None:
+    """Line `number` of a saved run, added to `run`."""
+    if not line.strip():
+        return
+    try:
+        item = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        raise BadInput(f"{run.path}:{number}: not JSON; is it a file from --save?") from None
+    kind = item.get("type") if isinstance(item, dict) else None
+    if kind == "bench_run":
+        run.header = item
+        run.mode = str(item.get("mode", ""))
+    elif kind == "bench_request":
+        run.requests.append(item)
+    elif kind == "bench_sink":
+        run.sinks.append(item)
+    elif kind == "bench_summary":
+        run.summary = item

@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 from collections.abc import Mapping
 
+from streamcli.capped import PROMPT_LIMIT, read_capped
 from streamcli.errors import StreamcliError
 
 
@@ -27,7 +28,6 @@ def edit_text(initial: str, environ: Mapping[str, str]) -> str:
             raise StreamcliError(f"/edit: cannot run {editor}: {exc.strerror or exc}") from None
         if status != 0:
             raise StreamcliError(f"/edit: {editor} exited with status {status}; nothing sent")
-        with open(path, encoding="utf-8", errors="replace") as file:
-            return file.read()
+        return read_capped(path, PROMPT_LIMIT, "the edited text").decode("utf-8", "replace")
     finally:
         os.unlink(path)

@@ -6,6 +6,7 @@ import os
 import stat
 from pathlib import Path
 
+from streamcli.capped import KEY_LIMIT, read_capped
 from streamcli.errors import BadInput
 
 
@@ -27,7 +28,7 @@ def read_key_file(path: str | Path) -> str:
             f"run chmod 600 {file}"
         )
     try:
-        text = file.read_text(encoding="utf-8")
+        text = read_capped(file, KEY_LIMIT, f"the key file {file}").decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"cannot read the key file {file}: {exc}") from None
     key = next((line.strip() for line in text.splitlines() if line.strip()), "")

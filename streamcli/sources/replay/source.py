@@ -54,7 +54,7 @@ def open_replay(path: str, stdin: BinaryIO, options: ReplayOptions) -> ReplaySou
             stream = open(path, "rb")  # noqa: SIM115 - closed by the source when done
         except OSError as exc:
             raise BadInput(f"cannot open {path}: {exc.strerror or exc}") from None
-    reader = LineReader(stream)
+    reader = LineReader(stream, name)
     try:
         first = reader.first_line()
     except OSError as exc:

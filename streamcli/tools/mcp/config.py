@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from streamcli.capped import CONFIG_LIMIT, read_capped
 from streamcli.errors import BadInput
 from streamcli.paths import config_dir
 
@@ -109,7 +110,7 @@ def load_mcp_config(file: Path | None, environ: Mapping[str, str]) -> McpConfig:
     when the default file does not exist. Raises `BadInput` for a bad file."""
     path = file or default_mcp_path(environ)
     try:
-        data = path.read_bytes()
+        data = read_capped(path, CONFIG_LIMIT, f"the MCP servers file {path}")
     except FileNotFoundError:
         if file is not None:
             raise BadInput(f"--mcp-config: no such file: {file}") from None
