@@ -100,9 +100,21 @@ def test_config_errors_name_the_file_and_the_key(tmp_path, text, message):
     assert str(tmp_path) in caught.value.message
 
 
-def test_config_values_are_checked(tmp_path):
-    with pytest.raises(BadInput, match="timeout: must be above 0"):
-        resolve(ChatFlags(), {}, config(tmp_path, "timeout = 0"))
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("timeout = 0", "timeout: must be a number from 0.001 to 1000000, not 0"),
+        ("timeout = nan", "timeout: must be a number from 0.001 to 1000000, not nan"),
+        ("connect_timeout = inf", "connect_timeout: must be a number from 0.001 to 1000000"),
+        ("max_tokens = 99999999999", "max_tokens: must be a number from 1 to 10000000"),
+        ("temperature = -inf", "temperature: must be a number from 0 to 100, not -inf"),
+        ("retries = 11", "retries: must be a number from 0 to 10, not 11"),
+    ],
+)
+def test_config_values_are_checked_as_the_flags_are(tmp_path, text, message):
+    """config.toml's numbers have the ranges of the flags they stand for (one check)."""
+    with pytest.raises(BadInput, match=message):
+        resolve(ChatFlags(), {}, config(tmp_path, text))
 
 
 def test_config_path_follows_xdg():

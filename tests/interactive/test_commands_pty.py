@@ -202,3 +202,20 @@ def test_model_and_chat_say_the_same_when_the_server_refuses_the_key(server, tmp
         assert said.strip() == f"cannot list the models: {chat_says}"
         term.write(b"\x04")
         assert term.wait_exit() == 0
+
+
+def test_load_with_a_huge_or_strange_number_says_so_and_the_session_goes_on(server, tmp_path):
+    """`/load` checks its number as `--conversation` does (one range): a number SQLite
+    cannot hold, or a digit that is not ASCII, is one line, not the end of the session."""
+    server.script(oa.PATH, oa.stream(["still here"]))
+    with open_session(server, tmp_path) as term:
+        wait_prompt(term, 1)
+        type_line(term, "/load 999999999999999999999999")
+        term.wait_for_text("/load ID: must be a number from 1 to 9223372036854775807")
+        type_line(term, "/load \u00b2")  # str.isdigit() says yes, int() says no
+        term.wait_for_text("/load ID: give a conversation's number")
+        type_line(term, "hello")
+        term.wait_for_text("still here")
+        wait_prompt(term, 2)
+        term.write(b"\x04")
+        assert term.wait_exit() == 0
