@@ -117,7 +117,7 @@ def test_each_option_refuses_what_it_cannot_take(command, param):
         for value in (LONE_SURROGATE, f"ok{LONE_SURROGATE}", f"{LONE_SURROGATE}/x.txt"):
             _assert_usage_error(param, _argv(command, param, value))
         return
-    values = NASTY_NUMBERS if _kind(param) == "float" else NASTY_NUMBERS[4:] + ["nan"]
+    values = NASTY_NUMBERS if _kind(param) == "float" else [*NASTY_NUMBERS[4:], "nan"]
     low, high = _range(param)
     for value in [*values, str(high + 1), str(low - 1)]:
         _assert_usage_error(param, _argv(command, param, value))
