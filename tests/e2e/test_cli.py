@@ -94,11 +94,13 @@ def test_each_command_offers_its_flags_once_and_builds_its_dataclasses():
         ),
         (
             ["replay", "--speed", "-1", "f"],
-            "invalid value for '--speed': must be 0 or more (see 'streamcli replay --help')",
+            "invalid value for '--speed': must be a number from 0 to 1000000, not -1 "
+            "(see 'streamcli replay --help')",
         ),
         (
             ["chat", "--retries", "11", "hi"],
-            "invalid value for '--retries': must be 10 or less (see 'streamcli chat --help')",
+            "invalid value for '--retries': must be a number from 0 to 10, not 11 "
+            "(see 'streamcli chat --help')",
         ),
     ],
 )
