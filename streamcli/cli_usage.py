@@ -9,7 +9,6 @@ import sys
 from typing import Any
 
 import typer.core
-from typer._display import describe_number_range
 
 try:  # Typer 0.2x carries its own copy of Click
     from typer._click import exceptions as click_errors
@@ -55,12 +54,12 @@ class PlainOption(typer.core.TyperOption):
 
 
 def _range_help(param: Any) -> str | None:
-    """A number's range in the help, as Typer words it (`1<=x<=10`), from the range the
-    option declares (`options.Option`: checked by streamcli, not by Typer)."""
+    """A number's range in the help (`1 to 10`), from the range the option declares
+    (`options.Option`: checked by streamcli, not by Typer)."""
+    from streamcli.options import range_words
+
     low, high = getattr(param.type_descriptor.parameter_info, "value_range", (None, None))
-    if low is None and high is None:
-        return None
-    return describe_number_range(low, high)
+    return None if low is None and high is None else range_words(low, high)
 
 
 def plain_metavars(command: Command) -> None:

@@ -73,7 +73,12 @@ def check_number(value: float, low: float | None, high: float | None) -> None:
     """Nothing if `value` is finite and from `low` to `high`; else `BadValue` saying so."""
     if math.isfinite(value) and (low is None or value >= low) and (high is None or value <= high):
         return
-    raise BadValue(f"must be a number from {_shown(low)} to {_shown(high)}, not {_shown(value)}")
+    raise BadValue(f"must be a number {range_words(low, high)}, not {_shown(value)}")
+
+
+def range_words(low: float | None, high: float | None) -> str:
+    """`from 1 to 10`, as a message and the help say a range."""
+    return f"from {_shown(low)} to {_shown(high)}"
 
 
 def _shown(number: float | None) -> str:
