@@ -32,7 +32,7 @@ import anyio.from_thread
 from mcp import ClientSession
 from streamcli.errors import StreamcliError
 from streamcli.signals import stop_signals_exit
-from streamcli.tools.mcp.command import CommandNotFound, locate
+from streamcli.tools.mcp.command import CommandNotFound, NoSuchCwd, locate
 from streamcli.tools.mcp.config import ServerEntry
 from streamcli.tools.mcp.environment import server_environment
 from streamcli.tools.mcp.results import progress_text, result_outcome
@@ -190,6 +190,8 @@ class McpHub:
     def _start_failure(self, server: _Server, exc: BaseException) -> str:
         entry = server.entry
         name = f"MCP server {entry.name}"
+        if isinstance(exc, NoSuchCwd) and entry.transport == "stdio":
+            return f"{name}: cwd does not exist: {entry.cwd}"
         if isinstance(exc, CommandNotFound) and entry.transport == "stdio":
             return f"{name}: command not found: {entry.command} ({exc.looked})"
         if isinstance(exc, FileNotFoundError) and entry.transport == "stdio":
