@@ -372,3 +372,35 @@ def test_a_second_signal_during_shutdown_still_ends_a_stubborn_server(server, tm
     process.send_signal(signal.SIGTERM)
     process.communicate(timeout=30)
     assert gone(word, within=5), f"left behind: {processes_with(word)}"
+
+
+def test_the_server_log_is_private_masked_and_refuses_a_symlink(server, tmp_path):
+    logs = tmp_path / "state" / "streamcli" / "mcp"
+    logs.mkdir(parents=True, mode=0o755)
+    (logs / "test.log").write_text("old\n")
+    (logs / "test.log").chmod(0o644)
+    key = "sk-ant-other-key-0123456789abcdef"
+    code = (
+        "import os, sys, runpy\n"
+        f"print('leaked {key} and', os.environ['SRV_T'], file=sys.stderr, flush=True)\n"
+        "sys.argv = sys.argv[1:]\nrunpy.run_path(sys.argv[0], run_name='__main__')\n"
+    )
+    entry = {"command": PY, "args": ["-c", code, str(TEST_SERVER), "stdio"]}
+    write_config(tmp_path, {"test": {**entry, "env": {"SRV_T": "${MY_SERVICE_TOKEN}"}}})
+    server.script(OPENAI.path, oa.stream(["ok"]))
+    result = mcp_chat(
+        OPENAI, server, tmp_path, "--mcp", "test",
+        ANTHROPIC_API_KEY=key, MY_SERVICE_TOKEN="tok-9876543210",
+    )  # fmt: skip
+    assert result.status == 0, result.stderr
+    text = (logs / "test.log").read_text()
+    assert "leaked" in text and key not in text and "tok-9876543210" not in text
+    assert (logs / "test.log").stat().st_mode & 0o777 == 0o600
+    assert logs.stat().st_mode & 0o777 == 0o700
+    (logs / "test.log").unlink()
+    target = tmp_path / "target"
+    target.write_text("")
+    (logs / "test.log").symlink_to(target)
+    result = mcp_chat(OPENAI, server, tmp_path, "--mcp", "test", MY_SERVICE_TOKEN="t" * 9)
+    assert result.status == 1 and "it is a symlink" in result.stderr
+    assert target.read_text() == ""
