@@ -404,3 +404,21 @@ def test_the_server_log_is_private_masked_and_refuses_a_symlink(server, tmp_path
     result = mcp_chat(OPENAI, server, tmp_path, "--mcp", "test", MY_SERVICE_TOKEN="t" * 9)
     assert result.status == 1 and "it is a symlink" in result.stderr
     assert target.read_text() == ""
+
+
+def test_a_server_log_is_rotated_while_the_server_runs(server, tmp_path):
+    logs = tmp_path / "state" / "streamcli" / "mcp"
+    code = (
+        "import sys, runpy\n"
+        "for i in range(30000): sys.stderr.write('%050d\\n' % i)\n"  # 1.5 MB
+        "sys.stderr.flush()\n"
+        "sys.argv = sys.argv[1:]\nrunpy.run_path(sys.argv[0], run_name='__main__')\n"
+    )
+    write_config(
+        tmp_path, {"test": {"command": PY, "args": ["-c", code, str(TEST_SERVER), "stdio"]}}
+    )
+    server.script(OPENAI.path, oa.stream(["ok"]))
+    assert mcp_chat(OPENAI, server, tmp_path, "--mcp", "test").status == 0
+    assert (logs / "test.log.1").read_text().startswith("--- streamcli started test at ")
+    assert (logs / "test.log").stat().st_size < 1024 * 1024
+    assert (logs / "test.log").read_text().endswith(f"{29999:050d}\n")
