@@ -397,6 +397,7 @@ def test_the_server_log_is_private_masked_and_refuses_a_symlink(server, tmp_path
     assert "leaked" in text and key not in text and "tok-9876543210" not in text
     assert (logs / "test.log").stat().st_mode & 0o777 == 0o600
     assert logs.stat().st_mode & 0o777 == 0o700
+    assert (logs / "client.log").stat().st_mode & 0o777 == 0o600
     (logs / "test.log").unlink()
     target = tmp_path / "target"
     target.write_text("")
