@@ -5,7 +5,9 @@ whole process group can be killed: at the timeout (SIGTERM, then SIGKILL after a
 grace), when the chat is stopped, and when it exits but leaves children behind that hold
 its output open. On Linux it runs under `reaper` (a child subreaper), which ends every
 process the command started, even one that left the session or group (``setsid``),
-before it exits itself; elsewhere the process group is all that is ended. Its environment
+before it exits itself; elsewhere the process group is all that is ended. The reaper dies
+with streamcli (even of SIGKILL) and the tool with the reaper; should the reaper be
+killed, what the tool started is found by a mark in its environment (`sweep`). Its environment
 has no variable whose name holds KEY, SECRET, TOKEN, PASSWORD, PASSWD or CREDENTIAL. Its
 output is read as it comes (stdout and stderr both, so neither can fill up and block it)
 and only the head and tail are kept.
@@ -22,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +40,8 @@ LINGER = 0.5  # seconds the output may stay open after the command exited
 POLL = 0.05
 REAPER = Path(__file__).with_name("reaper.py")  # run as a script: the standard library only
 REAPED = sys.platform.startswith("linux")  # the reaper needs PR_SET_CHILD_SUBREAPER
-REAPER_MARGIN = 5.0  # seconds the reaper may take beyond the grace to end its subtree
+REAPER_MARGIN = 2.0  # seconds the reaper may take beyond the grace to end its subtree
+MARK = "STREAMCLI_REAPED_BY"  # in the environment of what the reaper runs: see `sweep`
 
 
 @dataclass(frozen=True)
@@ -86,10 +90,40 @@ def scrubbed(environ: Mapping[str, str]) -> dict[str, str]:
 
 def reaped(argv: Sequence[str]) -> list[str]:
     """`argv` run under the reaper where there is one (Linux): every process it starts
-    ends with it; elsewhere `argv` itself."""
+    ends with it; elsewhere `argv` itself. Start it from a thread that waits for it: the
+    reaper ends its subtree when that thread ends."""
     if not REAPED:
         return list(argv)
-    return [sys.executable, "-I", "-S", str(REAPER), str(KILL_GRACE), "--", *argv]
+    parent = str(os.getpid())
+    return [sys.executable, "-I", "-S", str(REAPER), str(KILL_GRACE), parent, "--", *argv]
+
+
+def new_mark() -> str:
+    """A value for `MARK` that names one run."""
+    return f"{os.getpid()}-{uuid.uuid4().hex}"
+
+
+def sweep(mark: str) -> int:
+    """SIGKILL every process whose environment holds ``MARK=mark`` (Linux: read from
+    /proc): what a tool started, when its reaper was killed before it could end them.
+    A process that cleared its environment is not found. Returns how many were hit."""
+    if not REAPED:
+        return 0
+    needle = f"{MARK}={mark}".encode() + b"\0"
+    hit = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{name}/environ", "rb") as file:
+                found = needle in file.read() + b"\0"
+        except OSError:
+            continue
+        if found:
+            with contextlib.suppress(OSError):
+                os.kill(int(name), signal.SIGKILL)
+                hit += 1
+    return hit
 
 
 def run_command(
@@ -106,13 +140,14 @@ def run_command(
     if REAPED and shutil.which(argv[0]) is None:
         # What Popen would have said: the reaper starts even when the command cannot.
         return Outcome(False, f"cannot run {argv[0]}: No such file or directory")
+    mark = new_mark()
     try:
         process = subprocess.Popen(
             reaped(argv),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=scrubbed(environ),
+            env={**scrubbed(environ), MARK: mark},
             start_new_session=True,
             close_fds=True,
         )
@@ -127,6 +162,8 @@ def run_command(
         ending = _communicate(process, orjson.dumps(arguments), stdout, stderr, deadline, stop)
     finally:
         _kill_group(process, grace=KILL_GRACE if ending == "timeout" else 0.0)
+        if process.returncode is None or process.returncode < 0:
+            sweep(mark)  # the reaper may have been killed before it ended its subtree
         if children is not None:
             children.discard(process.pid)
         for pipe in (process.stdin, process.stdout, process.stderr):

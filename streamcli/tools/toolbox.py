@@ -60,6 +60,7 @@ class Toolbox:
         *,
         servers: Sequence[str] = (),
         servers_file: Path | None = None,
+        mask: Callable[[str], str] = str,
         **limits: Any,
     ) -> Toolbox:
         """The tools called `names`: built-in ones, or defined in `file` (default:
@@ -91,7 +92,7 @@ class Toolbox:
         if servers or servers_file is not None or wants_servers(None, environ):
             from streamcli.tools.mcp.offer import start_servers
 
-            started = start_servers(list(servers), servers_file, environ, set(tools))
+            started = start_servers(list(servers), servers_file, environ, set(tools), mask)
             toolbox.mcp = started.hub
             toolbox.tools.update(started.tools)
             toolbox.notices.extend(started.notices)

@@ -325,3 +325,101 @@ def test_a_large_log_is_moved_aside_when_its_server_starts(server, tmp_path):
     assert mcp_chat(OPENAI, server, tmp_path, "--mcp", "test").status == 0
     assert (logs / "test.log.1").stat().st_size == 1_800_000
     assert (logs / "test.log").read_text().startswith("--- streamcli started test at ")
+
+
+def test_a_cwd_that_does_not_exist_is_named(server, tmp_path):
+    missing = tmp_path / "no-such-dir"
+    write_config(tmp_path, {"test": tools_server(cwd=str(missing))})
+    line = _fails_before_any_request(mcp_chat(OPENAI, server, tmp_path, "--mcp", "test"), server)
+    assert line == f"streamcli: error: MCP server test: cwd does not exist: {missing}"
+
+
+STUBBORN = (  # ignores SIGTERM and the end of its stdin; serves as the test server does
+    "import signal, sys, runpy\n"
+    "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+    "sys.argv = sys.argv[1:]\n"
+    "try:\n"
+    "    runpy.run_path(sys.argv[0], run_name='__main__')\n"
+    "finally:\n"
+    "    import time\n"
+    "    while True: time.sleep(1)\n"
+)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_a_second_signal_during_shutdown_still_ends_a_stubborn_server(server, tmp_path):
+    word = marker()
+    entry = {"command": PY, "args": ["-c", STUBBORN, str(TEST_SERVER), "stdio", word]}
+    write_config(tmp_path, {"test": entry})
+    server.script(OPENAI.path, OPENAI.calls([("c1", "test__hang", {})]), oa.stream(["ok"]))
+    env = chat_env(
+        tmp_path, XDG_STATE_HOME=str(tmp_path / "state"), OPENAI_API_KEY="sk-test-key-0123456789"
+    )
+    args = ["chat", "hi", "-m", "m", "--base-url", server.url + "/v1", "--mcp", "test"]
+    process = subprocess.Popen(
+        [*STREAMCLI, *args, "--approve", "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while not server.received(OPENAI.path) or not processes_with(word):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    time.sleep(0.5)  # the call is under way
+    process.send_signal(signal.SIGTERM)
+    time.sleep(0.5)  # shutting the server down: stdin closed, it does not end
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=30)
+    assert gone(word, within=5), f"left behind: {processes_with(word)}"
+
+
+def test_the_server_log_is_private_masked_and_refuses_a_symlink(server, tmp_path):
+    logs = tmp_path / "state" / "streamcli" / "mcp"
+    logs.mkdir(parents=True, mode=0o755)
+    (logs / "test.log").write_text("old\n")
+    (logs / "test.log").chmod(0o644)
+    key = "sk-ant-other-key-0123456789abcdef"
+    code = (
+        "import os, sys, runpy\n"
+        f"print('leaked {key} and', os.environ['SRV_T'], file=sys.stderr, flush=True)\n"
+        "sys.argv = sys.argv[1:]\nrunpy.run_path(sys.argv[0], run_name='__main__')\n"
+    )
+    entry = {"command": PY, "args": ["-c", code, str(TEST_SERVER), "stdio"]}
+    write_config(tmp_path, {"test": {**entry, "env": {"SRV_T": "${MY_SERVICE_TOKEN}"}}})
+    server.script(OPENAI.path, oa.stream(["ok"]))
+    result = mcp_chat(
+        OPENAI, server, tmp_path, "--mcp", "test",
+        ANTHROPIC_API_KEY=key, MY_SERVICE_TOKEN="tok-9876543210",
+    )  # fmt: skip
+    assert result.status == 0, result.stderr
+    text = (logs / "test.log").read_text()
+    assert "leaked" in text and key not in text and "tok-9876543210" not in text
+    assert (logs / "test.log").stat().st_mode & 0o777 == 0o600
+    assert logs.stat().st_mode & 0o777 == 0o700
+    assert (logs / "client.log").stat().st_mode & 0o777 == 0o600
+    (logs / "test.log").unlink()
+    target = tmp_path / "target"
+    target.write_text("")
+    (logs / "test.log").symlink_to(target)
+    result = mcp_chat(OPENAI, server, tmp_path, "--mcp", "test", MY_SERVICE_TOKEN="t" * 9)
+    assert result.status == 1 and "it is a symlink" in result.stderr
+    assert target.read_text() == ""
+
+
+def test_a_server_log_is_rotated_while_the_server_runs(server, tmp_path):
+    logs = tmp_path / "state" / "streamcli" / "mcp"
+    code = (
+        "import sys, runpy\n"
+        "for i in range(30000): sys.stderr.write('%050d\\n' % i)\n"  # 1.5 MB
+        "sys.stderr.flush()\n"
+        "sys.argv = sys.argv[1:]\nrunpy.run_path(sys.argv[0], run_name='__main__')\n"
+    )
+    write_config(
+        tmp_path, {"test": {"command": PY, "args": ["-c", code, str(TEST_SERVER), "stdio"]}}
+    )
+    server.script(OPENAI.path, oa.stream(["ok"]))
+    assert mcp_chat(OPENAI, server, tmp_path, "--mcp", "test").status == 0
+    assert (logs / "test.log.1").read_text().startswith("--- streamcli started test at ")
+    assert (logs / "test.log").stat().st_size < 1024 * 1024
+    assert (logs / "test.log").read_text().endswith(f"{29999:050d}\n")

@@ -268,7 +268,7 @@ def test_a_hanging_tool_and_its_children_are_killed_at_the_timeout(server, work,
     assert result.status == 0 and time.monotonic() - started < 60
     (end,) = result.of("tool_end")
     assert not end["ok"] and end["output"].startswith("timed out after 3 s (--tool-timeout)")
-    assert 2900 <= end["duration_ms"] < 30_000
+    assert 2900 <= end["duration_ms"] < 4_500  # SIGTERM ends it at once
     for pid in map(int, pids.read_text().split()):
         assert _wait_dead(pid), f"process {pid} survived"
     (sent,) = OPENAI.results(server.received(oa.PATH)[1].json())

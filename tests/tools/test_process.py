@@ -92,7 +92,7 @@ def test_a_timeout_kills_the_tool_and_its_children(tmp_path):
     started = time.monotonic()
     outcome = run(code, timeout=3)  # room for a slow start on a busy machine
     assert not outcome.ok and outcome.output.startswith("timed out after 3 s")
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < 4.5  # SIGTERM ends it at once
     for pid in map(int, pids.read_text().split()):
         deadline = time.monotonic() + 10
         while _alive(pid) and time.monotonic() < deadline:
@@ -105,8 +105,10 @@ def test_a_tool_that_ignores_sigterm_is_killed_too(tmp_path):
         "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
         "print('started', flush=True)\ntime.sleep(600)"
     )
+    started = time.monotonic()
     outcome = run(code, timeout=3)
     assert not outcome.ok and "partial output:\nstarted" in outcome.output
+    assert time.monotonic() - started < 5.5  # 3 s, then 1 s of grace before SIGKILL
 
 
 def test_children_left_behind_holding_the_output_do_not_hang_the_call(tmp_path):
@@ -120,7 +122,7 @@ def test_children_left_behind_holding_the_output_do_not_hang_the_call(tmp_path):
     started = time.monotonic()
     outcome = run(code, timeout=60)
     assert outcome.ok and outcome.output == "done\n"
-    assert time.monotonic() - started < 20
+    assert time.monotonic() - started < 5  # the output lingers 0.5 s after the exit
     pid = int(pid_file.read_text())
     deadline = time.monotonic() + 10
     while _alive(pid) and time.monotonic() < deadline:
@@ -136,7 +138,7 @@ def test_stopping_kills_a_running_tool_at_once():
         [PY, "-c", "import time; time.sleep(600)"], {}, timeout=600, environ=os.environ, stop=stop
     )
     assert not outcome.ok and outcome.output.startswith("stopped")
-    assert time.monotonic() - started < 20
+    assert time.monotonic() - started < 2.5
 
 
 def test_a_tool_that_does_not_read_its_stdin_still_works():

@@ -78,3 +78,38 @@ def test_a_setsid_child_ends_when_the_chat_is_stopped(tmp_path):
 def _wait_for(path: Path) -> None:
     while not (path.exists() and path.read_text().strip()):
         time.sleep(0.02)
+
+
+def test_a_one_second_timeout_returns_on_time():
+    started = time.monotonic()
+    outcome = call(["sh", "-c", "exec sleep 300"], timeout=1)
+    assert outcome.output.startswith("timed out after 1 s")
+    assert time.monotonic() - started < 2.5  # was 7 s: the reaper waited for ever
+
+
+def test_a_stop_returns_at_once_and_the_reaper_is_gone(tmp_path):
+    pid_file = tmp_path / "pid"
+    stop, stopped = threading.Event(), []
+    threading.Thread(
+        target=lambda: (_wait_for(pid_file), stopped.append(time.monotonic()), stop.set()),
+        daemon=True,
+    ).start()
+    outcome = call(["sh", "-c", f"echo $$ > {pid_file}; exec sleep 300"], timeout=600, stop=stop)
+    assert outcome.output.startswith("stopped")
+    assert time.monotonic() - stopped[0] < 1.5  # was 5 s: the reaper waited for ever
+    assert gone(int(pid_file.read_text()))
+
+
+def test_a_tool_that_kills_its_reaper_dies_with_what_it_started(tmp_path):
+    from mcp_support import gone as all_gone
+    from mcp_support import marker
+
+    word = marker()
+    script = (
+        f"setsid sh -c 'sleep 300; : {word}' </dev/null >/dev/null 2>&1 &"
+        " sleep 0.2; kill -KILL $PPID; exec sleep 300"
+    )
+    started = time.monotonic()
+    outcome = call(["sh", "-c", script, word], timeout=60)
+    assert not outcome.ok and time.monotonic() - started < 10
+    assert all_gone(word, within=3)

@@ -217,6 +217,7 @@ def load_toolbox(
         return None
     if not (flags.asks_for_tools or wants_servers(flags.mcp_config, environ)):
         return None
+    from streamcli.sources.chat.redact import Redactor, known_secrets
     from streamcli.tools.approval import Allow
     from streamcli.tools.toolbox import Toolbox
 
@@ -233,5 +234,6 @@ def load_toolbox(
         environ,
         servers=flags.mcp,
         servers_file=flags.mcp_config,
+        mask=Redactor(known_secrets(environ, settings.provider.key)),
         **limits,
     )

@@ -14,7 +14,7 @@ if it had come in one.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from streamcli.events import Event
@@ -194,3 +194,17 @@ def _join(events: list[Event], held: list[Event]) -> None:
             events[-1]["text"] += event["text"]
         else:
             events.append(event)
+
+
+SECRET_SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET")
+
+
+def known_secrets(environ: Mapping[str, str], key: str | None = None) -> list[str]:
+    """Every key streamcli knows of: `key` (the one in use) and the values of the
+    environment's OPENAI_API_KEY, ANTHROPIC_API_KEY, STREAMCLI_API_KEY and of any
+    variable named *_API_KEY, *_TOKEN or *_SECRET (8 characters or more)."""
+    found = [key] if key else []
+    for name, value in environ.items():
+        if name.upper().endswith(SECRET_SUFFIXES) and len(value) >= 8:
+            found.append(value)
+    return found

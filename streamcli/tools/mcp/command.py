@@ -24,10 +24,16 @@ class CommandNotFound(FileNotFoundError):
         self.looked = looked
 
 
+class NoSuchCwd(FileNotFoundError):
+    """The directory the server is to start in does not exist."""
+
+
 def locate(command: str, environ: Mapping[str, str], cwd: str | None) -> str:
     """The program to start for `command`: a path as given (relative to `cwd`), or a bare
-    name found on PATH or beside the running Python. Raises `CommandNotFound`, or
-    `PermissionError` for a file that is not executable."""
+    name found on PATH or beside the running Python. Raises `NoSuchCwd`,
+    `CommandNotFound`, or `PermissionError` for a file that is not executable."""
+    if cwd is not None and not os.path.isdir(os.path.expanduser(cwd)):
+        raise NoSuchCwd(cwd)
     if os.sep in command:
         path = os.path.join(cwd or "", os.path.expanduser(command))
         if not os.path.exists(path):

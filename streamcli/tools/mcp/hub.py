@@ -19,12 +19,13 @@ import concurrent.futures
 import contextlib
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import anyio
 import anyio.from_thread
@@ -32,16 +33,16 @@ import anyio.from_thread
 from mcp import ClientSession
 from streamcli.errors import StreamcliError
 from streamcli.signals import stop_signals_exit
-from streamcli.tools.mcp.command import CommandNotFound, locate
+from streamcli.tools.mcp.command import CommandNotFound, NoSuchCwd, locate
 from streamcli.tools.mcp.config import ServerEntry
 from streamcli.tools.mcp.environment import server_environment
 from streamcli.tools.mcp.results import progress_text, result_outcome
+from streamcli.tools.mcp.serverlog import LogRefused, ServerLog
 from streamcli.tools.process import Outcome, reaped
 
 POLL = 0.05
 CLOSE_WAIT = 10.0  # seconds close() waits for the servers to end (the SDK's own bound is ~6 s)
 LAST_LINE_LIMIT = 300
-LOG_LIMIT = 1024 * 1024  # a server's log past this size is moved to NAME.log.1 at its start
 
 
 class McpStartError(StreamcliError):
@@ -62,9 +63,7 @@ class RemoteTool:
 @dataclass
 class _Server:
     entry: ServerEntry
-    log: Path | None = None
-    log_file: IO[str] | None = None
-    log_start: int = 0
+    log: ServerLog | None = None
     session: ClientSession | None = None
     tools: list[RemoteTool] = field(default_factory=list)
     failure: str | None = None  # why it did not start
@@ -78,9 +77,15 @@ class McpHub:
     """Connections to MCP servers, on an event loop thread beside the pipeline's threads."""
 
     def __init__(
-        self, entries: list[ServerEntry], environ: Mapping[str, str], log_dir: Path
+        self,
+        entries: list[ServerEntry],
+        environ: Mapping[str, str],
+        log_dir: Path,
+        mask: Callable[[str], str] = str,
     ) -> None:
+        """`mask`: what the servers write on stderr passes through it to their logs."""
         self._environ = environ
+        self._mask = mask
         self._log_dir = log_dir
         self.servers = {entry.name: _Server(entry) for entry in entries}
         self._portal: anyio.from_thread.BlockingPortal | None = None
@@ -157,30 +162,23 @@ class McpHub:
             )
         if not up:
             server.started.set_result(None)
-        if server.log_file is not None:
-            server.log_file.close()
+        if server.log is not None:
+            server.log.close()
 
     def _transport(self, server: _Server) -> contextlib.AbstractAsyncContextManager[Any]:
         entry = server.entry
         if entry.transport == "stdio":
             from mcp.client.stdio import StdioServerParameters, stdio_client
 
-            self._log_dir.mkdir(parents=True, exist_ok=True)
-            server.log = self._log_dir / f"{_file_name(entry.name)}.log"
-            with contextlib.suppress(OSError):
-                if server.log.stat().st_size > LOG_LIMIT:  # one older log is kept
-                    server.log.replace(server.log.with_name(server.log.name + ".1"))
-            server.log_file = open(server.log, "a", encoding="utf-8")  # noqa: SIM115
-            server.log_file.write(f"--- streamcli started {entry.name} at {time.ctime()}\n")
-            server.log_file.flush()
-            server.log_start = server.log_file.tell()
             environment = server_environment(entry, self._environ)
             program = locate(entry.command, environment, entry.cwd)
+            server.log = ServerLog(self._log_dir, _file_name(entry.name), self._mask)
+            server.log.begin(entry.name)
             argv = reaped([program, *entry.args])  # what the server starts ends with it
             parameters = StdioServerParameters(
                 command=argv[0], args=argv[1:], env=environment, cwd=entry.cwd
             )
-            return stdio_client(parameters, errlog=server.log_file)
+            return stdio_client(parameters, errlog=server.log.errlog)
         if entry.transport == "sse":
             from mcp.client.sse import sse_client
 
@@ -190,6 +188,10 @@ class McpHub:
     def _start_failure(self, server: _Server, exc: BaseException) -> str:
         entry = server.entry
         name = f"MCP server {entry.name}"
+        if isinstance(exc, LogRefused):
+            return f"{name}: {exc}"
+        if isinstance(exc, NoSuchCwd) and entry.transport == "stdio":
+            return f"{name}: cwd does not exist: {entry.cwd}"
         if isinstance(exc, CommandNotFound) and entry.transport == "stdio":
             return f"{name}: command not found: {entry.command} ({exc.looked})"
         if isinstance(exc, FileNotFoundError) and entry.transport == "stdio":
@@ -280,10 +282,9 @@ class McpHub:
         if server.log is None:
             return ""
         try:
-            with open(server.log, "rb") as file:
-                file.seek(server.log_start)
+            with open(server.log.path, "rb") as file:
                 size = file.seek(0, 2)
-                file.seek(max(server.log_start, size - 8192))
+                file.seek(max(server.log.start, size - 8192))
                 lines = file.read().decode("utf-8", "replace").strip().splitlines()
         except OSError:
             return ""
@@ -361,7 +362,13 @@ def _sdk_log_to(path: Path) -> None:
                 return
             logger.removeHandler(handler)
             handler.close()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:  # private, and never through a symlink (then the records are dropped)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+        os.fchmod(fd, 0o600)
+        os.close(fd)
+    except OSError:
+        return
     handler = logging.FileHandler(path, encoding="utf-8", delay=True)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger.addHandler(handler)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,15 +78,19 @@ class Servers:
 
 
 def start_servers(
-    names: list[str], file: Path | None, environ: Mapping[str, str], taken: set[str]
+    names: list[str],
+    file: Path | None,
+    environ: Mapping[str, str],
+    taken: set[str],
+    mask: Callable[[str], str] = str,
 ) -> Servers:
     """Start the servers `names` (or the file's defaults) and name their tools apart from
-    the names already `taken`."""
+    the names already `taken`; their stderr goes through `mask` to their logs."""
     config = load_mcp_config(file, environ)
     entries = config.chosen(names)
     if not entries:
         return Servers(notices=list(config.notices))
-    hub = import_hub()(entries, environ, log_dir(environ))
+    hub = import_hub()(entries, environ, log_dir(environ), mask)
     hub.start()
     started = Servers(hub, notices=list(config.notices))
     taken = set(taken)
