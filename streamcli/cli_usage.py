@@ -79,8 +79,10 @@ def usage_status(exc: BaseException) -> int:
         return exc.exit_code
     if isinstance(exc, click_errors.UsageError):
         return usage_error(exc)
-    if isinstance(exc, typer.Abort):
-        return 1
+    if isinstance(exc, typer.Abort):  # Click's word for Ctrl-C (or input ended)
+        from streamcli.errors import INTERRUPTED
+
+        return INTERRUPTED if isinstance(exc.__cause__, KeyboardInterrupt) else 1
     raise exc
 
 

@@ -33,12 +33,13 @@ from typing import TextIO
 from streamcli import errors, events
 from streamcli.channel import Channel
 from streamcli.events import Event
-from streamcli.signals import Stopped, exit_on_second_signal, first_ctrl_c_ignored, stop_signals
+from streamcli.signals import Stopped, StreamSignals, first_ctrl_c_ignored
 from streamcli.stream import Screen, Sink, Source
 
 MAX_FRAME_INTERVAL = 0.25
 QUEUE_BATCHES = 16  # batches in flight between the source thread and the pump
 CLOSE_GRACE = 0.25  # after `close()`, how long a source may take to hand over what it holds
+HURRY_POLL = 0.05  # while waiting that long, how often a second signal is looked for
 MAX_PENDING_EVENTS = 8192  # a flood is written in frames of this many events at most
 
 
@@ -112,13 +113,14 @@ class Pipeline:
     ) -> None:
         """`screen`: the display this pipeline lends to questions while it runs.
         `signals` (the command line only, main thread): SIGTERM and SIGHUP end the
-        stream like Ctrl-C, and a second signal while it ends exits at once.
+        stream like Ctrl-C; a second signal while it ends hurries the ending (its last
+        events are still written whole), a third exits at once (`StreamSignals`).
         `on_output_closed`: what to do once the sink's reader went away."""
         self.source = source
         self.sink = sink
         self.taps = list(taps)
         self._screen = screen
-        self._signals = signals
+        self._signals = StreamSignals() if signals else None
         self._on_output_closed = on_output_closed or _nothing
         self._interrupted_by: int | None = None  # `interrupt`'s status, from another thread
         self.frame = FrameClock(sink.frame_interval)
@@ -143,7 +145,9 @@ class Pipeline:
         if self._screen is not None:
             self._screen.attach(self._lend)
         try:
-            with self._policy(stop_signals()):
+            if self._signals is None:
+                return self._run(worker)
+            with self._signals.handlers():
                 return self._run(worker)
         finally:
             if self._screen is not None:
@@ -164,11 +168,14 @@ class Pipeline:
         except Stopped as stop:
             return self._interrupted(stop.status)
         except ConnectionError:  # the reader went away: a broken pipe, a reset socket
+            self._ending(errors.OK)
             return self._reader_gone()
         except OSError as exc:  # the output failed (a full disk, EIO): the taps still end
+            self._ending(errors.FAILURE)
             self._reader_gone()
             raise exc from None  # the command line reports it as one line (`stdio`)
         if failure is not None:
+            self._ending(errors.FAILURE)
             return self._failed(failure)
         with self._policy(first_ctrl_c_ignored()):
             self._close_sinks()
@@ -179,7 +186,16 @@ class Pipeline:
         self, handlers: contextlib.AbstractContextManager[None]
     ) -> contextlib.AbstractContextManager[None]:
         """`handlers` when this pipeline handles the process's signals, else nothing."""
-        return handlers if self._signals else contextlib.nullcontext()
+        return handlers if self._signals is not None else contextlib.nullcontext()
+
+    def _ending(self, status: int) -> None:
+        """From now on a signal hurries the ending instead of starting it (`StreamSignals`)."""
+        if self._signals is not None:
+            self._signals.ending(status)
+
+    @property
+    def _hurried(self) -> bool:
+        return self._signals is not None and self._signals.hurried.is_set()
 
     def _produce(self) -> None:
         """Worker thread: move the source's batches into the queue. A source no longer
@@ -315,8 +331,10 @@ class Pipeline:
         `grace` seconds have passed."""
         deadline = self._clock() + grace
         while True:
-            items = self._channel.take(max(0.0, deadline - self._clock()))
-            if not items:
+            if self._hurried:  # a second signal: what arrived is enough
+                return
+            items = self._channel.take(min(max(0.0, deadline - self._clock()), HURRY_POLL))
+            if not items and (self._clock() >= deadline or not grace):
                 return
             for item in items:
                 if type(item) is not list:
@@ -355,12 +373,12 @@ class Pipeline:
 
     def _interrupted(self, status: int) -> int:
         """Ctrl-C or a signal: keep what arrived, mark the stream interrupted."""
-        with self._policy(exit_on_second_signal(status)):
-            self.source.close()
-            self._received(CLOSE_GRACE)
-            self._stop.set()
-            closing = [] if self._ended else [events.end(self._t(), "interrupted")]
-            self._finish(closing, [*self.taps, self.sink])
+        self._ending(status)  # a second signal hurries this; a third exits at once
+        self.source.close()
+        self._received(CLOSE_GRACE)
+        self._stop.set()
+        closing = [] if self._ended else [events.end(self._t(), "interrupted")]
+        self._finish(closing, [*self.taps, self.sink])
         return status
 
     def _reader_gone(self) -> int:

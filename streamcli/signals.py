@@ -77,10 +77,39 @@ def first_ctrl_c_ignored() -> contextlib.AbstractContextManager[None]:
     return signal_handlers(once, signal.SIGINT)
 
 
-def exit_on_second_signal(status: int) -> contextlib.AbstractContextManager[None]:
-    """While cleaning up after a signal, a second one exits at once."""
+class StreamSignals:
+    """The signals of one running stream, counted from its start.
 
-    def leave(signum: int, frame: object) -> None:
-        os._exit(status)
+    The first stop signal ends the stream (Ctrl-C raises KeyboardInterrupt, SIGTERM and
+    SIGHUP `Stopped`). Once it is ending (`ending`), one more signal only hurries the
+    ending (`hurried`: stop waiting for the source), so its last events are still written
+    whole: `timeout -s INT` signals the process and then its group, two signals at once.
+    The next one exits at once (a reader that is stuck).
+    """
 
-    return signal_handlers(leave, signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    def __init__(self) -> None:
+        self.hurried = threading.Event()
+        self._count = 0
+        self._status = errors.INTERRUPTED
+
+    def handlers(self) -> contextlib.AbstractContextManager[None]:
+        """Handle the stop signals so (main thread only) inside the block."""
+        return signal_handlers(self._handle, signal.SIGINT, *STOP_STATUSES)
+
+    def ending(self, status: int) -> None:
+        """The stream is ending (a signal, an interruption, its end, a failure): signals
+        from now on hurry it, then exit with `status`."""
+        if self._count == 0:
+            self._count, self._status = 1, status
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self._count += 1
+        if self._count == 1:
+            self._status = STOP_STATUSES.get(signum, errors.INTERRUPTED)
+            if signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            raise Stopped(self._status)
+        if self._count == 2:
+            self.hurried.set()
+            return
+        os._exit(self._status)

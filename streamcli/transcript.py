@@ -10,6 +10,7 @@ out, calls and results alike: a call without its result cannot be sent back.
 
 from __future__ import annotations
 
+import io
 import threading
 from typing import Any
 
@@ -29,7 +30,9 @@ class Transcript:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.messages: list[Message] = []  # the rounds closed so far
-        self._text: list[str] = []  # the assistant's text since the last round
+        # The assistant's text since the last round: one buffer, not an object per chunk
+        # (4M one-character chunks would be 4M strings; here they are 4M characters).
+        self._text = io.StringIO()
         self._calls: list[dict[str, Any]] = []
         self._results: dict[str, Message] = {}
 
@@ -42,7 +45,7 @@ class Transcript:
             kind = event.get("type")
             if kind == "text":
                 self._close_round()
-                self._text.append(event["text"])
+                self._text.write(event["text"])
             elif kind == "tool_start":
                 self._close_round()
                 call = {"id": event["id"], "name": event["name"], "arguments": event["arguments"]}
@@ -74,7 +77,7 @@ class Transcript:
         with self._lock:
             self._close_round()
             messages = list(self.messages)
-            text = "".join(self._text)
+            text = self._text.getvalue()
         if text:
             messages.append({"role": "assistant", "content": text})
         return messages
@@ -84,7 +87,7 @@ class Transcript:
         calls = self._calls
         if not calls or any(call["id"] not in self._results for call in calls):
             return
-        text = "".join(self._text)
+        text = self._text.getvalue()
         self.messages.append({"role": "assistant", "content": text, "tool_calls": calls})
         self.messages.extend(self._results[call["id"]] for call in calls)
-        self._text, self._calls, self._results = [], [], {}
+        self._text, self._calls, self._results = io.StringIO(), [], {}

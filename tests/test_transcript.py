@@ -111,3 +111,29 @@ def test_without_tools_offered_calls_and_results_are_told_as_text():
         assert "[the tool read_file failed: no such file]" in text
     flat = flatten_tools(_request().messages)
     assert [m["role"] for m in flat] == ["system", "user", "assistant", "user", "assistant"]
+
+
+def test_the_answer_is_kept_as_characters_not_an_object_per_chunk():
+    """What the transcript keeps of an answer grows with its characters, not its chunks:
+    200k one-character chunks (each its own string, as decoded from the network) must not
+    leave 200k objects behind (#26, item 14)."""
+    import gc
+    import tracemalloc
+
+    chunks = 200_000
+    transcript = Transcript()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(0, chunks, 1000):  # batches as the source hands them over
+            transcript.feed(
+                [{"type": "text", "t": 0, "text": chr(0x4E00 + (i + j) % 64)} for j in range(1000)]
+            )
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < chunks * 12, f"{kept / chunks:.0f} bytes kept per chunk"  # was ~85
+    answer = transcript.answer
+    assert len(answer) == chunks and answer[:2] == "\u4e00\u4e01"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from streamcli.errors import StreamcliError
 from streamcli.sources.chat.protocols.provider import Provider, ServerReported
-from streamcli.sources.chat.protocols.reply import NotAStream
+from streamcli.sources.chat.protocols.sniff import NotAStream
 
 if TYPE_CHECKING:
     import httpx
@@ -205,6 +205,12 @@ def cut_off(url: str, chars: int, outputs: int, dropped: bool) -> ChatError:
 
 def reported(exc: Exception, label: str, url: str, outputs: int) -> ChatError:
     """A reply the server marked as failed, or that is not the stream it should be."""
+    if isinstance(exc, ServerReported) and exc.whole:
+        return ChatError(
+            f"{url} answered HTTP 200 with a JSON error object: {one_line(exc.message)}",
+            kind=exc.kind,
+            retryable=exc.retryable and not outputs,
+        )
     if isinstance(exc, ServerReported):
         return ChatError(
             f"{label} at {url} reported an error: {one_line(exc.message)}",
@@ -212,7 +218,7 @@ def reported(exc: Exception, label: str, url: str, outputs: int) -> ChatError:
             retryable=exc.retryable and not outputs,
         )
     if isinstance(exc, NotAStream):
-        return ChatError(f"{url} answered HTTP 200 but {exc}", kind="protocol", retryable=False)
+        return ChatError(f"{url} answered HTTP 200 {exc}", kind="protocol", retryable=False)
     return ChatError(f"malformed stream from {url}: {exc}", kind="protocol", retryable=False)
 
 

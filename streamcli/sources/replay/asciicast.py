@@ -7,6 +7,7 @@ are ignored, as players must.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -16,6 +17,8 @@ from streamcli import events
 from streamcli.errors import BadInput
 from streamcli.events import Event
 from streamcli.sources.replay.recording import LineProblems, json_problem
+
+OVERFLOW = "the event time overflows: the intervals so far add up to more than any number"
 
 
 def parse_header(line: bytes) -> dict[str, Any] | None:
@@ -88,14 +91,18 @@ def read_asciicast(
                 why: str | None = json_problem(exc)
             else:
                 why = _event_problem(item)
+            if why is None:
+                at = round(t + item[0], 6) if relative else max(t, float(item[0]))
+                if not math.isfinite(at):  # v3's intervals summed past the largest float
+                    why = OVERFLOW
             if why is not None:
                 if out and not problems.lenient:
                     yield out  # everything before the bad line is played first
                     out = []
                 out.append(problems(lineno, why, t))
                 continue
-            time, code, data = item
-            t = round(t + time, 6) if relative else max(t, float(time))
+            _, code, data = item
+            t = at
             if code == "o":
                 out.append(events.text(t, data))
             elif code == "x" and data.strip().lstrip("-").isdigit():

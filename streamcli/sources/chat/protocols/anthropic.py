@@ -32,10 +32,31 @@ REASONS = {
     "refusal": "stop",
 }
 RETRYABLE_ERRORS = frozenset({"overloaded_error", "api_error", "rate_limit_error"})
+EVENTS = frozenset(
+    {
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+        "ping",
+        "error",
+    }
+)
 
 
 class AnthropicDecoder(Decoder):
     """The events of an Anthropic Messages stream as chat events."""
+
+    expected = "Anthropic's event stream"
+
+    def recognises(self, data: Any, event: str) -> bool:
+        if not isinstance(data, dict):
+            return False
+        kind = data.get("type") or event
+        whole = not event and kind == "message"  # a whole answer (`event` "")
+        return kind in EVENTS or whole or "error" in data
 
     def message(self, data: Any, event: str, t: float) -> list[Event]:
         if not isinstance(data, dict):
@@ -64,7 +85,7 @@ class AnthropicDecoder(Decoder):
                 self._usage(usage.get("input_tokens"), usage.get("output_tokens"))
         elif kind == "message_stop":
             self.finished = self.complete = True
-        elif kind == "error":
+        elif kind == "error" or (kind not in EVENTS and "error" in data):
             raise _reported(data)
         return out  # ping, content_block_stop and unknown types carry nothing to show
 
@@ -93,7 +114,7 @@ class AnthropicDecoder(Decoder):
             self.outputs += 1
 
     def whole(self, data: Any, t: float) -> list[Event]:
-        if not isinstance(data, dict) or data.get("type") == "error":
+        if not isinstance(data, dict) or data.get("type") == "error" or "error" in data:
             raise _reported(data)
         out: list[Event] = []
         for index, block in enumerate(data.get("content") or []):
@@ -104,7 +125,7 @@ class AnthropicDecoder(Decoder):
                 self.outputs += 1
             else:
                 self._block(out, t, index, block)
-        self._finish(data.get("stop_reason") or "end_turn", REASONS)
+        self._finish(data.get("stop_reason"), REASONS)  # none: none is invented
         usage = data.get("usage")
         if isinstance(usage, dict):
             self._usage(usage.get("input_tokens"), usage.get("output_tokens"))

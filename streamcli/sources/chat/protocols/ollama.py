@@ -23,6 +23,13 @@ DEFAULT_PORT = 11434
 class OllamaDecoder(Decoder):
     """The lines of an Ollama chat stream as chat events."""
 
+    expected = "Ollama's NDJSON stream"
+
+    def recognises(self, data: Any, event: str) -> bool:
+        return isinstance(data, dict) and any(
+            name in data for name in ("message", "response", "done", "error")
+        )
+
     def message(self, data: Any, event: str, t: float) -> list[Event]:
         if not isinstance(data, dict):
             return []
@@ -49,7 +56,7 @@ class OllamaDecoder(Decoder):
             self._reasoning(out, t, data.get("thinking"))
             self._text(out, t, data.get("response"))
         if data.get("done") is True:
-            self._finish(data.get("done_reason") or "stop", REASONS)
+            self._finish(data.get("done_reason"), REASONS)
             if self.tool_calls and self.reason == "stop":
                 self.reason = "tool_calls"
             self._usage(data.get("prompt_eval_count"), data.get("eval_count"))

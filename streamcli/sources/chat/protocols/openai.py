@@ -36,6 +36,24 @@ REASONS = {
 class OpenAIDecoder(Decoder):
     """The events of an OpenAI-compatible chat completion stream as chat events."""
 
+    expected = "an OpenAI-compatible event stream"
+
+    def recognises(self, data: Any, event: str) -> bool:
+        if event == "error":
+            return True
+        if not isinstance(data, dict):
+            return False
+        kind = data.get("object")
+        return (
+            "choices" in data
+            or "error" in data
+            or (isinstance(kind, str) and kind.startswith("chat.completion"))
+        )
+
+    def done_marker(self) -> None:
+        self.recognised += 1
+        self.finished = self.complete = True
+
     def message(self, data: Any, event: str, t: float) -> list[Event]:
         if event == "error" or (isinstance(data, dict) and data.get("error")):
             raise _reported(data)
@@ -91,7 +109,7 @@ class OpenAIDecoder(Decoder):
         message = choice.get("message") or {}
         if isinstance(message, dict):
             self._delta(out, t, message)
-        self._finish(choice.get("finish_reason") or "stop", REASONS)
+        self._finish(choice.get("finish_reason"), REASONS)
         usage = data.get("usage")
         if isinstance(usage, dict):
             self._usage(usage.get("prompt_tokens"), usage.get("completion_tokens"))

@@ -37,6 +37,7 @@ class ServerReported(Exception):
         self.message = message
         self.kind = kind
         self.retryable = retryable
+        self.whole = False  # the whole body was this error object (a 200 that failed)
 
 
 class Decoder:
@@ -47,7 +48,11 @@ class Decoder:
     end of the body is a normal end; `complete` means nothing more will come.
     """
 
+    # The stream this decoder reads, as messages name it ("Ollama's NDJSON stream").
+    expected: ClassVar[str] = "the expected stream"
+
     def __init__(self) -> None:
+        self.recognised = 0  # messages of this protocol seen (0 at the end: not its stream)
         self.outputs = 0
         self.chars = 0  # characters of answer text so far
         self.finished = False
@@ -60,9 +65,13 @@ class Decoder:
     def message(self, data: Any, event: str, t: float) -> list[Event]:
         raise NotImplementedError
 
+    def recognises(self, data: Any, event: str) -> bool:
+        """Whether `data` (sent as `event`; "" for a whole answer) is one of this
+        protocol's messages."""
+        raise NotImplementedError
+
     def done_marker(self) -> None:
-        """`data: [DONE]`: the end of an OpenAI-style stream."""
-        self.finished = self.complete = True
+        """`data: [DONE]`: the end of an OpenAI-style stream; nothing for other APIs."""
 
     def whole(self, data: Any, t: float) -> list[Event]:
         """A reply that came as one JSON document instead of a stream."""

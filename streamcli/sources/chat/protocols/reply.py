@@ -13,6 +13,15 @@ import orjson
 
 from streamcli.events import Event
 from streamcli.sources.chat.protocols.provider import Decoder, ServerReported
+from streamcli.sources.chat.protocols.sniff import (
+    PAGE_TYPES,
+    SAMPLE_CHARS,
+    BodyStart,
+    Malformed,
+    NotAStream,
+    describe,
+    page,
+)
 from streamcli.sources.chat.protocols.wire import (
     MAX_EVENT_BYTES,
     NDJSONSplitter,
@@ -27,46 +36,56 @@ NDJSON_TYPES = frozenset(
 MAX_WHOLE_BYTES = 64 * 1024 * 1024
 
 
-class Malformed(Exception):
-    """The reply is not what the protocol says it must be (bad JSON, too large)."""
-
-
-class NotAStream(Malformed):
-    """The reply is a page (HTML, XML), not events: a wrong URL or a proxy's answer."""
-
-    def __init__(self, kind: str, body: bytes) -> None:
-        sample = " ".join(body[:SAMPLE_BYTES].decode("utf-8", "replace").split())
-        what = kind or "no content type"
-        super().__init__(
-            f"the answer is {what}, not an event stream (expected an event stream; "
-            f"check the base URL): {sample!r}"
-        )
-
-
-SAMPLE_BYTES = 120
-# Content types that are pages, never a stream of events or a JSON answer.
-PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml")
-
-
 class PageReply:
     """A page where events were expected: its first bytes are read, then it is refused."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
-        self._start = b""
+        self._head = BodyStart()
 
     def feed(self, chunk: bytes, t: float, out: list[Event]) -> None:
-        self._start += chunk[: SAMPLE_BYTES - len(self._start)]
-        if len(self._start) >= SAMPLE_BYTES:
-            raise NotAStream(self.kind, self._start)
+        self._head.add(chunk)
+        if len(self._head.text) >= SAMPLE_CHARS:
+            raise page(self.kind, self._head.text)
 
     def close(self, t: float, out: list[Event]) -> None:
-        raise NotAStream(self.kind, self._start)
+        raise page(self.kind, self._head.text)
 
 
-def _looks_like_a_page(first: bytes) -> bool:
-    """A body that begins like HTML or XML (`<!doctype`, `<html`, `<?xml`)."""
-    return first.lstrip()[:1] == b"<"
+class _Reader:
+    """What every reader of a stream shares: the body's first bytes, kept until the
+    decoder recognises one of its messages, and what to say when it never does."""
+
+    def __init__(self, decoder: Decoder, kind: str) -> None:
+        self.decoder = decoder
+        self._kind = kind
+        self._head: BodyStart | None = BodyStart()  # None once a message was recognised
+        self._foreign = 0  # items that were not the protocol's
+
+    def _start(self, chunk: bytes) -> None:
+        """Keep the start of the body; a page is refused as soon as it shows."""
+        head = self._head
+        if head is None or self.decoder.recognised:
+            self._head = None
+            return
+        sniffed = bool(head.text)
+        head.add(chunk)
+        if not sniffed and head.is_page():
+            raise page(self._kind, head.text)
+
+    def _item(self, data: Any, event: str) -> None:
+        if self._head is not None and self.decoder.recognises(data, event):
+            self.decoder.recognised += 1
+            self._head = None
+        elif self._head is not None:
+            self._foreign += 1
+
+    def _not_mine(self) -> NotAStream | None:
+        """The body ended: what it was, when nothing in it was the protocol's."""
+        head = self._head
+        if head is None or self.decoder.recognised or not (self._foreign and head.text):
+            return None
+        return describe(head.text, self._kind, self.decoder.expected)
 
 
 def _json(data: str | bytes, what: str) -> Any:
@@ -82,18 +101,14 @@ def _json(data: str | bytes, what: str) -> Any:
         raise Malformed(f"{what} is not valid JSON ({exc}): {sample!r}") from None
 
 
-class SSEReply:
+class SSEReply(_Reader):
     def __init__(self, decoder: Decoder, kind: str = "text/event-stream") -> None:
-        self.decoder = decoder
+        super().__init__(decoder, kind)
         self._parser = SSEParser()
-        self._kind = kind
-        self._started = False
 
     def feed(self, chunk: bytes, t: float, out: list[Event]) -> None:
-        if not self._started and chunk.strip():
-            self._started = True
-            if _looks_like_a_page(chunk):  # a page under a stream's (or no) content type
-                raise NotAStream(self._kind, chunk)
+        if self._head is not None:
+            self._start(chunk)  # a page under a stream's (or no) content type is refused
         try:
             items = self._parser.feed(chunk)
         except WireError as exc:
@@ -104,6 +119,9 @@ class SSEReply:
     def close(self, t: float, out: list[Event]) -> None:
         for item in self._parser.close():
             self._event(item.event, item.data, t, out)
+        self._foreign += self._parser.unknown  # lines that are no SSE field: not events
+        if problem := self._not_mine():
+            raise problem
 
     def _event(self, event: str, data: str, t: float, out: list[Event]) -> None:
         decoder = self.decoder
@@ -114,25 +132,32 @@ class SSEReply:
                 document = _loads(data)
             except orjson.JSONDecodeError:
                 document = _json(data, "an event")  # raises with a description
+            if self._head is not None:
+                self._item(document, event)
             out.extend(decoder.message(document, event, t))
             return
         if data == "[DONE]":
             decoder.done_marker()
+            self._foreign += not decoder.recognised
             return
         stripped = data.strip()
         if not stripped or stripped[0] == ":":  # keep-alive sent as data
             return
         if event == "error" and stripped[0] not in "{[":
             raise ServerReported(stripped)
-        out.extend(decoder.message(_json(data, "an event"), event, t))
+        document = _json(data, "an event")
+        self._item(document, event)
+        out.extend(decoder.message(document, event, t))
 
 
-class NDJSONReply:
-    def __init__(self, decoder: Decoder) -> None:
-        self.decoder = decoder
+class NDJSONReply(_Reader):
+    def __init__(self, decoder: Decoder, kind: str = "application/x-ndjson") -> None:
+        super().__init__(decoder, kind)
         self._splitter = NDJSONSplitter()
 
     def feed(self, chunk: bytes, t: float, out: list[Event]) -> None:
+        if self._head is not None:
+            self._start(chunk)
         try:
             lines = self._splitter.feed(chunk)
         except WireError as exc:
@@ -141,6 +166,8 @@ class NDJSONReply:
 
     def close(self, t: float, out: list[Event]) -> None:
         self._lines(self._splitter.close(), t, out)
+        if problem := self._not_mine():
+            raise problem
 
     def _lines(self, lines: list[bytes], t: float, out: list[Event]) -> None:
         decoder = self.decoder
@@ -149,14 +176,23 @@ class NDJSONReply:
                 return
             if not line.strip():
                 continue
-            out.extend(decoder.message(_json(line, "a line"), "message", t))
+            try:
+                document = _json(line, "a line")
+            except Malformed:
+                self._foreign += 1
+                if problem := self._not_mine():  # not JSON at all: say what it is
+                    raise problem from None
+                raise
+            if self._head is not None:
+                self._item(document, "")
+            out.extend(decoder.message(document, "message", t))
 
 
-class WholeReply:
+class WholeReply(_Reader):
     """A JSON document (not a stream): parsed when it is complete."""
 
-    def __init__(self, decoder: Decoder) -> None:
-        self.decoder = decoder
+    def __init__(self, decoder: Decoder, kind: str = "application/json") -> None:
+        super().__init__(decoder, kind)
         self._parts: list[bytes] = []
         self._size = 0
 
@@ -170,19 +206,36 @@ class WholeReply:
         body = b"".join(self._parts).strip()
         if not body:
             raise Malformed("an empty answer")
+        self._start(body)
         try:
             document = _loads(body)
         except orjson.JSONDecodeError:
             document = None
         if document is not None or b"\n" not in body:
-            document = document if document is not None else _json(body, "the answer")
-            out.extend(self.decoder.whole(document, t))
+            if document is None:
+                self._foreign += 1
+                document = _json(self._not_mine_or(body), "the answer")
+            self._item(document, "")
+            if problem := self._not_mine():
+                raise problem
+            try:
+                out.extend(self.decoder.whole(document, t))
+            except ServerReported as exc:
+                exc.whole = isinstance(document, dict) and "error" in document
+                raise
             return
         # Several lines under a JSON content type: a mislabelled stream.
         stream = body.startswith((b"data:", b"event:", b":"))
         fallback: SSEReply | NDJSONReply = (SSEReply if stream else NDJSONReply)(self.decoder)
         fallback.feed(body + b"\n\n", t, out)
         fallback.close(t, out)
+
+    def _not_mine_or(self, body: bytes) -> bytes:
+        """`body`, unless it is plainly something else (a page, text): then say so."""
+        head = self._head.text if self._head is not None else b""
+        if head[:1] not in (b"{", b"[") and (problem := self._not_mine()):
+            raise problem
+        return body
 
 
 Reply = SSEReply | NDJSONReply | WholeReply | PageReply
@@ -194,12 +247,12 @@ def open_reply(content_type: str | None, wire: str, decoder: Decoder) -> Reply:
     if kind == "text/event-stream":
         return SSEReply(decoder)
     if kind in NDJSON_TYPES:
-        return NDJSONReply(decoder)
+        return NDJSONReply(decoder, kind)
     if kind == "application/json" or kind.endswith("+json"):
-        return WholeReply(decoder)
+        return WholeReply(decoder, kind)
     if kind in PAGE_TYPES:
         return PageReply(kind)
-    return SSEReply(decoder, kind) if wire == "sse" else NDJSONReply(decoder)
+    return SSEReply(decoder, kind) if wire == "sse" else NDJSONReply(decoder, kind)
 
 
 __all__ = ["MAX_EVENT_BYTES", "Malformed", "NotAStream", "Reply", "open_reply"]

@@ -46,6 +46,7 @@ class SSEParser:
         self._error: list[str] = []  # llama.cpp's non-standard `error:` field
         self.last_id = ""
         self.comments = 0
+        self.unknown = 0  # lines whose field is none of SSE's (a body that is not SSE)
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         """Parse a chunk of the body; return the events it completed."""
@@ -115,7 +116,8 @@ class SSEParser:
                 self.last_id = value
         elif name == "error":
             self._error.append(value)
-        # `retry` and unknown fields are ignored (we do not reconnect).
+        elif name != "retry":  # ignored (we do not reconnect), but counted
+            self.unknown += 1
 
 
 class NDJSONSplitter:
