@@ -323,18 +323,17 @@ class ChatSource(Source):
             elif watchdog.expired:
                 yield from self._emit(out)
                 raise self._stalled(decoder, watchdog, url)
-            yield from self._emit(out, last=decoder.complete or ended)
+            # What the masker holds goes out after the reply: at its end, or at a break.
+            yield from self._emit(out)
             if decoder.complete or ended:
                 break
 
-    def _emit(
-        self, out: list[Event], last: bool = False, at_a_break: bool = False
-    ) -> Iterator[list[Event]]:
+    def _emit(self, out: list[Event], at_a_break: bool = False) -> Iterator[list[Event]]:
         """Send `out` on, the keys in its text masked. What the masker holds back goes
-        out with the `last` events of a reply, or alone when `out` is empty (at the end,
-        or `at_a_break`: before tool calls)."""
+        out alone, when `out` is empty: at the end of the answer, or `at_a_break` (before
+        tool calls)."""
         if self._redact.secrets:
-            out = self._masker.mask(out, last) if out else self._masker.held(not at_a_break)
+            out = self._masker.mask(out, last=False) if out else self._masker.held(not at_a_break)
         if not out:
             return
         self._shown = True
