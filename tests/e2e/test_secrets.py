@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from servers import FakeServer
 from servers import openai as oa
+from servers.http import paced
 
 from streamcli.sources.chat.redact import MASK
 
@@ -211,13 +212,16 @@ def test_a_key_cut_anyhow_across_kinds_and_invisible_characters_never_shows(
                 assert seen(read) == before + MASK + after
 
 
+@pytest.mark.parametrize("pause", [0.0, 0.2])  # the tool call in the text's read, or after it
 @pytest.mark.parametrize("json", [True, False])
-def test_a_key_begun_before_a_tool_call_and_ended_after_it_never_shows(server, tmp_path, json):
+def test_a_key_begun_before_a_tool_call_and_ended_after_it_never_shows(
+    server, tmp_path, json, pause
+):
     call = {"index": 0, "id": "c1", "type": "function",
             "function": {"name": "list_dir", "arguments": "{}"}}  # fmt: skip
     first = [oa.event(oa.chunk("Your key is " + PKEY[:11])), oa.event(oa.chunk(tool_calls=[call])),
              oa.event(oa.chunk(finish="tool_calls")), b"data: [DONE]\n\n"]  # fmt: skip
-    server.script(oa.PATH, oa.sse(first), oa.stream([PKEY[11:] + " ok"]))
+    server.script(oa.PATH, oa.sse(paced(first, pause)), oa.stream([PKEY[11:] + " ok"]))
     flags = ["--tool", "list_dir", "--approve", *(["--json"] if json else [])]
     result = chat(server, tmp_path, *flags, key=PKEY)
     assert result.status == 0, result.stderr

@@ -234,11 +234,11 @@ class EventMasker:
         for event in out:
             if event["type"] in _TEXTS:
                 self._held.append((event["type"], event["text"]))
-                kept += self._release(event["t"], final=False)
+                _join(kept, self._release(event["t"], final=False))
             else:
                 kept.append(event)
         if last:
-            kept += self._release(self._clock(), final=True)
+            _join(kept, self._release(self._clock(), final=True))
         return kept
 
     def held(self, end: bool = True) -> list[Event]:
@@ -283,14 +283,17 @@ class EventMasker:
 def _joined(t: float, pieces: list[tuple[str, str]]) -> list[Event]:
     """The pieces as events of time `t`, each onto the one before it when of its type."""
     joined: list[Event] = []
-    for kind, piece in pieces:
-        if not piece:
-            continue
-        if joined and joined[-1]["type"] == kind:
-            joined[-1]["text"] += piece
-        else:
-            joined.append({"type": kind, "t": t, "text": piece})
+    _join(joined, [{"type": kind, "t": t, "text": piece} for kind, piece in pieces if piece])
     return joined
+
+
+def _join(events: list[Event], more: list[Event]) -> None:
+    """Append the text events `more`, each onto the event before it when of its type."""
+    for event in more:
+        if events and events[-1]["type"] == event["type"]:
+            events[-1]["text"] += event["text"]
+        else:
+            events.append(event)
 
 
 def fingerprint(key: str) -> str:

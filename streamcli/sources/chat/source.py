@@ -101,12 +101,12 @@ class ChatSource(Source):
         try:
             yield from self._converse()
         except (_Stopped, RoundStopped):
-            yield from self._emit([])  # the end of the text so far, for the history
+            yield from self._held()  # the end of the text so far, for the history
             return
         except StreamcliError as exc:
             if self._stopped.is_set():
                 return
-            yield from self._emit([])  # what the maskers held back comes before the error
+            yield from self._held()  # what the masker held back comes before the error
             exc.message = self._redact(exc.message)
             exc.args = (exc.message,)
             raise exc from None
@@ -172,11 +172,11 @@ class ChatSource(Source):
             calls = decoder.calls()
             toolbox = self.toolbox
             if not calls or toolbox is None or rounds >= toolbox.max_rounds:
-                yield from self._emit([])
+                yield from self._held()
                 yield self._ending(decoder, calls, usage, began)
                 return
             rounds += 1
-            yield from self._emit([], at_a_break=True)  # the text before the calls
+            yield from self._held(at_a_break=True)  # the text before the calls
             yield from self._run_tools(unique_ids(calls, self._call_ids), toolbox)
             request = first.followed_by(self.transcript.finish())
 
@@ -323,17 +323,27 @@ class ChatSource(Source):
             elif watchdog.expired:
                 yield from self._emit(out)
                 raise self._stalled(decoder, watchdog, url)
-            # What the masker holds goes out after the reply: at its end, or at a break.
-            yield from self._emit(out)
+            # What the masker holds goes out with the end of the answer (a reply that asks
+            # for no tools), or at the break before its tool calls (`_rounds`).
+            done = decoder.complete or ended
+            yield from self._emit(out, last=done and not decoder.tool_calls)
             if decoder.complete or ended:
                 break
 
-    def _emit(self, out: list[Event], at_a_break: bool = False) -> Iterator[list[Event]]:
-        """Send `out` on, the keys in its text masked. What the masker holds back goes
-        out alone, when `out` is empty: at the end of the answer, or `at_a_break` (before
-        tool calls)."""
+    def _emit(self, out: list[Event], last: bool = False) -> Iterator[list[Event]]:
+        """Send `out` on, the keys in its text masked; what the masker holds back goes out
+        with the `last` events of the answer."""
         if self._redact.secrets:
-            out = self._masker.mask(out, last=False) if out else self._masker.held(not at_a_break)
+            out = self._masker.mask(out, last)
+        yield from self._send(out)
+
+    def _held(self, at_a_break: bool = False) -> Iterator[list[Event]]:
+        """What the masker holds back: at the end of the answer, or `at_a_break` (before
+        tool calls, where a held start of a key is masked)."""
+        if self._redact.secrets:
+            yield from self._send(self._masker.held(end=not at_a_break))
+
+    def _send(self, out: list[Event]) -> Iterator[list[Event]]:
         if not out:
             return
         self._shown = True
