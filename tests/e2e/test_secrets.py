@@ -227,3 +227,16 @@ def test_a_key_begun_before_a_tool_call_and_ended_after_it_never_shows(
     assert result.status == 0, result.stderr
     assert [b for b in everything(result, tmp_path) if fragments(b)] == []
     assert seen(result.text).startswith("Your key is " + MASK)
+
+
+def test_a_symbolic_link_as_the_history_database_is_refused(server, tmp_path):
+    target = tmp_path / "elsewhere.db"
+    target.write_bytes(b"")
+    target.chmod(0o644)
+    (tmp_path / "data" / "streamcli").mkdir(parents=True)
+    (tmp_path / "data" / "streamcli" / "history.db").symlink_to(target)
+    server.script(oa.PATH, oa.stream(["fine"]))
+    result = chat(server, tmp_path)
+    assert result.stdout == b"fine\n"
+    assert "symbolic link" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert target.read_bytes() == b"" and target.stat().st_mode & 0o777 == 0o644
