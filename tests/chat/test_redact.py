@@ -3,6 +3,7 @@ pieces a stream arrives in."""
 
 from __future__ import annotations
 
+import itertools
 import sys
 import unicodedata
 
@@ -144,7 +145,7 @@ def test_a_key_cut_across_kinds_and_invisible_characters_is_masked_whole(
     out = answer(Redactor([KEY]).events(lambda: 99.0), parts)
     read = "".join(e["text"] for e in out)
     assert "".join(c for c in read if c not in _INVISIBLES) == before + MASK + after
-    assert all(a["t"] <= b["t"] for a, b in zip(out, out[1:], strict=False))
+    assert all(a["t"] <= b["t"] for a, b in itertools.pairwise(out))
 
 
 def test_ordinary_text_and_reasoning_come_out_at_once_in_their_kinds():

@@ -113,8 +113,8 @@ def test_a_key_in_the_finish_reason_a_tool_call_s_id_and_name_and_the_model_list
 def test_a_tool_s_name_that_is_the_key_is_masked_on_screen(server, tmp_path):
     call = {"index": 0, "id": "c1", "type": "function",
             "function": {"name": KEY, "arguments": "{}"}}  # fmt: skip
-    server.script(oa.PATH, oa.sse([oa.event(oa.chunk(tool_calls=[call])),
-                                   oa.event(oa.chunk(finish="tool_calls")), b"data: [DONE]\n\n"]))  # fmt: skip
+    asks = [oa.event(oa.chunk(tool_calls=[call])), oa.event(oa.chunk(finish="tool_calls"))]
+    server.script(oa.PATH, oa.sse([*asks, b"data: [DONE]\n\n"]))
     result = chat(server, tmp_path)
     assert "[redacted]" in result.stdout.decode() + result.stderr
     assert leaks(everything(result, tmp_path)) == []
@@ -163,7 +163,12 @@ def fragments(blob: str, size: int = 5) -> list[str]:
     """The pieces of `size` characters of the key (any case, either way) in `blob`."""
     folded = seen(blob).lower()
     forms = (PKEY.lower(), PKEY.lower()[::-1])
-    return [f[i : i + size] for f in forms for i in range(len(f) - size + 1) if f[i : i + size] in folded]
+    return [
+        f[i : i + size]
+        for f in forms
+        for i in range(len(f) - size + 1)
+        if f[i : i + size] in folded
+    ]
 
 
 @st.composite
@@ -195,9 +200,7 @@ def shared_server():
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(stream=split_keys())
-def test_a_key_cut_anyhow_across_kinds_and_invisible_characters_never_shows(
-    shared_server, stream
-):
+def test_a_key_cut_anyhow_across_kinds_and_invisible_characters_never_shows(shared_server, stream):
     before, parts, after = stream
     with tempfile.TemporaryDirectory() as home:
         path = Path(home)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
+from itertools import pairwise
 from typing import Any
 
 from streamcli.events import Event
@@ -267,7 +268,7 @@ class EventMasker:
         plain = 0
         for a, b in [*spans, (hold, hold)]:
             cuts = [plain, *(s for s in starts if plain < s < a), a]
-            for x, y in zip(cuts, cuts[1:], strict=False):
+            for x, y in pairwise(cuts):
                 released.append((kinds[bisect_right(starts, x) - 1], text[x:y]))
             if b > a:
                 released.append((kinds[bisect_right(starts, a) - 1], MASK))
