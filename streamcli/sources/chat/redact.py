@@ -259,6 +259,10 @@ class EventMasker:
             if len(visible(text[hold:])[0]) >= AT_A_BREAK:
                 spans.append((hold, len(text)))
             hold = len(text)
+        if not spans and len(self._held) == 1:  # the common case: one piece, no key
+            kind = self._held[0][0]
+            self._held = [(kind, text[hold:])] if hold < len(text) else []
+            return _joined(t, [(kind, text[:hold])])
         starts, at = [], 0
         for _, piece in self._held:
             starts.append(at)
