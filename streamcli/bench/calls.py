@@ -39,6 +39,7 @@ class Prepared:
         """A fresh request ID for `record`: its headers, and the meter that reads it."""
         request_id = record.request_id = str(uuid.uuid4())
         meter = StreamMeter(self.provider, record, self.call.url)
+        meter.decoder.mask = self.redact.exact  # a finish_reason echoing the key: masked
         meter.sent = (
             f"{self.call.method} {self.call.url} with X-Request-ID {request_id} and {self.content}"
         )

@@ -157,8 +157,11 @@ class History:
         """Open (creating if needed) the database at `path`; raises `HistoryError`."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if path.is_symlink():  # never follow one: its target would get the history
+                raise HistoryError(f"the history {path} is a symbolic link: refused")
             if not path.exists():
-                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+                flags = os.O_CREAT | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
+                os.close(os.open(path, flags, 0o600))
             connection = sqlite3.connect(
                 path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
             )

@@ -93,6 +93,8 @@ class Commands:
         history = InputHistory(
             input_history_path(session.env.environ), write=not session.flags.no_history
         )
+        if history.refused:
+            session.env.stderr.write(f"streamcli: {history.refused}\n")
         completer = SlashCompleter(self._table, self.model_names, TAKE_ARGUMENTS)
         return make(self.label, history, completer, session.start_early)
 

@@ -7,7 +7,7 @@ completes the slash commands and, after `/model `, the model names."""
 from __future__ import annotations
 
 import contextlib
-import itertools
+import datetime
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -26,6 +26,7 @@ from streamcli.paths import xdg_dir
 
 CTRL_C_HINT = "(Ctrl-D or /exit ends the session)"
 RECALLED = 10_000  # inputs of earlier sessions that ↑ and Ctrl-R reach
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def input_history_path(environ: Mapping[str, str]) -> Path:
@@ -35,32 +36,48 @@ def input_history_path(environ: Mapping[str, str]) -> Path:
 
 class InputHistory(FileHistory):
     """The inputs of earlier sessions, in a file readable by its owner alone (inputs may
-    hold secrets); with `write` False (`--no-history`) they are recalled, never stored."""
+    hold secrets); with `write` False (`--no-history`) they are recalled, never stored.
+    A symbolic link in its place is never followed: `refused` says so, and the session
+    goes on without the file."""
 
     def __init__(self, path: Path, *, write: bool = True) -> None:
         super().__init__(str(path))
         self.path = path
         self.write = write
+        self.refused: str | None = None
+        if path.is_symlink():
+            self.refused = (
+                f"the input history {path} is a symbolic link: not read or written "
+                "(remove it to keep the inputs again)"
+            )
 
     def load_history_strings(self) -> Iterable[str]:
         """The newest `RECALLED` inputs, newest first."""
-        try:
-            return list(itertools.islice(super().load_history_strings(), RECALLED))
-        except OSError:  # unreadable: start afresh, the session goes on
+        if self.refused:
             return []
+        try:
+            with os.fdopen(os.open(self.path, os.O_RDONLY | _NOFOLLOW), "rb") as file:
+                data = file.read()
+        except OSError:  # missing, unreadable or a link: start afresh, the session goes on
+            return []
+        strings: list[str] = []
+        for entry in data.decode("utf-8", "replace").split("\n#"):
+            lines = [line[1:] for line in entry.split("\n") if line.startswith("+")]
+            if lines:
+                strings.append("\n".join(lines))
+        return strings[::-1][:RECALLED]
 
     def store_string(self, string: str) -> None:
-        if not self.write:
+        if not self.write or self.refused:
             return
+        flags = os.O_CREAT | os.O_WRONLY | os.O_APPEND | _NOFOLLOW
         with contextlib.suppress(OSError):  # a convenience, never a failure of the chat
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(self.path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
-            try:
-                if os.fstat(fd).st_mode & 0o077:
-                    os.fchmod(fd, 0o600)
-            finally:
-                os.close(fd)
-            super().store_string(string)
+            with os.fdopen(os.open(self.path, flags, 0o600), "ab") as file:
+                if os.fstat(file.fileno()).st_mode & 0o077:
+                    os.fchmod(file.fileno(), 0o600)
+                entry = "".join(f"+{line}\n" for line in string.split("\n"))
+                file.write(f"\n# {datetime.datetime.now()}\n{entry}".encode())
 
 
 class SlashCompleter(Completer):

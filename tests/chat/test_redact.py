@@ -3,10 +3,14 @@ pieces a stream arrives in."""
 
 from __future__ import annotations
 
+import itertools
+import sys
+import unicodedata
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streamcli.sources.chat.redact import MASK, RUN, Redactor
+from streamcli.sources.chat.redact import INVISIBLE, MASK, RUN, EventMasker, Redactor
 
 KEY = "sk-proj-AbCdEf1234567890XyZw"
 
@@ -96,3 +100,71 @@ def test_keys_inside_tool_arguments_are_masked():
         "q": [f"use {MASK}"],
         MASK: 1,
     }
+
+
+# -- an answer's events: text and reasoning read as one text (issue 26, item 5) -----------
+
+_INVISIBLES = ["\u200b", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u202e", "\U000e0041"]
+
+
+def test_every_format_character_counts_as_invisible():
+    missed = [
+        f"U+{c:04X}"
+        for c in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(c)) == "Cf" and not INVISIBLE.fullmatch(chr(c))
+    ]
+    assert missed == []
+
+
+def answer(masker: EventMasker, parts: list[tuple[str, str]], *, break_after: int = -1):
+    """The events `masker` lets out for `parts` (type, text), fed one at a time."""
+    out: list[dict] = []
+    for n, (kind, text) in enumerate(parts):
+        out += masker.mask([{"type": kind, "t": float(n), "text": text}], last=False)
+        if n == break_after:
+            out += masker.held(end=False)
+    return out + masker.held()
+
+
+@settings(deadline=None)
+@given(
+    before=st.text(st.sampled_from(list(" .,!?wWvV\n")), max_size=8),
+    after=st.text(st.sampled_from(list(" .,!?wWvV\n")), max_size=8),
+    marks=st.lists(st.tuples(st.integers(1, len(KEY) - 1), st.sampled_from(_INVISIBLES))),
+    cuts=st.lists(st.integers(1, len(KEY) + 40), max_size=8),
+    kinds=st.lists(st.sampled_from(["text", "reasoning"]), min_size=10, max_size=10),
+)
+def test_a_key_cut_across_kinds_and_invisible_characters_is_masked_whole(
+    before, after, marks, cuts, kinds
+):
+    key = list(KEY)
+    for at, mark in marks:
+        key[at] = mark + key[at]
+    text = before + "".join(key) + after
+    parts = [(kinds[n % 10], piece) for n, piece in enumerate(pieces(text, cuts)) if piece]
+    out = answer(Redactor([KEY]).events(lambda: 99.0), parts)
+    read = "".join(e["text"] for e in out)
+    assert "".join(c for c in read if c not in _INVISIBLES) == before + MASK + after
+    assert all(a["t"] <= b["t"] for a, b in itertools.pairwise(out))
+
+
+def test_ordinary_text_and_reasoning_come_out_at_once_in_their_kinds():
+    masker = Redactor([KEY]).events(lambda: 9.0)
+    first = masker.mask([{"type": "reasoning", "t": 1.0, "text": "Let me think. "}], False)
+    assert first == [{"type": "reasoning", "t": 1.0, "text": "Let me think. "}]
+    said = masker.mask([{"type": "text", "t": 2.0, "text": "Your key is sk-pr"}], False)
+    assert said == [{"type": "text", "t": 2.0, "text": "Your key is "}]
+    rest = masker.mask([{"type": "reasoning", "t": 3.0, "text": KEY[5:] + " hm"}], True)
+    assert rest == [{"type": "text", "t": 3.0, "text": MASK}, {"type": "reasoning", "t": 3.0,
+                                                              "text": " hm"}]  # fmt: skip
+
+
+def test_at_a_break_a_held_start_of_the_key_is_masked_and_a_short_end_let_out():
+    masker = Redactor([KEY]).events(lambda: 9.0)
+    assert answer(masker, [("text", "Your key is " + KEY[:11])], break_after=0) == [
+        {"type": "text", "t": 0.0, "text": "Your key is "},
+        {"type": "text", "t": 9.0, "text": MASK},
+    ]
+    masker = Redactor([KEY]).events(lambda: 9.0)
+    said = answer(masker, [("text", "Let me look at sk-")], break_after=0)
+    assert "".join(e["text"] for e in said) == "Let me look at sk-"

@@ -108,3 +108,25 @@ def test_a_source_read_early_hands_on_its_batches_then_its_failure():
     assert next(batches)[0]["type"] == "start"
     with pytest.raises(StreamcliError, match="it broke"):
         next(batches)
+
+
+def test_a_symbolic_link_as_the_input_history_is_never_followed(tmp_path):
+    target = tmp_path / "elsewhere"
+    target.write_text("\n# 2026-12-05\n+someone else's line\n")
+    target.chmod(0o644)
+    path = tmp_path / "state" / "input_history"
+    path.parent.mkdir()
+    path.symlink_to(target)
+    history = InputHistory(path)
+    assert history.refused is not None and "symbolic link" in history.refused
+    assert list(history.load_history_strings()) == []
+    history.store_string("a secret")
+    assert "a secret" not in target.read_text()
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o644
+    # Made a link after the check (a race): the write is refused by O_NOFOLLOW.
+    path.unlink()
+    racing = InputHistory(path)
+    path.symlink_to(target)
+    racing.store_string("a secret")
+    assert "a secret" not in target.read_text()
+    assert list(racing.load_history_strings()) == []

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from streamcli.history.recorder import HistoryRecorder
     from streamcli.sources.chat.local.source import LocalModel
     from streamcli.sources.chat.protocols.http import Clients
+    from streamcli.sources.chat.redact import Redactor
     from streamcli.tools.approval import Approver
     from streamcli.tools.toolbox import Toolbox
 
@@ -118,6 +119,7 @@ class Chat:
                 request,
                 settings.limits,
                 key_source=settings.key_source,
+                redactor=self.redactor(settings.provider.key),
                 toolbox=self.toolbox.answering(approver) if self.toolbox else None,
                 clients=self.clients if self.keepalive else None,
             )
@@ -144,9 +146,17 @@ class Chat:
             ChatRequest.from_prompt("", None),
             self.settings.limits,
             key_source=self.settings.key_source,
+            redactor=self.redactor(provider.key),
             clients=self.clients if self.keepalive else None,
         )
         return sorted(lister.list_models())
+
+    def redactor(self, key: str | None) -> Redactor:
+        """What masks the keys streamcli knows of (`key`, the one in use, and those in the
+        environment) in what a server or a tool says."""
+        from streamcli.sources.chat.redact import Redactor, known_secrets
+
+        return Redactor(known_secrets(self.environ, key))
 
     @property
     def clients(self) -> Clients:

@@ -36,7 +36,7 @@ from streamcli.sources.chat.protocols.provider import (
     server_message,
 )
 from streamcli.sources.chat.protocols.reply import Malformed, open_reply
-from streamcli.sources.chat.redact import EventMasker, Redactor
+from streamcli.sources.chat.redact import Redactor
 from streamcli.sources.chat.request import ChatRequest
 from streamcli.sources.chat.retry import DEFAULT_LIMITS, Limits
 from streamcli.sources.chat.watchdog import Watchdog
@@ -90,8 +90,8 @@ class ChatSource(Source):
         # This exchange so far: sent back after tools, read by the history and a session.
         self.transcript = Transcript()
         self._call_ids: set[str] = set()
-        # The answer and the reasoning are each masked as one text, whatever their pieces.
-        self._masker = EventMasker(self._redact, self._clock)
+        # The answer and the reasoning are masked as one text, whatever their pieces.
+        self._masker = self._redact.events(self._clock)
 
     # -- the Source interface -------------------------------------------------
 
@@ -101,12 +101,12 @@ class ChatSource(Source):
         try:
             yield from self._converse()
         except (_Stopped, RoundStopped):
-            yield from self._emit([])  # the end of the text so far, for the history
+            yield from self._held()  # the end of the text so far, for the history
             return
         except StreamcliError as exc:
             if self._stopped.is_set():
                 return
-            yield from self._emit([])  # what the maskers held back comes before the error
+            yield from self._held()  # what the masker held back comes before the error
             exc.message = self._redact(exc.message)
             exc.args = (exc.message,)
             raise exc from None
@@ -169,18 +169,14 @@ class ChatSource(Source):
             began = began or watchdog
             for name, count in decoder.usage.items():
                 usage[name] = usage.get(name, 0) + count
-            calls = decoder.tool_calls.done() if decoder.tool_calls else []
-            if self._redact.secrets:  # a key in the arguments: never shown, never passed on
-                for call in calls:
-                    call.arguments = self._redact.exact_within(call.arguments)
-                    call.arguments_text = self._redact.exact(call.arguments_text)
+            calls = decoder.calls()
             toolbox = self.toolbox
             if not calls or toolbox is None or rounds >= toolbox.max_rounds:
-                yield from self._emit([])
+                yield from self._held()
                 yield self._ending(decoder, calls, usage, began)
                 return
             rounds += 1
-            yield from self._emit([])  # the text before the calls, all of it
+            yield from self._held(at_a_break=True)  # the text before the calls
             yield from self._run_tools(unique_ids(calls, self._call_ids), toolbox)
             request = first.followed_by(self.transcript.finish())
 
@@ -284,6 +280,7 @@ class ChatSource(Source):
             if response.status_code >= 300:
                 raise self._http_failure(http, exchange, call, request.model)
             decoder = self.provider.decoder()
+            decoder.mask = self._redact.exact  # what the server says: never a key
             reply = open_reply(response.headers.get("content-type"), self.provider.wire, decoder)
             yield from self._read(exchange, reply, decoder, watchdog, call.url)
             return decoder, watchdog
@@ -326,16 +323,27 @@ class ChatSource(Source):
             elif watchdog.expired:
                 yield from self._emit(out)
                 raise self._stalled(decoder, watchdog, url)
-            yield from self._emit(out, last=decoder.complete or ended)
+            # What the masker holds goes out with the end of the answer (a reply that asks
+            # for no tools), or at the break before its tool calls (`_rounds`).
+            done = decoder.complete or ended
+            yield from self._emit(out, last=done and not decoder.tool_calls)
             if decoder.complete or ended:
                 break
 
     def _emit(self, out: list[Event], last: bool = False) -> Iterator[list[Event]]:
-        """Send `out` on, the keys in its text masked. What the maskers hold back goes
-        out with the `last` events of a reply, or alone when `out` is empty (before a
-        tool call or an error)."""
+        """Send `out` on, the keys in its text masked; what the masker holds back goes out
+        with the `last` events of the answer."""
         if self._redact.secrets:
-            out = self._masker.mask(out, last) if out else self._masker.held()
+            out = self._masker.mask(out, last)
+        yield from self._send(out)
+
+    def _held(self, at_a_break: bool = False) -> Iterator[list[Event]]:
+        """What the masker holds back: at the end of the answer, or `at_a_break` (before
+        tool calls, where a held start of a key is masked)."""
+        if self._redact.secrets:
+            yield from self._send(self._masker.held(end=not at_a_break))
+
+    def _send(self, out: list[Event]) -> Iterator[list[Event]]:
         if not out:
             return
         self._shown = True
@@ -415,7 +423,7 @@ class ChatSource(Source):
             if response.status_code >= 300:
                 raise self._http_failure(http, exchange, call, None)
             body = exchange.small_body(MODEL_LIST_LIMIT, LIST_TIMEOUT)
-            return self.provider.model_names(body)
+            return [self._redact.exact(name) for name in self.provider.model_names(body)]
         finally:
             exchange.close()
             self._exchange = None

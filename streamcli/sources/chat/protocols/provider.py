@@ -10,6 +10,7 @@ Transport, retries, timeouts and framing are shared and live elsewhere.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -17,6 +18,7 @@ from streamcli import events
 from streamcli.events import Event
 from streamcli.sources.chat.protocols.toolcalls import ToolCallParts
 from streamcli.sources.chat.request import ChatRequest
+from streamcli.tools.call import ToolCall
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,11 @@ class ServerReported(Exception):
 class Decoder:
     """Reads one reply. Subclasses implement `message` (one streamed item) and `whole`.
 
+    Every string of the server's that leaves a decoder other than as text or reasoning
+    (which the reader's side masks as one stream) goes through `mask` (the known keys
+    masked, set by whoever reads the reply): the `finish_reason`, the tool calls' ids,
+    names and arguments.
+
     `outputs` counts pieces of content (text, reasoning, tool-call fragments): the
     watchdog's measure of progress. `finished` means the reply's final item arrived, so the
     end of the body is a normal end; `complete` means nothing more will come.
@@ -61,6 +68,17 @@ class Decoder:
         self.finish_reason: str | None = None  # the server's own word, when it differs
         self.usage: dict[str, int] = {}
         self.tool_calls = ToolCallParts()
+        self.mask: Callable[[str], str] = str
+
+    def calls(self) -> list[ToolCall]:
+        """The tool calls the reply asked for, complete, their strings masked."""
+        calls = self.tool_calls.done() if self.tool_calls else []
+        for call in calls:
+            call.id, call.name = self.mask(call.id), self.mask(call.name)
+            call.arguments = _masked(call.arguments, self.mask)
+            call.arguments_text = self.mask(call.arguments_text)
+            call.problem = call.problem and self.mask(call.problem)
+        return calls
 
     def message(self, data: Any, event: str, t: float) -> list[Event]:
         raise NotImplementedError
@@ -95,7 +113,7 @@ class Decoder:
         if raw:
             self.reason = mapping.get(raw, "stop")
             if raw != self.reason:
-                self.finish_reason = raw
+                self.finish_reason = self.mask(raw)
 
     def _usage(self, input_tokens: Any, output_tokens: Any) -> None:
         if type(input_tokens) is int:
@@ -152,6 +170,17 @@ class Provider:
 
     def decoder(self) -> Decoder:
         raise NotImplementedError
+
+
+def _masked(value: Any, mask: Callable[[str], str]) -> Any:
+    """`mask` applied to every string in a JSON value (keys and values)."""
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {mask(k): _masked(v, mask) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(item, mask) for item in value]
+    return value
 
 
 def provider_class(name: str) -> type[Provider]:
