@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Literal, NamedTuple
 
 from markdown_it.token import Token
@@ -308,7 +308,13 @@ class Renderer:
     def lines(self, renderable: RenderableType) -> list[Row]:
         """Every row `renderable` takes at the current width."""
         console = self.console
-        rows = console.render_lines(renderable, console.options, pad=False)
+        options = console.options
+        # rich's own `render_lines` cuts a segment at each newline by copying the rest
+        # of it, which is quadratic for a long paragraph (one segment, all its rows).
+        segments = _one_line_each(console.render(renderable, options))
+        rows = Segment.split_and_crop_lines(
+            segments, options.max_width, pad=False, include_new_lines=False
+        )
         encode = self.encoder.encode
         return [encode(row) for row in rows]
 
@@ -325,6 +331,21 @@ class Renderer:
         while end > start and _is_blank(lines[end - 1]):
             end -= 1
         return lines[start:end]
+
+
+def _one_line_each(segments: Iterable[Segment]) -> Iterator[Segment]:
+    """`segments`, each cut after its newlines: at most one newline per segment."""
+    for segment in segments:
+        text = segment.text
+        if segment.control or text.count("\n") < 2:
+            yield segment
+            continue
+        style = segment.style
+        *rows, last = text.split("\n")
+        for row in rows:
+            yield Segment(row + "\n", style)
+        if last:
+            yield Segment(last, style)
 
 
 def _is_blank(line: Row) -> bool:
