@@ -9,9 +9,9 @@ import threading
 import orjson
 import pyte
 import pytest
-from markdown_it import MarkdownIt
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 from ptyterm import resize_screen
 from rich.segment import Segment
 from rich.style import Style
