@@ -140,6 +140,19 @@ def sanitize(text: str) -> str:
     return "".join(out)
 
 
+def shown_per_character(text: str) -> list[str]:
+    """What `sanitize` shows for each character of `text` (itself, or its escape); for a
+    display that must map each shown column back to the text (an input line)."""
+    shown = [
+        chr(value) if isinstance(value, int) else value
+        for value in map(_TABLE.__getitem__, map(ord, text))
+    ]
+    if _IN_SEQUENCES.search(text) is not None:
+        for match in _SEQUENCE.finditer(text):  # emoji sequences as they are
+            shown[match.start() : match.end()] = match.group()
+    return shown
+
+
 class Sanitizer:
     """`sanitize` for a stream of chunks: a ``\\r``, a joiner or an unfinished flag at a
     chunk's end waits for the next chunk, and the emoji a chunk ended with is what a
