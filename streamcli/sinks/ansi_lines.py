@@ -81,6 +81,37 @@ def raw_row(text: str, newline: bool = True) -> Row:
     return Row(((text, PLAIN),), -1, None, newline)
 
 
+def fold(line: Row, width: int) -> list[Row]:
+    """`line` cut into rows of at most `width` cells, for a screen narrower than the
+    layout (Markdown needs room for its indents; every character is kept)."""
+    if line.cells <= width:  # (raw rows too)
+        return [line]
+    runs = list(line.runs)
+    while runs and runs[-1][1] == PLAIN and not runs[-1][0].strip(" "):
+        runs.pop()  # padding
+    if runs and runs[-1][1] == PLAIN:
+        runs[-1] = (runs[-1][0].rstrip(" "), PLAIN)
+    rows: list[Row] = []
+    row: list[Run] = []
+    cells = 0
+    for text, style in runs:
+        piece: list[str] = []
+        for char in text:
+            size = cell_len(char)
+            if cells + size > width and cells:
+                if piece:
+                    row.append(("".join(piece), style))
+                    piece = []
+                rows.append(Row(tuple(row), cells, line.fill))
+                row, cells = [], 0
+            piece.append(char)
+            cells += size
+        if piece:
+            row.append(("".join(piece), style))
+    rows.append(Row(tuple(row), cells, line.fill, line.newline))
+    return rows
+
+
 def plain_text(line: Row) -> str:
     """The characters of a row without styles (for tests and measurements)."""
     return "".join(text for text, _ in line.runs)
