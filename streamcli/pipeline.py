@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -33,7 +34,13 @@ from typing import TextIO
 from streamcli import errors, events
 from streamcli.channel import Channel
 from streamcli.events import Event
-from streamcli.signals import Stopped, StreamSignals, first_ctrl_c_ignored
+from streamcli.signals import (
+    Stopped,
+    StreamSignals,
+    first_ctrl_c_ignored,
+    signal_handlers,
+    stop_now,
+)
 from streamcli.stream import Screen, Sink, Source
 
 MAX_FRAME_INTERVAL = 0.25
@@ -123,6 +130,7 @@ class Pipeline:
         self._signals = StreamSignals() if signals else None
         self._on_output_closed = on_output_closed or _nothing
         self._interrupted_by: int | None = None  # `interrupt`'s status, from another thread
+        self._suspend_asked = False  # Ctrl-Z (SIGTSTP) was pressed
         self.frame = FrameClock(sink.frame_interval)
         self._stderr = stderr
         self._clock = clock
@@ -147,7 +155,7 @@ class Pipeline:
         try:
             if self._signals is None:
                 return self._run(worker)
-            with self._signals.handlers():
+            with self._signals.handlers(), self._suspendable():
                 return self._run(worker)
         finally:
             if self._screen is not None:
@@ -196,6 +204,27 @@ class Pipeline:
     @property
     def _hurried(self) -> bool:
         return self._signals is not None and self._signals.hurried.is_set()
+
+    def _suspendable(self) -> contextlib.AbstractContextManager[None]:
+        """Ctrl-Z (SIGTSTP) is taken up by the pump between frames (`_suspend`)."""
+
+        def asked(signum: int, frame: object) -> None:
+            self._suspend_asked = True
+            self._channel.wake()
+
+        return signal_handlers(asked, signal.SIGTSTP)
+
+    def _suspend(self, lent: bool = False) -> None:
+        """Ctrl-Z: what streamed is written, the terminal is put back as found (cursor
+        shown, modes restored) while the process is stopped, and the live view is drawn
+        again when it continues. With the display `lent` to a question, it is as found."""
+        self._suspend_asked = False
+        if not lent:
+            self._flush(self._clock())
+            self.sink.suspend()
+        stop_now()
+        if not lent:
+            self.sink.resume()
 
     def _produce(self) -> None:
         """Worker thread: move the source's batches into the queue. A source no longer
@@ -246,6 +275,8 @@ class Pipeline:
                     return None
             if self._interrupted_by is not None:
                 raise Stopped(self._interrupted_by)
+            if self._suspend_asked:
+                self._suspend()
             if self._pending and frame.due(now):
                 self._flush(now)
             elif (tick := self.sink.next_tick()) is not None and now >= tick:
@@ -268,6 +299,8 @@ class Pipeline:
         while not loan.returned.wait(0.1):
             if self._interrupted_by is not None:
                 break
+            if self._suspend_asked:
+                self._suspend(lent=True)
         self.sink.resume()
 
     def _timeout(self, now: float, eager: bool) -> float | None:

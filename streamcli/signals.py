@@ -113,3 +113,15 @@ class StreamSignals:
             self.hurried.set()
             return
         os._exit(self._status)
+
+
+def stop_now() -> None:
+    """Stop this process as Ctrl-Z asked (SIGTSTP's default action), returning when it is
+    continued (SIGCONT); the caller put the terminal back as it found it first."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    previous = signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+    try:
+        os.kill(os.getpid(), signal.SIGTSTP)
+    finally:
+        signal.signal(signal.SIGTSTP, previous)

@@ -6,8 +6,10 @@ completes the slash commands and, after `/model `, the model names."""
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime
+import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -17,12 +19,14 @@ from prompt_toolkit.application import run_in_terminal
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, ThreadedCompleter
 from prompt_toolkit.document import Document
 from prompt_toolkit.filters import is_searching
-from prompt_toolkit.formatted_text import FormattedText
+from prompt_toolkit.formatted_text import FormattedText, StyleAndTextTuples
 from prompt_toolkit.history import FileHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.layout.processors import Processor, Transformation, TransformationInput
 from prompt_toolkit.styles import Style
 
 from streamcli.paths import xdg_dir
+from streamcli.sanitize import is_plain, shown_per_character
 
 CTRL_C_HINT = "(Ctrl-D or /exit ends the session)"
 RECALLED = 10_000  # inputs of earlier sessions that ↑ and Ctrl-R reach
@@ -111,6 +115,37 @@ class SlashCompleter(Completer):
                     yield Completion(name, -len(word))
 
 
+class ShowEscapes(Processor):
+    """The input line shows what the terminal must not get raw (a pasted U+202E, a
+    zero-width space) as its escape, as everywhere else; the text itself is kept exact."""
+
+    def apply_transformation(self, ti: TransformationInput) -> Transformation:
+        fragments = ti.fragments
+        text = "".join(fragment[1] for fragment in fragments)
+        if is_plain(text):
+            return Transformation(fragments)
+        pieces = shown_per_character(text)
+        starts = list(itertools.accumulate(map(len, pieces), initial=0))  # on screen
+        shown: StyleAndTextTuples = []
+        index = 0
+        for fragment in fragments:
+            end = index + len(fragment[1])
+            shown.append((fragment[0], "".join(pieces[index:end])))
+            index = end
+
+        def to_display(column: int) -> int:
+            if column < len(text):
+                return starts[column]
+            return starts[-1] + column - len(text)
+
+        def to_source(column: int) -> int:
+            if column < starts[-1]:
+                return bisect.bisect_right(starts, column) - 1
+            return len(text) + column - starts[-1]
+
+        return Transformation(shown, to_display, to_source)
+
+
 def key_bindings(on_enter: Callable[[str], None] | None = None) -> KeyBindings:
     """Enter sends (or takes the completion chosen); Alt-Enter and Ctrl-J insert a newline;
     Ctrl-C clears the line (on an empty one: how to leave). `on_enter` is told the text
@@ -166,6 +201,7 @@ def input_line(
         complete_while_typing=False,
         enable_open_in_editor=True,
         prompt_continuation=continuation,
+        input_processors=[ShowEscapes()],
         style=Style.from_dict({"model": "ansicyan"}),
         mouse_support=False,
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Literal, NamedTuple
 
 from markdown_it.token import Token
@@ -79,6 +79,37 @@ class Rendered(NamedTuple):
 def raw_row(text: str, newline: bool = True) -> Row:
     """Text written exactly as it is (`--raw`)."""
     return Row(((text, PLAIN),), -1, None, newline)
+
+
+def fold(line: Row, width: int) -> list[Row]:
+    """`line` cut into rows of at most `width` cells, for a screen narrower than the
+    layout (Markdown needs room for its indents; every character is kept)."""
+    if line.cells <= width:  # (raw rows too)
+        return [line]
+    runs = list(line.runs)
+    while runs and runs[-1][1] == PLAIN and not runs[-1][0].strip(" "):
+        runs.pop()  # padding
+    if runs and runs[-1][1] == PLAIN:
+        runs[-1] = (runs[-1][0].rstrip(" "), PLAIN)
+    rows: list[Row] = []
+    row: list[Run] = []
+    cells = 0
+    for text, style in runs:
+        piece: list[str] = []
+        for char in text:
+            size = cell_len(char)
+            if cells + size > width and cells:
+                if piece:
+                    row.append(("".join(piece), style))
+                    piece = []
+                rows.append(Row(tuple(row), cells, line.fill))
+                row, cells = [], 0
+            piece.append(char)
+            cells += size
+        if piece:
+            row.append(("".join(piece), style))
+    rows.append(Row(tuple(row), cells, line.fill, line.newline))
+    return rows
 
 
 def plain_text(line: Row) -> str:
@@ -308,7 +339,13 @@ class Renderer:
     def lines(self, renderable: RenderableType) -> list[Row]:
         """Every row `renderable` takes at the current width."""
         console = self.console
-        rows = console.render_lines(renderable, console.options, pad=False)
+        options = console.options
+        # rich's own `render_lines` cuts a segment at each newline by copying the rest
+        # of it, which is quadratic for a long paragraph (one segment, all its rows).
+        segments = _one_line_each(console.render(renderable, options))
+        rows = Segment.split_and_crop_lines(
+            segments, options.max_width, pad=False, include_new_lines=False
+        )
         encode = self.encoder.encode
         return [encode(row) for row in rows]
 
@@ -325,6 +362,21 @@ class Renderer:
         while end > start and _is_blank(lines[end - 1]):
             end -= 1
         return lines[start:end]
+
+
+def _one_line_each(segments: Iterable[Segment]) -> Iterator[Segment]:
+    """`segments`, each cut after its newlines: at most one newline per segment."""
+    for segment in segments:
+        text = segment.text
+        if segment.control or text.count("\n") < 2:
+            yield segment
+            continue
+        style = segment.style
+        *rows, last = text.split("\n")
+        for row in rows:
+            yield Segment(row + "\n", style)
+        if last:
+            yield Segment(last, style)
 
 
 def _is_blank(line: Row) -> bool:

@@ -11,8 +11,9 @@ that make the terminal answer into our input (DA, DSR, ``CSI 21 t`` and other wi
 operations, DECRQM, DECID), mouse reporting, keyboard protocol changes, and C0 and C1
 controls other than backspace, tab, newline, vertical tab, form feed, carriage return,
 bell and the charset shifts. C1 introducers (U+009B CSI…) are read as their ESC forms,
-and an allowed sequence is written in its 7-bit form. Format and invisible characters
-(bidi overrides, zero-width ones: `sanitize.is_unsafe`) are shown as visible escapes.
+and an allowed sequence is written in its 7-bit form. The text between them goes through
+`sanitize.Sanitizer`, as everywhere: what is not on its allow-list (format, invisible and
+unassigned characters) is shown as a visible escape, joined emoji stay joined.
 
 The filter is a state machine fed one character at a time, so a sequence split across
 chunks is judged whole; a sequence cut off at the end of the recording is dropped.
@@ -20,7 +21,7 @@ chunks is judged whole; a sequence cut off at the end of the recording is droppe
 
 from __future__ import annotations
 
-from streamcli.sanitize import is_unsafe, visible
+from streamcli.sanitize import Sanitizer
 
 ESC = "\x1b"
 
@@ -71,26 +72,42 @@ class EscapeFilter:
         self._state = "ground"
         self._sequence = ""  # the escape sequence read so far (7-bit form)
         self._osc = False  # the string being dropped is an OSC (BEL ends it too)
+        self._run: list[str] = []  # printable text not yet sanitized
+        self._text = Sanitizer()  # (holds a joiner or a flag's tags cut at a chunk's end)
 
     def feed(self, chunk: str) -> str:
         out: list[str] = []
         for ch in chunk:
             self._step(ch, out)
+        if self._run:
+            out.append(self._text.feed("".join(self._run)))
+            self._run.clear()
         return "".join(out)
 
     def flush(self) -> str:
         """End of the output: a sequence cut off here is dropped."""
         self._state, self._sequence = "ground", ""
-        return ""
+        out: list[str] = []
+        self._end_text(out)
+        return "".join(out)
+
+    def _end_text(self, out: list[str]) -> None:
+        """A control or a sequence follows the text: what it held is judged now."""
+        if self._run:
+            out.append(self._text.feed("".join(self._run)))
+            self._run.clear()
+        out.append(self._text.flush())
 
     def _step(self, ch: str, out: list[str]) -> None:
         state = self._state
         code = ord(ch)
         if state == "ground":
-            if 0x20 <= code < 0x7F or ch in _CONTROLS:
+            if 0x20 <= code < 0x7F or code >= 0xA0:
+                self._run.append(ch)
+                return
+            self._end_text(out)
+            if ch in _CONTROLS:
                 out.append(ch)
-            elif code >= 0xA0:  # format and invisible characters are shown, as everywhere
-                out.append(visible(code) if is_unsafe(code) else ch)
             elif ch == ESC:
                 self._state, self._sequence = "escape", ESC
             elif ch == "\x9b":

@@ -27,6 +27,8 @@ from rich.markdown import Heading, ListElement, ListItem, Markdown, MarkdownElem
 from rich.segment import Segment
 from rich.text import Text
 
+from streamcli.sinks.growing_text import GrowingText
+
 
 def make_parser() -> MarkdownIt:
     """rich's Markdown dialect (CommonMark, tables, strikethrough) with raw HTML as text."""
@@ -73,37 +75,103 @@ class BlockSplitter:
 
     Invariants (tested): the concatenation of every block's source plus the final tail
     is exactly the text fed in, and text once handed out is never handed out again.
+
+    The work per frame does not grow with the live block. A paragraph is decided line by
+    line (each line continues it or starts something else, whatever came before), so
+    while the tail is one paragraph only its last examined line and the new lines are
+    parsed again. Any other tail is parsed whole while it is small; once it is large,
+    only after it has grown by a quarter since the last parse, so the parses of one
+    block add up to a few times its length (a boundary inside a long list or code block
+    is then found up to a quarter later: the live region shows the end meanwhile).
     """
+
+    SMALL = 8192  # a tail this short is parsed whole whenever a line is complete
 
     def __init__(self, parser: MarkdownIt | None = None) -> None:
         self._parser = parser or make_block_parser()
-        self.tail = ""
+        self._tail = GrowingText()
         self.committed = 0  # characters handed out as finished blocks so far
+        self._complete = 0  # the tail's characters up to its last newline
+        self._parsed = 0  # how much of the tail the last whole parse read
+        # While the tail is one paragraph: where its last examined line starts (the
+        # offset and the line number).
+        self._paragraph_line: tuple[int, int] | None = None
+
+    @property
+    def tail(self) -> str:
+        """The live tail: the last block, unfinished."""
+        return self._tail.text()
+
+    @property
+    def text(self) -> GrowingText:
+        """The tail as its pieces: its length, start and end are cheap to read."""
+        return self._tail
+
+    @property
+    def fed(self) -> int:
+        """Characters fed so far: the tail only grows, so this names its content."""
+        return self.committed + len(self._tail)
 
     def feed(self, text: str) -> list[Block]:
         """Append `text`; return the blocks that became final, in order."""
         if not text:
             return []
-        self.tail += text
-        if "\n" not in text:  # no new complete line: no boundary can have changed
+        before = len(self._tail)
+        self._tail.append(text)
+        newline = text.rfind("\n")
+        if newline < 0:  # no new complete line: no boundary can have changed
             return []
-        complete = self.tail.rfind("\n") + 1
-        if complete == 0:
-            return []
-        starts = self._block_starts(self.tail[:complete])
-        if len(starts) < 2:
-            return []
-        return self._cut(starts)
+        self._complete = before + newline + 1
+        if self._paragraph_line is not None:
+            found = self._paragraph_continues()
+            if found is not None:
+                return self._cut(found) if len(found) > 1 else []
+        if self._complete <= self.SMALL or 4 * self._complete >= 5 * self._parsed:
+            return self._cut_parsed(self._tail.text()[: self._complete])
+        return []
 
     def finish(self) -> list[Block]:
         """The end of the stream: every remaining block is final."""
-        if not self.tail:
+        if not self._tail:
             return []
-        starts = self._block_starts(self.tail)
+        tail = self._tail.text()
+        starts = self._block_starts(tail)
         if not starts:  # nothing but blank lines or link definitions
             starts = [(0, "")]
-        starts.append((_line_count(self.tail), ""))
+        starts.append((_line_count(tail), ""))
         return self._cut(starts)
+
+    def _paragraph_continues(self) -> list[tuple[int, str]] | None:
+        """The block starts of the tail, from its last examined line on (None: unsure).
+
+        The tail is one paragraph through its last examined line: parsed from that line,
+        the new lines show whether the paragraph goes on or what follows it.
+        """
+        assert self._paragraph_line is not None
+        begin, row = self._paragraph_line
+        window = self._tail.slice(begin, self._complete)
+        groups = top_level_groups(self._parser.parse(window))
+        self._paragraph_line = None
+        if not groups or groups[0].line != 0 or groups[0].type != "paragraph_open":
+            return None  # a setext underline, a reference definition…: parse it whole
+        if len(groups) == 1:
+            last = window.rfind("\n", 0, len(window) - 1) + 1
+            self._paragraph_line = (begin + last, row + window.count("\n", 0, last))
+            return [(0, "paragraph_open")]
+        return [(0, "paragraph_open"), *[(row + group.line, group.type) for group in groups[1:]]]
+
+    def _cut_parsed(self, source: str) -> list[Block]:
+        """Parse the complete lines whole and cut at the last block start."""
+        self._parsed = len(source)
+        starts = self._block_starts(source)
+        if len(starts) == 1 and starts[0] == (0, "paragraph_open"):
+            self._examined(source)
+        return self._cut(starts) if len(starts) > 1 else []
+
+    def _examined(self, source: str) -> None:
+        """`source` (the tail's complete lines) is one paragraph so far."""
+        last = source.rfind("\n", 0, len(source) - 1) + 1
+        self._paragraph_line = (last, source.count("\n", 0, last))
 
     def _block_starts(self, source: str) -> list[tuple[int, str]]:
         """(first line, type) of each top-level block of `source`."""
@@ -111,15 +179,21 @@ class BlockSplitter:
 
     def _cut(self, starts: list[tuple[int, str]]) -> list[Block]:
         """Hand out the blocks before the last start; the tail keeps the rest."""
+        tail = self._tail.text()
         blocks: list[Block] = []
         offset = 0
         line = 0
         for (_, kind), (next_line, _) in pairwise(starts):
-            end = line_offset(self.tail, next_line, offset, line)
-            blocks.append(Block(self.tail[offset:end], kind))
+            end = line_offset(tail, next_line, offset, line)
+            blocks.append(Block(tail[offset:end], kind))
             offset, line = end, next_line
         self.committed += offset
-        self.tail = self.tail[offset:]
+        self._tail = GrowingText(tail[offset:])
+        self._complete = max(0, self._complete - offset)
+        self._parsed = 0
+        self._paragraph_line = None
+        if starts[-1][1] == "paragraph_open" and self._complete:
+            self._examined(tail[offset : offset + self._complete])
         return blocks
 
 

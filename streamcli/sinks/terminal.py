@@ -31,7 +31,7 @@ from rich.text import Text
 from streamcli.events import Event
 from streamcli.sanitize import sanitize
 from streamcli.sinks import event_rows, present, spinner
-from streamcli.sinks.ansi_lines import BLANK, ColorDepth, Renderer, Row, raw_row
+from streamcli.sinks.ansi_lines import BLANK, ColorDepth, Renderer, Row, fold, raw_row
 from streamcli.sinks.layout import Layout, RowKind
 from streamcli.sinks.live_region import LiveRegion
 from streamcli.sinks.logline import LineFormatter
@@ -39,6 +39,8 @@ from streamcli.sinks.reasoning_stream import ReasoningStream
 from streamcli.sinks.stats import StreamStats
 from streamcli.sinks.text_stream import MarkdownStream, RawStream, StreamedText
 from streamcli.stream import Output, Sink
+
+MIN_LAYOUT = 10
 
 
 class _Tool(NamedTuple):
@@ -78,7 +80,7 @@ class TerminalSink(Sink):
         self._hide_reasoning = hide_reasoning
         self._stats = StreamStats() if status_line and live else None
         self.renderer = Renderer(
-            self._width, self._rows, color_system=color_system, no_color=no_color
+            _layout(self._width), self._rows, color_system=color_system, no_color=no_color
         )
         self._screen = LiveRegion(live=live)
         self._rewraps = rewraps  # the terminal re-wraps its rows when it gets narrower
@@ -314,7 +316,11 @@ class TerminalSink(Sink):
         self._text.settle()
         self._reasoning.settle()
         rows = self._region() if region and not self._layout.open_line else []
-        data = self._screen.frame(self._layout.take(), rows, self._width, self._rows)
+        final = self._layout.take()
+        if self._width < self.renderer.width:  # a screen narrower than any layout
+            final = [part for row in final for part in fold(row, self._width)]
+            rows = [part for row in rows for part in fold(row, self._width)][-(self._rows - 1) :]
+        data = self._screen.frame(final, rows, self._width, self._rows)
         if restore:
             data += self._screen.restore()
         self._last_paint = self._clock()
@@ -365,9 +371,15 @@ class TerminalSink(Sink):
             if self._rewraps:
                 self._screen.rewrapped(self._width, size[0])
             self._width, self._rows = size
-            self.renderer.resize(*size)
+            self.renderer.resize(_layout(size[0]), size[1])
 
 
 def _usable(size: tuple[int, int]) -> tuple[int, int]:
     columns, rows = size
-    return max(columns, 10), max(rows, 3)
+    return max(columns, 1), max(rows, 3)
+
+
+def _layout(columns: int) -> int:
+    """The width Markdown is laid out at: the screen's, but at least `MIN_LAYOUT` (lists,
+    quotes and tables need room for their indents); narrower rows are then folded."""
+    return max(columns, MIN_LAYOUT)

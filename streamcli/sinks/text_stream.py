@@ -9,9 +9,11 @@ shows. With `--raw` the text is printed as it arrives, untouched, and nothing is
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from streamcli.sanitize import Sanitizer
 from streamcli.sinks.ansi_lines import BLANK, PLAIN, Rendered, Renderer, Row
+from streamcli.sinks.growing_text import GrowingText
 from streamcli.sinks.layout import Layout, RowKind
 from streamcli.sinks.markdown_blocks import (
     Block,
@@ -63,7 +65,7 @@ class MarkdownStream(StreamedText):
         self._cursor_glyph = cursor_glyph
         self._blocks = BlockSplitter()
         self._sanitizer = Sanitizer()
-        self._live: Rendered | None = None  # the live block as the region shows it
+        self._live: _Live | None = None  # the live block as the region shows it
         self._finished: Rendered | None = None  # the blocks before it, about to finish
 
     def settle(self, final: bool = False) -> None:
@@ -90,15 +92,14 @@ class MarkdownStream(StreamedText):
 
     def live_rows(self, height: int) -> list[Row]:
         """The unfinished block, with the streaming cursor after its last character."""
-        tail = self._blocks.tail
-        if not tail.strip():
+        if not self._blocks.text.visible:
             return []
-        rows = self._tail_rows(tail, height)
+        rows = self._tail_rows(height)
         if self._cursor_glyph:
             rows = _with_glyph(rows, self._renderer.width)
         return rows
 
-    def _tail_rows(self, tail: str, height: int) -> list[Row]:
+    def _tail_rows(self, height: int) -> list[Row]:
         """The live block rendered (cached: ticks and repeated frames never re-render).
 
         When the tail holds the start of a next block (its first line is still
@@ -106,10 +107,11 @@ class MarkdownStream(StreamedText):
         printed for good, and those rows are reused then instead of rendered again.
         """
         width = self._renderer.width
+        fed = self._blocks.fed  # the tail only grows: its length names its content
         live = self._live
-        if live is not None and live.width == width and live.source == tail:
+        if live is not None and live.width == width and live.fed == fed:
             return live.rows
-        source, trimmed = _trim_tall(tail, height, width)
+        source, trimmed = _trim_tall(self._blocks.text, height, width)
         groups = top_level_groups(SafeMarkdown.parse(source))
         render = self._renderer.markdown
         if len(groups) > 1 and not trimmed:
@@ -123,8 +125,16 @@ class MarkdownStream(StreamedText):
             rows = render(source, [token for group in groups for token in group.tokens])
             if not trimmed:
                 self._finished = Rendered(source, width, rows)
-        self._live = Rendered(tail, width, rows)
+        self._live = _Live(fed, width, rows)
         return rows
+
+
+class _Live(NamedTuple):
+    """The live block's rows, for the tail after `fed` characters at `width` columns."""
+
+    fed: int
+    width: int
+    rows: list[Row]
 
 
 class RawStream(StreamedText):
@@ -150,23 +160,34 @@ def _with_glyph(lines: list[Row], width: int) -> list[Row]:
     return [*lines, Row((glyph,), 1)]
 
 
-def _trim_tall(tail: str, rows: int, width: int) -> tuple[str, bool]:
+def _trim_tall(tail: GrowingText, rows: int, width: int) -> tuple[str, bool]:
     """For a block far taller than the screen, only its head and its end are rendered.
 
     The region shows only the bottom of such a block anyway. Keeping the first line (two
     for a table: header and delimiter) keeps the block's kind; keeping the last `rows`
     lines, and of a very long last line only its end, bounds the cost of a frame by the
-    screen, not by the block.
+    screen, not by the block: only the block's first and last `2 * rows * width`
+    characters are read.
     """
     limit = 2 * rows * width
-    if len(tail) <= limit and tail.count("\n") <= 2 * rows:
-        return tail, False
-    lines = tail.split("\n")
-    head_count = 2 if len(lines) > 1 and _TABLE_DELIMITER.match(lines[1]) else 1
-    head = [line[:width] for line in lines[:head_count]]
-    body = lines[head_count:][-rows:]
+    small = len(tail) <= limit
+    start = tail.text() if small else tail.start(limit)
+    if small and start.count("\n") <= 2 * rows:
+        return start, False
+    first = start.split("\n", 2)
+    head_count = 2 if len(first) > 2 and _TABLE_DELIMITER.match(first[1]) else 1
+    head = [line[:width] for line in first[:head_count]]
+    if small:
+        lines = start.split("\n")[head_count:]
+    else:  # the end, from its first whole line
+        lines = tail.end(limit).split("\n")
+        if len(lines) > 1:
+            lines = lines[1:]
+        elif len(first) == 1:  # the first `limit` and the last are of one huge line
+            lines = []
+    body = lines[-rows:]
     if not body:  # one huge line: its end matters, not its first characters
-        head, body = [], lines[-1:]
+        head, body = [], [tail.end(limit)]
     end = "\n".join(body)
     if len(end) > limit:
         end = end[-limit:]

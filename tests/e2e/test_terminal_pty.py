@@ -285,3 +285,22 @@ def test_ctrl_c_in_tail_puts_the_note_on_a_line_of_its_own(tmp_path):
         assert term.wait_exit() == 130
     lines = term.lines()
     assert "(interrupted)" in lines and not any("^C(" in line for line in lines), lines
+
+
+@pytest.mark.parametrize("columns", [1, 3, 7, 9])
+def test_at_a_few_columns_nothing_live_stays_behind(tmp_path, columns):
+    """The sink draws at the terminal's real width, however narrow: a row wider than the
+    screen would wrap, and erasing the region would leave the wrapped part behind (the
+    spinner's `⠋ waiti`, the cursor glyph `▋`)."""
+    answer = "# Title\n\nHi there friend, a list:\n\n- one\n- two\n\n| a | b |\n|---|---|\n| 1 |\n"
+    items = [events.start(0.0, "chat", model="m")]
+    items += [events.text(0.6 + i * 0.01, answer[i : i + 4]) for i in range(0, len(answer), 4)]
+    items.append(events.end(1.5, "stop"))
+    path = write_jsonl(tmp_path / "rec.jsonl", items)
+    with PtyTerminal(["replay", str(path)], columns=columns, rows=12) as term:
+        assert term.wait_exit() == 0
+        shown = "".join(term.lines())
+    assert not set(shown) & set(FRAMES) and "▋" not in shown and "waiti" not in shown
+    squeezed = shown.replace(" ", "")
+    for word in ("Title", "Hithere", "friend", "one", "two"):
+        assert word in squeezed, (word, term.lines())

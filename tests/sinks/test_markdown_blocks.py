@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -55,6 +56,10 @@ Last paragraph.
     "> quote\n-x lazy continuation\n\n- a list\n\n  continued item\n\nend",
     "* a\n*\n\n**bold** paragraph\n\n~~~\nfence ~~~ inside\n~~~\n***\n",
     "1. one\n\n2. two\n\n3) other list\n\ntext\n---\nmore\n",
+    # paragraphs whose lines, read alone, would be something else
+    "a long\nparagraph\n    indented\n2. not a list\n[x]: /not-a-def\n| a | b |\n|---|---|\nrow\n",
+    "para one\nline two\nline three\nunderlined\n===\nnext\nmore\n# head\nafter\n",
+    "words\nwords\nwords\n> quote\nlazy\n\n```\ncode\n```\nwords\n- item\nwords\n",
 ]
 
 
@@ -69,8 +74,10 @@ def chunk(text: str, cuts: list[int]) -> list[str]:
     sample=st.sampled_from(SAMPLES),
     cuts=st.lists(st.integers(min_value=0, max_value=1000), max_size=60),
 )
-def test_committed_text_plus_tail_is_the_input_for_any_chunking(sample, cuts):
+@pytest.mark.parametrize("small", [BlockSplitter.SMALL, 0])
+def test_committed_text_plus_tail_is_the_input_for_any_chunking(small, sample, cuts):
     splitter = BlockSplitter()
+    splitter.SMALL = small  # 0: every tail counts as large (parsed whole only now and then)
     seen = ""
     committed = 0
     handed_out = ""
@@ -91,15 +98,17 @@ def test_committed_text_plus_tail_is_the_input_for_any_chunking(sample, cuts):
     sample=st.sampled_from(SAMPLES),
     cuts=st.lists(st.integers(min_value=0, max_value=1000), max_size=40),
 )
-def test_blocks_are_the_same_for_any_chunking(sample, cuts):
+@pytest.mark.parametrize("small", [BlockSplitter.SMALL, 0])
+def test_blocks_are_the_same_for_any_chunking(small, sample, cuts):
     """Where the document is cut into blocks does not depend on how it arrived."""
     whole = [(b.source, b.type) for b in _all_blocks([sample])]
-    streamed = [(b.source, b.type) for b in _all_blocks(chunk(sample, cuts))]
+    streamed = [(b.source, b.type) for b in _all_blocks(chunk(sample, cuts), small)]
     assert _merge_blank(streamed) == _merge_blank(whole)
 
 
-def _all_blocks(chunks):
+def _all_blocks(chunks, small=BlockSplitter.SMALL):
     splitter = BlockSplitter()
+    splitter.SMALL = small
     blocks = []
     for piece in chunks:
         blocks += splitter.feed(piece)

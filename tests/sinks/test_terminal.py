@@ -11,12 +11,14 @@ import pyte
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 from ptyterm import resize_screen
+from rich.segment import Segment
 from rich.style import Style
 
 from streamcli import events
 from streamcli.pipeline import Pipeline
-from streamcli.sinks.ansi_lines import Sgr
+from streamcli.sinks.ansi_lines import Renderer, Sgr, plain_text
 from streamcli.sinks.spinner import FRAMES, INTERVAL
 from streamcli.sinks.terminal import TerminalSink
 from streamcli.sinks.text_stream import CURSOR_GLYPH
@@ -662,6 +664,58 @@ def test_a_huge_live_block_costs_a_screenful_per_frame_not_its_size():
     term.close()
     assert max(rendered) >= len(paragraph)  # and the finished block is printed whole
     assert "word0 word1" in term.text() and term.lines()[-1].endswith("word11999")
+
+
+def test_a_long_paragraph_costs_each_frame_the_same_however_long_it_grows(monkeypatch):
+    """Every Markdown parse is counted (the splitter's and the live region's): the frames
+    late in a paragraph of many lines parse no more than the early ones (before, the
+    whole unfinished paragraph was parsed again on every frame: quadratic)."""
+    parsed: list[int] = []
+    original = MarkdownIt.parse
+
+    def parse(self, src, env=None):
+        parsed.append(len(src))
+        return original(self, src, env)
+
+    monkeypatch.setattr(MarkdownIt, "parse", parse)
+    term = Term(columns=60, rows=12)
+    per_frame: list[int] = []
+    for i in range(600):  # one paragraph, a line of ~50 characters per frame
+        before = sum(parsed)
+        term.send(events.text(0.0, f"line {i} of a paragraph that keeps on growing\n"))
+        per_frame.append(sum(parsed) - before)
+    early, late = sum(per_frame[100:200]), sum(per_frame[500:600])
+    assert late <= 1.2 * early, (early, late)
+    assert term.display()[-2].startswith("line 599 of a paragraph")
+    term.close()
+    assert term.lines()[-1].startswith("line 599") and "line 0 of a" in term.text()
+
+
+def test_a_paragraph_of_many_rows_is_cut_into_rows_without_copying_it_per_row(monkeypatch):
+    """rich cuts a segment into rows by copying the rest of it at each newline, which is
+    quadratic for a paragraph (one segment, all its rows): the renderer hands rich
+    segments of a row each."""
+    seen: list[int] = []
+    original = Segment.split_and_crop_lines
+
+    def split(segments, *args, **kwargs):
+        def counted():
+            for segment in segments:
+                seen.append(len(segment.text))
+                yield segment
+
+        return original(counted(), *args, **kwargs)
+
+    monkeypatch.setattr(Segment, "split_and_crop_lines", split)
+    renderer = Renderer(60, 12, color_system="256")
+    paragraph = "".join(f"line {i} of a long paragraph\n" for i in range(2000))
+    rows = renderer.markdown(paragraph)
+    assert [plain_text(row) for row in rows[:2]] == [
+        "line 0 of a long paragraph",
+        "line 1 of a long paragraph",
+    ]
+    assert len(rows) == 2000
+    assert max(seen) < 100  # no segment holds more than a row or so
 
 
 # -- the terminal never shows less than the text --------------------------------------
