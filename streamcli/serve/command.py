@@ -48,6 +48,7 @@ def run_serve(flags: ServeFlags, chat_flags: ChatFlags, env: Environment) -> int
         listening = _listen(flags.host, flags.port)
         with stop_signals_exit():  # MCP servers are shut down however early it comes
             chat = Chat.open(chat_flags, env.environ, notices=env.stderr, keepalive=True)
+            chat.warm()
     except StreamcliError as exc:
         errors.report(env.stderr, exc.message)
         return exc.exit_code

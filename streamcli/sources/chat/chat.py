@@ -151,6 +151,16 @@ class Chat:
         )
         return sorted(lister.list_models())
 
+    def warm(self) -> None:
+        """Do now what the first answer would do on first use (import the source and the
+        HTTP client, make a client): a server's first requests would otherwise wait in
+        turn for Python's import lock, a burst of them for seconds."""
+        from streamcli.sources.chat import source  # noqa: F401
+        from streamcli.tools import round  # noqa: F401
+
+        if self.settings.provider is not None and self.keepalive:
+            self.clients.warm()
+
     def redactor(self, key: str | None) -> Redactor:
         """What masks the keys streamcli knows of (`key`, the one in use, and those in the
         environment) in what a server or a tool says."""
