@@ -24,7 +24,6 @@ process is the command line's policy, handed in (`signals`, `on_output_closed`).
 from __future__ import annotations
 
 import contextlib
-import math
 import signal
 import threading
 import time
@@ -34,6 +33,7 @@ from typing import TextIO
 from streamcli import errors, events
 from streamcli.channel import Channel
 from streamcli.events import Event
+from streamcli.frames import FrameClock
 from streamcli.signals import (
     Stopped,
     StreamSignals,
@@ -43,7 +43,6 @@ from streamcli.signals import (
 )
 from streamcli.stream import Screen, Sink, Source
 
-MAX_FRAME_INTERVAL = 0.25
 QUEUE_BATCHES = 16  # batches in flight between the source thread and the pump
 CLOSE_GRACE = 0.25  # after `close()`, how long a source may take to hand over what it holds
 HURRY_POLL = 0.05  # while waiting that long, how often a second signal is looked for
@@ -63,36 +62,6 @@ class _Loan:
             if stopped.is_set():
                 return False
         return True
-
-
-class FrameClock:
-    """When the next frame is due: a throttle with a leading and a trailing edge.
-
-    The interval adapts to what a frame costs (four times the last frame's cost, between
-    the sink's base interval and 250 ms), so a slow sink lowers the frame rate instead of
-    falling behind. With a base interval of 0 (`ASAP`) every frame is due at once: the
-    pump's own time per frame is the only spacing.
-    """
-
-    def __init__(self, interval: float, max_interval: float = MAX_FRAME_INTERVAL) -> None:
-        self.base = interval
-        self.interval = interval
-        self.max_interval = max(max_interval, interval)
-        self.last = -math.inf
-        self.frames = 0
-
-    def due(self, now: float) -> bool:
-        return now - self.last >= self.interval
-
-    def deadline(self) -> float:
-        return self.last + self.interval
-
-    def painted(self, now: float, cost: float) -> None:
-        """Record a frame that started at `now` and took `cost` seconds."""
-        self.frames += 1
-        self.last = now
-        if self.base > 0:
-            self.interval = min(max(self.base, 4 * cost), self.max_interval)
 
 
 _DONE = object()

@@ -12,7 +12,8 @@ import orjson
 import pytest
 
 from streamcli import errors, events
-from streamcli.pipeline import QUEUE_BATCHES, FrameClock, Pipeline
+from streamcli.frames import FrameClock
+from streamcli.pipeline import QUEUE_BATCHES, Pipeline
 from streamcli.sinks.jsonl import JsonlSink
 from streamcli.sinks.passthrough import PassthroughSink
 from streamcli.sinks.text import TextSink
