@@ -160,9 +160,9 @@ def test_version_and_a_chat_without_servers_do_not_import_the_sdk(server, tmp_pa
         assert done.stdout.split() == [b"0", b"False", b"False"], done.stderr
 
 
-def test_sigterm_during_a_call_ends_the_chat_and_its_servers(server, tmp_path):
-    word = marker()
-    write_config(tmp_path, {"test": tools_server(word)})
+def _hanging_call(server, tmp_path, entry: dict, word: str) -> subprocess.Popen[bytes]:
+    """`chat --json` whose model calls the `test` server's `hang` tool, once it hangs."""
+    write_config(tmp_path, {"test": entry})
     server.script(OPENAI.path, OPENAI.calls([("c1", "test__hang", {})]), oa.stream(["ok"]))
     env = chat_env(
         tmp_path, XDG_STATE_HOME=str(tmp_path / "state"), OPENAI_API_KEY="sk-test-key-0123456789"
@@ -175,11 +175,17 @@ def test_sigterm_during_a_call_ends_the_chat_and_its_servers(server, tmp_path):
         stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 30
-    log = tmp_path / "state" / "streamcli" / "mcp" / "test.log"
     while not server.received(OPENAI.path) or not processes_with(word):
         assert time.monotonic() < deadline and process.poll() is None
         time.sleep(0.05)
     time.sleep(0.5)  # the call is under way
+    return process
+
+
+def test_sigterm_during_a_call_ends_the_chat_and_its_servers(server, tmp_path):
+    word = marker()
+    process = _hanging_call(server, tmp_path, tools_server(word), word)
+    log = tmp_path / "state" / "streamcli" / "mcp" / "test.log"
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 143, err
@@ -350,23 +356,7 @@ STUBBORN = (  # ignores SIGTERM and the end of its stdin; serves as the test ser
 def test_a_second_signal_during_shutdown_still_ends_a_stubborn_server(server, tmp_path):
     word = marker()
     entry = {"command": PY, "args": ["-c", STUBBORN, str(TEST_SERVER), "stdio", word]}
-    write_config(tmp_path, {"test": entry})
-    server.script(OPENAI.path, OPENAI.calls([("c1", "test__hang", {})]), oa.stream(["ok"]))
-    env = chat_env(
-        tmp_path, XDG_STATE_HOME=str(tmp_path / "state"), OPENAI_API_KEY="sk-test-key-0123456789"
-    )
-    args = ["chat", "hi", "-m", "m", "--base-url", server.url + "/v1", "--mcp", "test"]
-    process = subprocess.Popen(
-        [*STREAMCLI, *args, "--approve", "--json"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while not server.received(OPENAI.path) or not processes_with(word):
-        assert time.monotonic() < deadline and process.poll() is None
-        time.sleep(0.05)
-    time.sleep(0.5)  # the call is under way
+    process = _hanging_call(server, tmp_path, entry, word)
     process.send_signal(signal.SIGTERM)
     time.sleep(0.5)  # shutting the server down: stdin closed, it does not end
     process.send_signal(signal.SIGTERM)
