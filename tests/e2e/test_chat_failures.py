@@ -278,10 +278,10 @@ def test_anthropic_overloaded_before_any_text_is_retried(server, tmp_path):
 
 
 def test_dropped_connection_mid_answer(server, tmp_path):
-    body = [*oa.stream_body(["12345"], finish=None, usage=None, done=False), Pause(0.05), Drop()]
+    body = [*oa.stream_body(["Hello"], finish=None, usage=None, done=False), Pause(0.05), Drop()]
     server.script(oa.PATH, oa.sse(body), oa.stream(["never"]))
     result = openai(server, tmp_path, "--json")
-    assert result.status == 1 and result.text == "12345"
+    assert result.status == 1 and result.text == "Hello"
     assert result.error["kind"] == "truncated"
     assert "dropped after 5 characters" in result.error["message"]
     assert len(server.received(oa.PATH)) == 1

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from servers import FakeServer
 from servers import openai as oa
-from servers.http import paced
+from servers.http import Drop, Pause, paced
 
 from streamcli.sources.chat.redact import MASK
 
@@ -63,6 +63,17 @@ def test_a_key_split_across_chunks_is_masked_everywhere(server, tmp_path, json):
     ending = "" if json else "\n"  # into a pipe, the text ends with a newline
     assert result.text == "Your key is [redacted], and [redacted] — bye" + ending
     assert leaks(everything(result, tmp_path)) == []
+
+
+@pytest.mark.parametrize("json", [True, False])
+def test_the_start_of_a_key_at_a_dropped_connection_never_shows(server, tmp_path, json):
+    """Cut off, the answer could have gone on into the key: its held start is masked."""
+    body = oa.stream_body(["Your key is ", KEY[:11]], finish=None, usage=None, done=False)
+    server.script(oa.PATH, oa.sse([*body, Pause(0.05), Drop()]))
+    result = chat(server, tmp_path, *(["--json"] if json else []))
+    assert result.status == 1, result.stderr
+    assert result.text.rstrip("\n") == "Your key is [redacted]"
+    assert all(KEY[:8] not in blob for blob in everything(result, tmp_path))
 
 
 def test_an_altered_key_in_an_error_is_masked_in_the_line_the_event_and_the_history(

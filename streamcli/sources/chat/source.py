@@ -101,12 +101,12 @@ class ChatSource(Source):
         try:
             yield from self._converse()
         except (_Stopped, RoundStopped):
-            yield from self._held()  # the end of the text so far, for the history
+            yield from self._held(cut_short=True)  # the text so far, for the history
             return
         except StreamcliError as exc:
             if self._stopped.is_set():
                 return
-            yield from self._held()  # what the masker held back comes before the error
+            yield from self._held(cut_short=True)  # what the masker held, before the error
             exc.message = self._redact(exc.message)
             exc.args = (exc.message,)
             raise exc from None
@@ -337,11 +337,12 @@ class ChatSource(Source):
             out = self._masker.mask(out, last)
         yield from self._send(out)
 
-    def _held(self, at_a_break: bool = False) -> Iterator[list[Event]]:
+    def _held(self, at_a_break: bool = False, cut_short: bool = False) -> Iterator[list[Event]]:
         """What the masker holds back: at the end of the answer, or `at_a_break` (before
-        tool calls, where a held start of a key is masked)."""
+        tool calls) or when the answer is `cut_short` (stopped, failed: it could have gone
+        on into a key), where a held start of a key is masked."""
         if self._redact.secrets:
-            yield from self._send(self._masker.held(end=not at_a_break))
+            yield from self._send(self._masker.held(end=not (at_a_break or cut_short)))
 
     def _send(self, out: list[Event]) -> Iterator[list[Event]]:
         if not out:
