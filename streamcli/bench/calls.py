@@ -8,6 +8,7 @@ saved records. A server may echo the key in an error: messages are redacted.
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import Any
 
@@ -16,7 +17,7 @@ import orjson
 from streamcli.bench.http1 import TransportError
 from streamcli.bench.measure import RequestFailed, RequestRecord, StreamMeter
 from streamcli.sources.chat.protocols.provider import Call, Provider
-from streamcli.sources.chat.redact import Redactor
+from streamcli.sources.chat.redact import Redactor, known_secrets
 
 
 class Prepared:
@@ -29,7 +30,8 @@ class Prepared:
         self.headers = dict(call.headers)
         if self.body is not None:
             self.headers["content-type"] = "application/json"
-        self.redact = Redactor([provider.key])
+        # every key this process knows of: the one in use and the environment's
+        self.redact = Redactor(known_secrets(os.environ, provider.key))
         fields = ", ".join(call.body) if isinstance(call.body, dict) else ""
         self.content = (
             f"a JSON body of {len(self.body)} bytes ({fields})" if self.body else "no body"

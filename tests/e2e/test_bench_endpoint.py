@@ -548,7 +548,8 @@ def test_on_a_terminal_tables_and_histograms(server, tmp_path):
 
 def test_a_key_echoed_by_the_server_is_never_printed(server, tmp_path):
     key = "sk-test-0123456789abcdefghijklmnop"
-    server.route(oa.PATH, oa.error(401, f"invalid key {key}"), method="POST")
+    other = "another-secret-9876543210zyxwvu"  # a key streamcli knows of, not the one in use
+    server.route(oa.PATH, oa.error(401, f"invalid key {key}, not {other}"), method="POST")
     saved = tmp_path / "run.jsonl"
     args = ["bench", "--url", server.url + "/v1", "-p", "openai", "-m", "m", "--requests", "2"]
     for extra in (["--json", "--save", str(saved)], []):
@@ -556,11 +557,12 @@ def test_a_key_echoed_by_the_server_is_never_printed(server, tmp_path):
             [*STREAMCLI, *args, *extra],
             capture_output=True,
             timeout=60,
-            env=chat_env(tmp_path, OPENAI_API_KEY=key),
+            env=chat_env(tmp_path, OPENAI_API_KEY=key, ANTHROPIC_API_KEY=other),
         )
         assert done.returncode == 1
         for blob in (done.stdout, done.stderr, saved.read_bytes()):
-            assert key.encode() not in blob and key[-12:].encode() not in blob
+            for secret in (key, other):
+                assert secret.encode() not in blob and secret[-12:].encode() not in blob
     assert server.received()[0].headers["authorization"] == f"Bearer {key}"  # it was sent
     assert b"[redacted]" in saved.read_bytes()
 
