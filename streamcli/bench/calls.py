@@ -16,8 +16,8 @@ import orjson
 
 from streamcli.bench.http1 import TransportError
 from streamcli.bench.measure import RequestFailed, RequestRecord, StreamMeter
+from streamcli.redact import Redactor, known_secrets
 from streamcli.sources.chat.protocols.provider import Call, Provider
-from streamcli.sources.chat.redact import Redactor, known_secrets
 
 
 class Prepared:

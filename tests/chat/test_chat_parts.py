@@ -6,12 +6,12 @@ import email.utils
 
 import pytest
 
+from streamcli.redact import MASK, Redactor, fingerprint
 from streamcli.sources.chat import retry
 from streamcli.sources.chat.protocols.anthropic import AnthropicDecoder
 from streamcli.sources.chat.protocols.openai import OpenAIDecoder
 from streamcli.sources.chat.protocols.provider import ServerReported, server_message
 from streamcli.sources.chat.protocols.toolcalls import ToolCallParts
-from streamcli.sources.chat.redact import MASK, Redactor, fingerprint
 from streamcli.sources.chat.request import join_prompt
 from streamcli.sources.chat.watchdog import Watchdog
 

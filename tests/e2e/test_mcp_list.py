@@ -39,6 +39,21 @@ def test_lists_each_server_with_its_tools_or_why_it_did_not_start(tmp_path):
     assert done.stderr == b""
 
 
+def test_a_key_a_server_prints_is_masked_in_the_list_and_its_log(tmp_path):
+    secret = "pw-0123456789abcdefghij"
+    code = f"import sys; print('no database at db://u:{secret}@h', file=sys.stderr); sys.exit(1)"
+    write_config(tmp_path, {"broken": {"command": PY, "args": ["-c", code]}})
+    done = run_cli(
+        "mcp", "list", XDG_CONFIG_HOME=str(tmp_path), XDG_STATE_HOME=str(tmp_path / "state"),
+        MY_DB_PASSWORD=secret,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "no database at db://u:[redacted]@h" in done.stdout.decode()
+    assert secret not in done.stdout.decode()  # nor in the command shown
+    log = (tmp_path / "state" / "streamcli" / "mcp" / "broken.log").read_text()
+    assert "no database" in log and secret not in log
+
+
 def test_json_is_one_object_per_server(tmp_path):
     write_config(tmp_path, {"test": tools_server(), "gone": {"command": "no-such-mcp-server-here"}})
     done = _list(tmp_path, "--json")

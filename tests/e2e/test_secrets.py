@@ -18,7 +18,7 @@ from servers import FakeServer
 from servers import openai as oa
 from servers.http import Drop, Pause, paced
 
-from streamcli.sources.chat.redact import MASK
+from streamcli.redact import MASK
 
 KEY = "sk-proj-AbCdEf1234567890XyZw"
 TEXTS = ("text", "reasoning")

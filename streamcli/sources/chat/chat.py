@@ -28,9 +28,9 @@ if TYPE_CHECKING:
 
     from streamcli.history.conversation import Conversation
     from streamcli.history.recorder import HistoryRecorder
+    from streamcli.redact import Redactor
     from streamcli.sources.chat.local.source import LocalModel
     from streamcli.sources.chat.protocols.http import Clients
-    from streamcli.sources.chat.redact import Redactor
     from streamcli.tools.approval import Approver
     from streamcli.tools.toolbox import Toolbox
 
@@ -164,7 +164,7 @@ class Chat:
     def redactor(self, key: str | None) -> Redactor:
         """What masks the keys streamcli knows of (`key`, the one in use, and those in the
         environment) in what a server or a tool says."""
-        from streamcli.sources.chat.redact import Redactor, known_secrets
+        from streamcli.redact import Redactor, known_secrets
 
         return Redactor(known_secrets(self.environ, key))
 
@@ -237,7 +237,7 @@ def load_toolbox(
         return None
     if not (flags.asks_for_tools or wants_servers(flags.mcp_config, environ)):
         return None
-    from streamcli.sources.chat.redact import Redactor, known_secrets
+    from streamcli.redact import Redactor, known_secrets
     from streamcli.tools.approval import Allow
     from streamcli.tools.toolbox import Toolbox
 

@@ -118,8 +118,8 @@ def http_failure(
     """An HTTP error status from `provider` at `url`, with the server's own `message`:
     a key refused, an unknown model (`names`: the models the server lists, if it could),
     or any other status."""
+    from streamcli.redact import fingerprint
     from streamcli.sources.chat import retry
-    from streamcli.sources.chat.redact import fingerprint
 
     status = response.status_code
     detail = one_line(message or response.reason_phrase or "no detail")

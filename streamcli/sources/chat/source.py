@@ -24,6 +24,7 @@ import orjson
 from streamcli import events
 from streamcli.errors import BadInput, StreamcliError
 from streamcli.events import Event
+from streamcli.redact import Redactor
 from streamcli.sources.chat import failures, retry
 from streamcli.sources.chat.exchange import Exchange
 from streamcli.sources.chat.failures import ChatError
@@ -36,7 +37,6 @@ from streamcli.sources.chat.protocols.provider import (
     server_message,
 )
 from streamcli.sources.chat.protocols.reply import Malformed, open_reply
-from streamcli.sources.chat.redact import Redactor
 from streamcli.sources.chat.request import ChatRequest
 from streamcli.sources.chat.retry import DEFAULT_LIMITS, Limits
 from streamcli.sources.chat.watchdog import Watchdog

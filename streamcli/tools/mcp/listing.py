@@ -15,6 +15,7 @@ import orjson
 
 from streamcli import errors
 from streamcli.env import Environment
+from streamcli.redact import Redactor, known_secrets
 from streamcli.sanitize import sanitize
 from streamcli.sinks import present
 from streamcli.tools.mcp.config import load_mcp_config
@@ -37,7 +38,8 @@ def _list(request: McpRequest, env: Environment) -> int:
         env.stderr.write(f"streamcli: no MCP servers configured ({config.path} {why})\n")
         return errors.OK
     entries = list(config.servers.values())
-    hub = import_hub()(entries, env.environ, log_dir(env.environ))
+    mask = Redactor(known_secrets(env.environ))  # in the logs and in what is shown
+    hub = import_hub()(entries, env.environ, log_dir(env.environ), mask=mask)
     try:
         hub.start(strict=False)
     finally:
@@ -52,15 +54,17 @@ def _list(request: McpRequest, env: Environment) -> int:
             "started": server.failure is None,
         }
         if server.failure is not None:
-            row["error"] = server.failure
+            row["error"] = mask(server.failure)
         tools = []
         for tool in server.tools:
             name = exposed_name(entry.name, tool.name, taken)
             taken.add(name)
-            tools.append({"name": name, "tool": tool.name, "description": tool.description})
+            tools.append(
+                {"name": mask(name), "tool": mask(tool.name), "description": mask(tool.description)}
+            )
         row["tools"] = tools
         rows.append(row)
-        _show(env, entry.where, row, request.json)
+        _show(env, mask(entry.where), row, request.json)
     return errors.OK if all(row["started"] for row in rows) else errors.FAILURE
 
 

@@ -10,7 +10,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streamcli.sources.chat.redact import INVISIBLE, MASK, RUN, EventMasker, Redactor
+from streamcli.redact import INVISIBLE, MASK, RUN, EventMasker, Redactor
 
 KEY = "sk-proj-AbCdEf1234567890XyZw"
 
