@@ -50,7 +50,7 @@ INVISIBLE = re.compile(
     "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
 )
 # Environment variables that hold secrets, and what a secret's value looks like.
-_SECRET_NAME = re.compile(r"(?:^|_)(?:API_?KEY|TOKEN|SECRET|SECRET_KEY|ACCESS_KEY|PASSWORD)$")
+SECRET_WORDS = ("KEY", "SECRET", "TOKEN", "PASSWORD", "PASSWD", "CREDENTIAL")
 _SECRET_VALUE = re.compile(r"(?!~|/|[A-Za-z]+://)\S{8,4096}")
 # Where the text a tool printed is, by event type.
 _TOOL_TEXT = {"tool_end": "output", "tool_progress": "message"}
@@ -60,14 +60,21 @@ _TEXTS = ("text", "reasoning")
 _FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
+def names_a_secret(name: str) -> bool:
+    """Whether an environment variable's name suggests a secret (OPENAI_API_KEY,
+    GITHUB_TOKEN, DB_PASSWORD, STREAMCLI_SERVE_KEY…): its value is masked in what
+    streamcli shows and never handed to a tool."""
+    return any(word in name.upper() for word in SECRET_WORDS)
+
+
 def known_secrets(environ: Mapping[str, str], *keys: str | None) -> list[str]:
     """Every secret streamcli knows of: `keys` (the key in use), and the values of the
-    environment's ``*_API_KEY``, ``*_TOKEN``, ``*_SECRET``, ``*_PASSWORD`` variables
-    (every provider's key among them) that look like secrets (8 characters or more, no
-    space, not a path or URL)."""
+    environment's variables whose names suggest a secret (`names_a_secret`: every
+    provider's key among them) that look like one (8 characters or more, no space, not a
+    path or URL)."""
     found = [key for key in keys if key]
     for name, value in environ.items():
-        if _SECRET_NAME.search(name.upper()) and _SECRET_VALUE.fullmatch(value.strip()):
+        if names_a_secret(name) and _SECRET_VALUE.fullmatch(value.strip()):
             found.append(value.strip())
     return list(dict.fromkeys(found))
 

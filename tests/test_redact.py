@@ -10,7 +10,8 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streamcli.redact import INVISIBLE, MASK, RUN, EventMasker, Redactor
+from streamcli.redact import INVISIBLE, MASK, RUN, EventMasker, Redactor, known_secrets
+from streamcli.tools.process import scrubbed
 
 KEY = "sk-proj-AbCdEf1234567890XyZw"
 
@@ -168,3 +169,23 @@ def test_at_a_break_a_held_start_of_the_key_is_masked_and_a_short_end_let_out():
     masker = Redactor([KEY]).events(lambda: 9.0)
     said = answer(masker, [("text", "Let me look at sk-")], break_after=0)
     assert "".join(e["text"] for e in said) == "Let me look at sk-"
+
+
+def test_the_secrets_masked_are_the_variables_a_tool_is_not_given():
+    environ = {
+        "OPENAI_API_KEY": "sk-0123456789",
+        "STREAMCLI_SERVE_KEY": "serve-key-0123456789",
+        "GH_CREDENTIALS": "ghp_abcdefghijk",
+        "MY_DB_PASSWD": "hunter2hunter2",
+        "HOME": "/home/someone",
+        "SSH_AUTH_SOCK": "/tmp/ssh-agent.sock",
+        "SHORT_TOKEN": "abc",  # too short to mask without masking words
+        "PATH_KEY": "/usr/share/keys",  # a path, not a secret's value
+        "LANG": "C.UTF-8",
+    }
+    known = known_secrets(environ, "in-use-key-0123")
+    assert known == [
+        "in-use-key-0123", "sk-0123456789", "serve-key-0123456789", "ghp_abcdefghijk",
+        "hunter2hunter2",
+    ]  # fmt: skip
+    assert sorted(scrubbed(environ)) == ["HOME", "LANG", "SSH_AUTH_SOCK"]

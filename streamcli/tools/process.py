@@ -32,9 +32,9 @@ from typing import Any
 
 import orjson
 
+from streamcli.redact import names_a_secret
 from streamcli.tools.output import DEFAULT_LIMIT, HeadTail
 
-SECRET_WORDS = ("KEY", "SECRET", "TOKEN", "PASSWORD", "PASSWD", "CREDENTIAL")
 KILL_GRACE = 1.0  # seconds between SIGTERM and SIGKILL
 LINGER = 0.5  # seconds the output may stay open after the command exited
 POLL = 0.05
@@ -81,11 +81,7 @@ class Children:
 
 def scrubbed(environ: Mapping[str, str]) -> dict[str, str]:
     """`environ` without the variables whose names suggest a secret."""
-    return {
-        name: value
-        for name, value in environ.items()
-        if not any(word in name.upper() for word in SECRET_WORDS)
-    }
+    return {name: value for name, value in environ.items() if not names_a_secret(name)}
 
 
 def reaped(argv: Sequence[str]) -> list[str]:
