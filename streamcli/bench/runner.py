@@ -216,7 +216,6 @@ def _report(flags: BenchFlags, env: Environment, run: Any, slo: Any) -> int:
 def _endpoint_request(flags: BenchFlags, env: Environment) -> tuple[Any, Any, float]:
     """The provider, the request every run sends, and the connect timeout, as `chat`
     settles them (flags, environment, config file)."""
-    from streamcli.bench.transport import TransportError, split_url
     from streamcli.config import load_config
     from streamcli.sources.chat.settings import ChatFlags, chat_request, resolve
 
@@ -225,15 +224,11 @@ def _endpoint_request(flags: BenchFlags, env: Environment) -> tuple[Any, Any, fl
     chat_flags = ChatFlags(
         provider=flags.provider, model=flags.model, base_url=flags.url, max_tokens=flags.max_tokens
     )
-    settings = resolve(chat_flags, env.environ, load_config(env.environ))
+    settings = resolve(chat_flags, env.environ, load_config(env.environ), url_flag="--url")
     if settings.provider is None:  # the local model, from STREAMCLI_PROVIDER or the config
         raise BadInput(
             f"bench measures HTTP endpoints: choose --provider {' or '.join(BENCH_PROVIDERS)}"
         )
-    try:
-        split_url(settings.provider.base_url)
-    except TransportError as exc:
-        raise BadInput(f"--url: {exc.message}") from None
     if settings.max_tokens is None:
         settings.max_tokens = DEFAULT_MAX_TOKENS
     request = chat_request(settings, _prompt(flags))

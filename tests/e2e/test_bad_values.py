@@ -198,3 +198,36 @@ def test_config_file_numbers_are_checked_as_flags_are(tmp_path, line, words):
     stderr = done.stderr.decode()
     assert done.returncode == 2, stderr
     assert stderr.count("\n") == 1 and words in stderr and str(Path(tmp_path)) in stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "words"),
+    [
+        ({"OLLAMA_HOST": "http://[::1"}, ["chat", "hi"], "OLLAMA_HOST: not an http(s) URL"),
+        ({"OLLAMA_HOST": "http://h:99999"}, ["chat", "hi"], "OLLAMA_HOST: not an http(s) URL"),
+        ({"OLLAMA_HOST": "http://" + LONE_SURROGATE}, ["chat", "hi"], "OLLAMA_HOST: not valid"),
+        (
+            {"STREAMCLI_PROVIDER": "openai", "OPENAI_BASE_URL": "ftp://x", "OPENAI_API_KEY": "k"},
+            ["chat", "hi"],
+            "OPENAI_BASE_URL: not an http(s) URL",
+        ),
+        (
+            {"STREAMCLI_MODEL": "m" + LONE_SURROGATE, "OLLAMA_HOST": "http://127.0.0.1:9"},
+            ["chat", "hi"],
+            "STREAMCLI_MODEL: not valid UTF-8",
+        ),
+        (
+            {"STREAMCLI_PROVIDER": "openai", "OPENAI_API_KEY": "ключ-0123456789"},
+            ["chat", "--base-url", "http://127.0.0.1:9", "hi"],
+            "OPENAI_API_KEY: the key has characters that are not printable ASCII",
+        ),
+        ({}, ["chat", "--base-url", "http://[::1", "hi"], "--base-url: not an http(s) URL"),
+        ({}, ["bench", "--url", "http://[::1", "-p", "openai", "-m", "m"], "--url: not an"),
+    ],
+)
+def test_environment_variables_are_checked_as_flags_are(tmp_path, env, args, words):
+    done = run_cli(*args, XDG_CONFIG_HOME=str(tmp_path), **env)
+    stderr = done.stderr.decode("utf-8", "replace")
+    assert done.returncode == 2, stderr
+    assert stderr.count("\n") == 1 and words in stderr, stderr
+    assert "ключ" not in stderr  # a key is never shown, not even a bad one

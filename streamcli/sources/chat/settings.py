@@ -90,8 +90,10 @@ def resolve(
     environ: Mapping[str, str],
     config: Config,
     fallback: TextIO | None = None,
+    url_flag: str = "--base-url",
 ) -> ChatSettings:
-    """Settle every setting of a chat, or raise `BadInput` naming what is wrong.
+    """Settle every setting of a chat, or raise `BadInput` naming what is wrong (a flag's
+    value as `url_flag` when it is the base URL).
 
     With `fallback` (where to say so), a guessed Ollama that cannot be reached gives way
     to the local model.
@@ -103,14 +105,20 @@ def resolve(
         value = config.get(key, name)
         return value if value is not None or not own else config.get(key)
 
-    model = flags.model or environ.get("STREAMCLI_MODEL") or configured("model")
+    model = flags.model or _given("model", environ.get("STREAMCLI_MODEL"), "STREAMCLI_MODEL")
+    model = model or _given("model", configured("model"), config.where("model"))
     provider: Provider | None = None
     key_source = None
     if name != LOCAL:
         cls = provider_class(name)
-        base_url = flags.base_url or environ.get(cls.base_env) or configured("base_url")
         key, key_source = _key(flags, environ, config, cls, name)
-        provider = cls(str(base_url or cls.default_base), key)
+        if flags.base_url:
+            provider = _provider(cls, flags.base_url, key, url_flag)
+        elif environ.get(cls.base_env):
+            provider = _provider(cls, environ[cls.base_env], key, cls.base_env)
+        else:
+            where = config.where("base_url")
+            provider = _provider(cls, str(configured("base_url") or cls.default_base), key, where)
         if provider.key_required and not key:
             raise BadInput(
                 f"no API key for {provider.base_url}: set {cls.key_env} "
@@ -197,6 +205,34 @@ def reachable(base_url: str, timeout: float = PROBE_TIMEOUT) -> bool:
         return False
 
 
+def _given(field: str, value: object, where: str) -> object:
+    """A setting from the environment or the config file (`where`), checked as the
+    command line checks its flag (valid UTF-8, in range): `BadInput` if not."""
+    if value is None or value == "":
+        return None
+    try:
+        return checked(ChatFlags, field, value, where=where)
+    except BadValue as exc:
+        raise BadInput(str(exc)) from None
+
+
+def _provider(cls: type[Provider], url: str, key: str | None, where: str) -> Provider:
+    """`cls` at `url` (from `where`), or `BadInput` when `url` is not an http(s) URL with a
+    host (a bad port, an unclosed IPv6 address, a host that is not a name)."""
+    _given("base_url", url, where)  # valid UTF-8
+    try:
+        provider = cls(url, key)
+        parts = urlsplit(provider.base_url)
+        parts.port  # noqa: B018 (raises ValueError when out of range)
+        (parts.hostname or "").encode("idna")
+        good = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except (ValueError, UnicodeError):
+        good = False
+    if not good:
+        raise BadInput(f"{where}: not an http(s) URL with a host and a valid port: '{url}'")
+    return provider
+
+
 def _key(
     flags: ChatFlags,
     environ: Mapping[str, str],
@@ -205,14 +241,23 @@ def _key(
     name: str,
 ) -> tuple[str | None, str | None]:
     if flags.key_file is not None:
-        return read_key_file(flags.key_file), f"the key file {flags.key_file}"
+        where = f"the key file {flags.key_file}"
+        return _sendable(read_key_file(flags.key_file), where), where
     value = (environ.get(cls.key_env) or "").strip()
     if value:
-        return value, cls.key_env
+        return _sendable(value, cls.key_env), cls.key_env
     path = config.get("key_file", name)
     if path:
-        return read_key_file(path), f"the key file {path}"
+        where = f"the key file {path}"
+        return _sendable(read_key_file(path), where), where
     return None, None
+
+
+def _sendable(key: str, where: str) -> str:
+    """`key`, if it can go in an HTTP header; else `BadInput` (the key itself not shown)."""
+    if key.isascii() and key.isprintable():
+        return key
+    raise BadInput(f"{where}: the key has characters that are not printable ASCII")
 
 
 _T = TypeVar("_T")
