@@ -25,7 +25,7 @@ import anyio.lowlevel
 from streamcli.capped import size_words
 
 LINE_LIMIT = 64 * 1024 * 1024  # bytes in one message from a server
-READ_SIZE = 65536
+SHOWN = 200  # characters of a line that is not a message, in the log
 GRACE = 2.0  # seconds a server has to exit once its stdin is closed
 KILL_GRACE = 2.0  # seconds between SIGTERM and SIGKILL to its process group
 FLUSH = 0.5  # seconds the writer has to send what it was given, at the end
@@ -158,12 +158,13 @@ def _message(line: bytearray) -> Any:
 
     if not line or line.isspace():
         return None
+    start = bytes(line[:SHOWN]).decode("utf-8", "replace")
     try:
         value = pydantic_core.from_json(line)
         del line  # the caller holds no other reference
         message = mcp_types.jsonrpc_message_adapter.validate_python(value, by_name=False)
     except ValueError as exc:
-        logger.warning("a line from the server is not a JSON-RPC message: %s", exc)
+        logger.warning("a line from the server is not a JSON-RPC message (%s): %r", exc, start)
         return exc
     return SessionMessage(message)
 
