@@ -79,9 +79,9 @@ def _flood_once(server: FakeServer, home: Path, size: int) -> tuple[Result, int]
 def test_a_50_mb_result_reaches_the_model_capped_in_bounded_memory(server, tmp_path):
     _, baseline = _flood_once(server, tmp_path / "small", 1000)
     result, peak = _flood_once(server, tmp_path / "big", 50 * MB)
-    # read once into a buffer, parsed once (each 50 MB): 132 MB more here; 229 MB more
+    # read once into a buffer, parsed once (each 50 MB): about 150 MB more; 260 MB more
     # with the SDK's transport, whose reading was also quadratic (22 s)
-    assert peak - baseline < 175 * MB
+    assert peak - baseline < 200 * MB
     assert result.status == 0, result.stderr
     (end,) = result.of("tool_end")
     assert end["ok"] is True, end["output"]
