@@ -40,23 +40,38 @@ class HeadTail:
         if self.total <= self.limit:
             return (bytes(self._head) + bytes(self._tail)).decode("utf-8", "replace")
         keep = self.limit - self.limit // 2
-        head = _cut_before_partial(bytes(self._head))
-        tail = _cut_after_partial(bytes(self._tail[-keep:]))
-        return (
-            head.decode("utf-8", "replace")
-            + f"\n[{self.omitted:,} bytes omitted]\n"
-            + tail.decode("utf-8", "replace")
-        )
+        return _joined(bytes(self._head), self.omitted, bytes(self._tail[-keep:]))
 
 
 def cap(text: str, limit: int = DEFAULT_LIMIT) -> str:
-    """`text` cut to about `limit` bytes of UTF-8, its head and tail kept."""
-    data = text.encode("utf-8", "surrogatepass")
-    if len(data) <= limit:
+    """`text` cut to about `limit` bytes of UTF-8, its head and tail kept. Only the head
+    and the tail are encoded: a long text is not copied whole."""
+    limit = max(limit, 2)
+    total = _utf8_length(text)
+    if total <= limit:
         return text
-    buffer = HeadTail(limit)
-    buffer.write(data)
-    return buffer.text()
+    half = limit // 2
+    keep = limit - half
+    head = text[:half].encode("utf-8", "surrogatepass")[:half]
+    tail = text[-keep:].encode("utf-8", "surrogatepass")[-keep:]
+    return _joined(head, total - limit, tail)
+
+
+def _utf8_length(text: str) -> int:
+    if text.isascii():
+        return len(text)
+    step = 1 << 20
+    return sum(
+        len(text[i : i + step].encode("utf-8", "surrogatepass")) for i in range(0, len(text), step)
+    )
+
+
+def _joined(head: bytes, omitted: int, tail: bytes) -> str:
+    return (
+        _cut_before_partial(head).decode("utf-8", "replace")
+        + f"\n[{omitted:,} bytes omitted]\n"
+        + _cut_after_partial(tail).decode("utf-8", "replace")
+    )
 
 
 def _cut_before_partial(data: bytes) -> bytes:

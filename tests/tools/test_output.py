@@ -32,3 +32,11 @@ def test_capped_text_never_splits_a_character(text, limit):
     assert "\ufffd" not in out or "\ufffd" in text
     if len(text.encode()) <= limit:
         assert out == text
+
+
+@given(st.text(min_size=0, max_size=400), st.integers(min_value=2, max_value=64))
+def test_cap_is_the_head_and_tail_of_the_whole_text(text, limit):
+    """`cap` encodes only the ends of a text; what it gives is what writing it all gives."""
+    buffer = HeadTail(limit)
+    buffer.write(text.encode("utf-8", "surrogatepass"))
+    assert cap(text, limit) == (text if buffer.omitted == 0 else buffer.text())

@@ -10,7 +10,7 @@ protocol's ``notifications/cancelled``.
 
 Servers start side by side; `start` returns when all are up (or have failed). `close`
 asks each to end — a stdio server's stdin is closed, then after a grace its whole process
-group gets SIGTERM, then SIGKILL (the SDK's shutdown) — and waits for that, bounded.
+group gets SIGTERM, then SIGKILL (stdio.py, as the SDK does) — and waits for that, bounded.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from streamcli.tools.mcp.config import ServerEntry
 from streamcli.tools.mcp.environment import server_environment
 from streamcli.tools.mcp.results import progress_text, result_outcome
 from streamcli.tools.mcp.serverlog import LogRefused, ServerLog
+from streamcli.tools.mcp.stdio import StdioServer, stdio_transport
 from streamcli.tools.process import Outcome, reaped
 
 POLL = 0.05
@@ -64,6 +65,7 @@ class RemoteTool:
 class _Server:
     entry: ServerEntry
     log: ServerLog | None = None
+    stdio: StdioServer | None = None  # its process and output, when it runs over stdio
     session: ClientSession | None = None
     tools: list[RemoteTool] = field(default_factory=list)
     failure: str | None = None  # why it did not start
@@ -168,17 +170,13 @@ class McpHub:
     def _transport(self, server: _Server) -> contextlib.AbstractAsyncContextManager[Any]:
         entry = server.entry
         if entry.transport == "stdio":
-            from mcp.client.stdio import StdioServerParameters, stdio_client
-
             environment = server_environment(entry, self._environ)
             program = locate(entry.command, environment, entry.cwd)
             server.log = ServerLog(self._log_dir, _file_name(entry.name), self._mask)
             server.log.begin(entry.name)
             argv = reaped([program, *entry.args])  # what the server starts ends with it
-            parameters = StdioServerParameters(
-                command=argv[0], args=argv[1:], env=environment, cwd=entry.cwd
-            )
-            return stdio_client(parameters, errlog=server.log.errlog)
+            server.stdio = StdioServer(argv, environment, entry.cwd, server.log.errlog)
+            return stdio_transport(server.stdio)
         if entry.transport == "sse":
             from mcp.client.sse import sse_client
 
@@ -270,6 +268,9 @@ class McpHub:
         from mcp.shared.exceptions import MCPError
 
         name = server.entry.name
+        refused = _refused(server)
+        if refused:
+            return f"the MCP server {name} was stopped: {refused}"
         if isinstance(exc, MCPError) and exc.code != -32000:  # the server answered an error
             return f"error from the MCP server {name}: {exc.message}"
         last = self.last_line(name)
@@ -372,6 +373,11 @@ def _sdk_log_to(path: Path) -> None:
     handler = logging.FileHandler(path, encoding="utf-8", delay=True)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger.addHandler(handler)
+
+
+def _refused(server: _Server) -> str | None:
+    """Why streamcli ended the server's connection, if it did."""
+    return server.stdio.refused if server.stdio is not None else None
 
 
 def _leaf(exc: BaseException) -> BaseException:

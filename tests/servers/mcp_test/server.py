@@ -8,7 +8,8 @@
 Tools: `echo` (text back), `slow` (progress notifications, then done), `fail` (raises: an
 `isError` result), `hang` (sleeps until cancelled; it notes the cancellation on stderr),
 `crash` (a line on stderr, then the process exits), `environment` (its environment as
-JSON), `flood` (N bytes of text), `picture` (an image and a resource). With
+JSON), `flood` (N bytes of text; FastMCP sends it twice, as content and as structured
+content), `flood_once` (N bytes of text, sent once), `picture` (an image and a resource). With
 ``MCP_TEST_START_DELAY`` set, it sleeps that many seconds before serving (start-up tests).
 """
 
@@ -79,6 +80,12 @@ def environment() -> str:
 def flood(size: int) -> str:
     """`size` bytes of text."""
     return "x" * size
+
+
+@server.tool()
+def flood_once(size: int) -> list[TextContent]:
+    """`size` bytes of text, as content only."""
+    return [TextContent(text="x" * size)]
 
 
 @server.tool()
