@@ -1,7 +1,7 @@
 """What `streamcli serve` costs a stream, side by side with the upstream it fronts.
 
     python benchmarks/serve_latency.py [--requests 200] [--concurrency 8] [--streams 1000]
-                                       [--local]
+                                       [--local] [--first-burst N [--before REF]]
 
 1. Added latency: `streamcli bench --url` against benchmarks/scheduled_sse_server.py (in its
    own process: TTFT 100 ms, a chunk every 20 ms) straight, then through `serve`, twice
@@ -16,6 +16,8 @@
 4. `--local`: the bundled model behind serve: a client hangs up while it writes, and a
    second question is sent at once; how much later its first token comes than when the
    model is idle is how long the model took to stop.
+5. `--first-burst N`: N streams at once on a fresh server (nothing imported or connected
+   yet), TTFT p50 and p99, three rounds, side by side with `--before REF` when given.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -59,9 +63,10 @@ def upstream(ttft: float, gap: float, chunks: int) -> tuple[subprocess.Popen[str
     return process, f"http://127.0.0.1:{port}"
 
 
-def serve(*args: str, home: Path) -> tuple[subprocess.Popen[bytes], str]:
+def serve(*args: str, home: Path, tree: Path = ROOT) -> tuple[subprocess.Popen[bytes], str]:
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     env.update(XDG_DATA_HOME=str(home), XDG_CONFIG_HOME=str(home), NO_PROXY="*")
+    env["PYTHONPATH"] = str(tree)  # which streamcli serves (the client stays this one)
     process = subprocess.Popen(
         [PY, "-m", "streamcli", "serve", "--port", "0", "--no-history", *args],
         stdout=subprocess.PIPE,
@@ -335,13 +340,45 @@ def local_cancel(home: Path, tries: int = 5) -> None:
         server.wait(10)
 
 
+def first_burst(streams: int, before: str | None, rounds: int = 3) -> None:
+    from checkouts import checkouts
+
+    trees = checkouts(before)
+    source, url = upstream(0.05, 0.05, 20)
+    rows: dict[str, list[tuple[float, float]]] = {tree.label: [] for tree in trees}
+    try:
+        for _ in range(rounds):
+            for tree in trees:
+                with tempfile.TemporaryDirectory() as home:
+                    args = ("-p", "openai", "--base-url", url + "/v1", "-m", "m")
+                    server, served = serve(*args, home=Path(home), tree=tree.path)
+                    try:
+                        ttft = bench(served, streams, streams)["ttft_ms"]
+                    finally:
+                        server.terminate()
+                        server.wait(10)
+                    rows[tree.label].append((ttft["p50"], ttft["p99"]))
+    finally:
+        source.communicate("")
+    print(f"5. a fresh server's first burst: {streams} streams at once, {rounds} rounds")
+    for label, got in rows.items():
+        p50 = ", ".join(f"{a:.0f}" for a, _ in got)
+        p99 = ", ".join(f"{b:.0f}" for _, b in got)
+        print(f"   {label:20s} TTFT p50 {p50} ms; p99 {p99} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--streams", type=int, default=1000)
     parser.add_argument("--local", action="store_true")
+    parser.add_argument("--first-burst", type=int, metavar="N", help="only the first burst")
+    parser.add_argument("--before", metavar="REF", help="--first-burst: also this commit")
     args = parser.parse_args()
+    if args.first_burst:
+        first_burst(args.first_burst, args.before)
+        return
     with tempfile.TemporaryDirectory() as home:
         added_latency(args.requests, args.concurrency, Path(home))
         many_streams(args.streams, Path(home))
