@@ -21,19 +21,9 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests"))
 from chat_support import chat_env
 from mcp_support import tools_server, write_config
+from proc_support import peak_kib
 from servers import FakeServer
 from tool_protocols import OPENAI
-
-
-def peak_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def measure(size: int, tool: str) -> None:

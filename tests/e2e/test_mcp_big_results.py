@@ -19,6 +19,7 @@ import pytest
 from chat_support import Result, chat_env
 from conftest import STREAMCLI
 from mcp_support import gone, marker, tools_server, write_config
+from proc_support import peak_kib
 from servers import FakeServer
 from tool_protocols import OPENAI
 
@@ -30,17 +31,6 @@ REFUSED = "the MCP server big was stopped: it sent a message longer than 64 MiB 
 def server():
     with FakeServer() as server:
         yield server
-
-
-def _peak_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def _chat(server: FakeServer, home: Path, *replies: object) -> tuple[Result, int]:
@@ -61,7 +51,7 @@ def _chat(server: FakeServer, home: Path, *replies: object) -> tuple[Result, int
         )
         deadline = time.monotonic() + 240
         while process.poll() is None and time.monotonic() < deadline:
-            peak = max(peak, _peak_kib(process.pid))
+            peak = max(peak, peak_kib(process.pid))
             time.sleep(0.01)
         process.kill()
         process.wait()
