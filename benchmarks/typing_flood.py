@@ -2,8 +2,8 @@
 paste (issue 26: 100k characters took 36 s, growing quadratically), measured in a real pty
 (tests/ptyterm.py) against a fake OpenAI-compatible server in this process.
 
-    /work/venv/bin/python benchmarks/typing.py [--sizes 10000 50000 100000]
-        [--chunk 4096] [--columns 80] [--before /tmp/typing-before]
+    python benchmarks/typing_flood.py [--sizes 10000 50000 100000]
+        [--chunk 4096] [--columns 80] [--before REF]
 
 For every size N: N characters (words of ASCII letters) are written into the pty in
 chunks of `--chunk` bytes, as a terminal without bracketed paste passes on a paste or
@@ -11,29 +11,24 @@ a person's typing that ran ahead; measured from the first byte written to
 1. echoed: the input's last 40 characters on the screen (the line wrapped at `--columns`),
 2. sent: then Enter, and the server having read the request, whose last message is
    checked to be exactly the N characters.
-With `--before TREE` (a checkout of the code to compare with, e.g. `git worktree add
---detach /tmp/typing-before main`), each size is measured with that tree too, side by
-side.
+With `--before REF` (a commit of this repository), each size is measured with that
+commit's streamcli too, side by side.
 """
 
 from __future__ import annotations
 
+import argparse
+import itertools
 import os
 import sys
-
-# This file's folder on the path would make this file the standard library's `typing`.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-
-import argparse  # noqa: E402
-import itertools  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import tempfile
+import time
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from checkouts import checkouts  # noqa: E402
 from ptyterm import PtyTerminal  # noqa: E402
 from servers import FakeServer  # noqa: E402
 from servers import openai as oa  # noqa: E402
@@ -113,9 +108,9 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=4096)
     parser.add_argument("--pause", type=float, default=0.0, help="seconds between chunks")
     parser.add_argument("--columns", type=int, default=80)
-    parser.add_argument("--before", type=Path, help="a checkout of the code to compare with")
+    parser.add_argument("--before", metavar="REF", help="also this commit's streamcli")
     options = parser.parse_args()
-    trees = [("this tree", ROOT)] + ([("before", options.before)] if options.before else [])
+    trees = [(checkout.label, checkout.path) for checkout in checkouts(options.before)]
     print(f"{'characters':>10}  {'code':<10} {'echoed':>9} {'sent':>9}")
     with FakeServer() as server:
         server.route(oa.PATH, oa.stream(["ok"]), method="POST")
