@@ -105,7 +105,9 @@ def resolve(
         value = config.get(key, name)
         return value if value is not None or not own else config.get(key)
 
-    model = flags.model or _given("model", environ.get("STREAMCLI_MODEL"), "STREAMCLI_MODEL")
+    model = flags.model or _given(
+        "model", environ.get("STREAMCLI_MODEL") or None, "STREAMCLI_MODEL"
+    )
     model = model or _given("model", configured("model"), config.where("model"))
     provider: Provider | None = None
     key_source = None
@@ -208,7 +210,7 @@ def reachable(base_url: str, timeout: float = PROBE_TIMEOUT) -> bool:
 def _given(field: str, value: object, where: str) -> object:
     """A setting from the environment or the config file (`where`), checked as the
     command line checks its flag (valid UTF-8, in range): `BadInput` if not."""
-    if value is None or value == "":
+    if value is None:
         return None
     try:
         return checked(ChatFlags, field, value, where=where)
@@ -272,8 +274,4 @@ def _setting(flag: _T | None, config: Config, key: str, field: str | None = None
     option `field` (default: `key`) as the command line checks it: `BadInput` if out."""
     if flag is not None:
         return flag  # checked as the command line parsed it
-    value = config.get(key)
-    try:
-        return checked(ChatFlags, field or key, value, where=config.where(key))
-    except BadValue as exc:
-        raise BadInput(str(exc)) from None
+    return _given(field or key, config.get(key), config.where(key))  # type: ignore[return-value]
