@@ -106,7 +106,7 @@ class FakeServer:
         self._fixed: dict[tuple[str, str], Reply] = {}
         self.requests: list[Received] = []
         self.accepted = 0  # connections accepted
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # `received()` may be called in a `wait_for` condition
         self._changed = threading.Condition(self._lock)
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
