@@ -19,6 +19,7 @@ from streamcli import errors
 from streamcli.env import Environment
 from streamcli.errors import StreamcliError
 from streamcli.interactive.commands import Commands, Leave
+from streamcli.interactive.prompt import echo_whole
 from streamcli.interactive.session import ChatSession, open_session
 from streamcli.signals import STOP_STATUSES, Stopped, signal_handlers
 from streamcli.sinks import OutputOptions
@@ -94,6 +95,7 @@ def _loop(session: ChatSession, first: str | None) -> int:
                     return status
             try:
                 text = loop.run_until_complete(prompt.prompt_async())
+                echo_whole(prompt, text)
             except EOFError:
                 return errors.OK
             except KeyboardInterrupt:

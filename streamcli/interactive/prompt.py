@@ -14,18 +14,20 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
-from prompt_toolkit import PromptSession
+from prompt_toolkit import PromptSession, print_formatted_text
 from prompt_toolkit.application import run_in_terminal
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, ThreadedCompleter
 from prompt_toolkit.document import Document
 from prompt_toolkit.filters import emacs_insert_mode, is_searching, vi_insert_mode
-from prompt_toolkit.formatted_text import FormattedText, StyleAndTextTuples
+from prompt_toolkit.formatted_text import FormattedText, StyleAndTextTuples, to_formatted_text
+from prompt_toolkit.formatted_text.utils import fragment_list_to_text
 from prompt_toolkit.history import FileHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.key_binding.bindings.basic import if_no_repeat
 from prompt_toolkit.keys import Keys
 from prompt_toolkit.layout.processors import Processor, Transformation, TransformationInput
 from prompt_toolkit.styles import Style
+from prompt_toolkit.utils import get_cwidth
 
 from streamcli.paths import xdg_dir
 from streamcli.sanitize import is_plain, shown_per_character
@@ -162,6 +164,9 @@ def key_bindings(on_enter: Callable[[str], None] | None = None) -> KeyBindings:
             return
         if on_enter is not None:
             on_enter(buffer.text)
+        info = event.app.layout.current_window.render_info
+        if info is not None and info.content_height > info.window_height:
+            event.app.erase_when_done = True  # drawn in part: `echo_whole` writes it all
         buffer.validate_and_handle()
 
     @bindings.add("escape", "enter")
@@ -202,6 +207,22 @@ def _typed_after(event: KeyPressEvent) -> str:
     while waiting and type(waiting[0].key) is str and len(waiting[0].key) == 1:
         taken.append(waiting.popleft().data)
     return "".join(taken)
+
+
+def echo_whole(session: PromptSession[str], text: str) -> None:
+    """Write a sent input whole, as the prompt shows it, when the prompt drew only the rows
+    that fit on the screen (and erased them when it closed): scrolling back then shows it
+    from its first line."""
+    if not session.app.erase_when_done:
+        return
+    session.app.erase_when_done = False
+    message = session.message() if callable(session.message) else session.message
+    label = to_formatted_text(message)
+    indent = "\n" + " " * get_cwidth(fragment_list_to_text(label))
+    shown = indent.join("".join(shown_per_character(line)) for line in text.split("\n"))
+    print_formatted_text(
+        FormattedText([*label, ("", shown)]), style=session.style, output=session.app.output
+    )
 
 
 def input_line(

@@ -41,8 +41,7 @@ def unwrapped(term, prefix: int = 3) -> str:
 
 
 def at_empty_prompt(term) -> bool:
-    """The prompt, empty (an input taller than the screen leaves only its rows that fit
-    there when sent: the earlier prompts are not all on the screen or in its scrollback)."""
+    """The prompt, empty, on the cursor's row."""
     return term.display()[term.screen.cursor.y] == PROMPT
 
 
@@ -87,3 +86,23 @@ def test_keys_amid_typed_characters_act_in_their_place(server, tmp_path):
         assert term.wait_exit() == 0
     sent = [r.json()["messages"][-1]["content"] for r in server.received(oa.PATH)]
     assert sent == [expected, "next question"]
+
+
+def test_an_input_taller_than_the_screen_is_kept_whole_in_the_scrollback(server, tmp_path):
+    """prompt_toolkit draws only the rows of an input that fit on the screen; once sent,
+    the whole input is written, so scrolling back shows it from its first line."""
+    server.script(oa.PATH, oa.stream(["ok"]))
+    lines = [f"line {n:02d} of the tall input" for n in range(40)]
+    with open_session(server, tmp_path, rows=12) as term:
+        wait_prompt(term, 1)
+        term.write(b"\x1b[200~" + "\n".join(lines).encode() + b"\x1b[201~")
+        term.wait_for_text(lines[-1])
+        term.write(b"\r")
+        term.wait_for_text("ok")
+        term.wait_for(at_empty_prompt, what="the prompt again")
+        seen = [row.rstrip() for row in term.lines()]
+        first = next(i for i, row in enumerate(seen) if "line 00" in row)
+        assert seen[first] == PROMPT + " " + lines[0]
+        assert seen[first + 1 : first + 40] == ["   " + line for line in lines[1:]]
+        assert server.received()[0].json()["messages"][-1]["content"] == "\n".join(lines)
+        type_line(term, "/quit")
