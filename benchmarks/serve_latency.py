@@ -18,6 +18,8 @@
    model is idle is how long the model took to stop.
 5. `--first-burst N`: N streams at once on a fresh server (nothing imported or connected
    yet), TTFT p50 and p99, three rounds, side by side with `--before REF` when given.
+6. `--one-at-a-time`: 200 requests one after another through serve (upstream TTFT 20 ms),
+   TTFT p50, four rounds, side by side with `--before REF` when given.
 """
 
 from __future__ import annotations
@@ -367,6 +369,33 @@ def first_burst(streams: int, before: str | None, rounds: int = 3) -> None:
         print(f"   {label:20s} TTFT p50 {p50} ms; p99 {p99} ms")
 
 
+def one_at_a_time(before: str | None, rounds: int = 4) -> None:
+    from checkouts import checkouts
+
+    trees = checkouts(before)
+    source, url = upstream(0.02, 0.005, 5)
+    rows: dict[str, list[float]] = {tree.label: [] for tree in trees}
+    try:
+        for _ in range(rounds):
+            for tree in trees:
+                with tempfile.TemporaryDirectory() as home:
+                    args = ("-p", "openai", "--base-url", url + "/v1", "-m", "m")
+                    server, served = serve(*args, home=Path(home), tree=tree.path)
+                    try:
+                        bench(served, 10, 1)  # connections and clients made
+                        rows[tree.label].append(bench(served, 200, 1)["ttft_ms"]["p50"])
+                    finally:
+                        server.terminate()
+                        server.wait(10)
+        straight = bench(url, 200, 1)["ttft_ms"]["p50"]
+    finally:
+        source.communicate("")
+    print(f"6. one request at a time, TTFT p50 in ms ({rounds} rounds; straight {straight:.2f})")
+    for label, got in rows.items():
+        each = " ".join(f"{value:.2f}" for value in got)
+        print(f"   {label:20s} {each}  (median {statistics.median(got):.2f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=200)
@@ -374,10 +403,14 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=1000)
     parser.add_argument("--local", action="store_true")
     parser.add_argument("--first-burst", type=int, metavar="N", help="only the first burst")
-    parser.add_argument("--before", metavar="REF", help="--first-burst: also this commit")
+    parser.add_argument("--one-at-a-time", action="store_true", help="only TTFT, in turn")
+    parser.add_argument("--before", metavar="REF", help="with the two above: also this commit")
     args = parser.parse_args()
     if args.first_burst:
         first_burst(args.first_burst, args.before)
+        return
+    if args.one_at_a_time:
+        one_at_a_time(args.before)
         return
     with tempfile.TemporaryDirectory() as home:
         added_latency(args.requests, args.concurrency, Path(home))
