@@ -29,7 +29,11 @@ if TYPE_CHECKING:
     import httpx
 
 WRITE_TIMEOUT = 30.0
-LINGER = 0.05  # seconds a kept-alive connection waits for the end of a finished body
+# Seconds a kept-alive connection waits for the end of a finished body (its terminator is
+# on its way; our reading thread may wait for the CPU on a loaded machine: at 50 ms, a
+# loaded run lost the connection between a session's turns). Without it, the next answer
+# opens a new connection (a TCP and TLS handshake).
+LINGER = 0.25
 _CONNECTED = ("connection.connect_tcp.complete", "connection.start_tls.complete")
 NO_DELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() resets the connection
