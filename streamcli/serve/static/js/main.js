@@ -109,8 +109,13 @@ async function refreshHistory() {
       );
       markCurrent();
       // An answer still being saved (the server writes the history after the stream's
-      // end) or still running elsewhere: look again in a moment.
-      if (conversations.some((c) => c.status === "running")) setTimeout(refreshHistory, 1000);
+      // end), still running elsewhere, or a new conversation whose first exchange is not
+      // written yet (it has its number before): look again in a moment.
+      const now = Date.now() / 1000;
+      const begun = (c) => c.exchanges === 0 && now - c.updated < 60;
+      if (conversations.some((c) => c.status === "running" || begun(c))) {
+        setTimeout(refreshHistory, 1000);
+      }
     } catch {
       // the list stays as it was; the next change asks again
     } finally {
