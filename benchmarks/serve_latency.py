@@ -37,6 +37,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -342,24 +343,34 @@ def local_cancel(home: Path, tries: int = 5) -> None:
         server.wait(10)
 
 
-def first_burst(streams: int, before: str | None, rounds: int = 3) -> None:
+def side_by_side(before: str | None, url: str, rounds: int, measure: Any) -> dict[str, list]:
+    """`measure(served)` against a fresh serve of this checkout (and of REF `before`) in
+    front of the upstream `url`, in turn, `rounds` times: each checkout's results."""
     from checkouts import checkouts
 
     trees = checkouts(before)
+    rows: dict[str, list] = {tree.label: [] for tree in trees}
+    for _ in range(rounds):
+        for tree in trees:
+            with tempfile.TemporaryDirectory() as home:
+                args = ("-p", "openai", "--base-url", url + "/v1", "-m", "m")
+                server, served = serve(*args, home=Path(home), tree=tree.path)
+                try:
+                    rows[tree.label].append(measure(served))
+                finally:
+                    server.terminate()
+                    server.wait(10)
+    return rows
+
+
+def first_burst(streams: int, before: str | None, rounds: int = 3) -> None:
+    def burst(served: str) -> tuple[float, float]:
+        ttft = bench(served, streams, streams)["ttft_ms"]
+        return ttft["p50"], ttft["p99"]
+
     source, url = upstream(0.05, 0.05, 20)
-    rows: dict[str, list[tuple[float, float]]] = {tree.label: [] for tree in trees}
     try:
-        for _ in range(rounds):
-            for tree in trees:
-                with tempfile.TemporaryDirectory() as home:
-                    args = ("-p", "openai", "--base-url", url + "/v1", "-m", "m")
-                    server, served = serve(*args, home=Path(home), tree=tree.path)
-                    try:
-                        ttft = bench(served, streams, streams)["ttft_ms"]
-                    finally:
-                        server.terminate()
-                        server.wait(10)
-                    rows[tree.label].append((ttft["p50"], ttft["p99"]))
+        rows = side_by_side(before, url, rounds, burst)
     finally:
         source.communicate("")
     print(f"5. a fresh server's first burst: {streams} streams at once, {rounds} rounds")
@@ -370,23 +381,13 @@ def first_burst(streams: int, before: str | None, rounds: int = 3) -> None:
 
 
 def one_at_a_time(before: str | None, rounds: int = 4) -> None:
-    from checkouts import checkouts
+    def in_turn(served: str) -> float:
+        bench(served, 10, 1)  # connections and clients made
+        return float(bench(served, 200, 1)["ttft_ms"]["p50"])
 
-    trees = checkouts(before)
     source, url = upstream(0.02, 0.005, 5)
-    rows: dict[str, list[float]] = {tree.label: [] for tree in trees}
     try:
-        for _ in range(rounds):
-            for tree in trees:
-                with tempfile.TemporaryDirectory() as home:
-                    args = ("-p", "openai", "--base-url", url + "/v1", "-m", "m")
-                    server, served = serve(*args, home=Path(home), tree=tree.path)
-                    try:
-                        bench(served, 10, 1)  # connections and clients made
-                        rows[tree.label].append(bench(served, 200, 1)["ttft_ms"]["p50"])
-                    finally:
-                        server.terminate()
-                        server.wait(10)
+        rows = side_by_side(before, url, rounds, in_turn)
         straight = bench(url, 200, 1)["ttft_ms"]["p50"]
     finally:
         source.communicate("")

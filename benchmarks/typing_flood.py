@@ -26,12 +26,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "interactive")]
 
 from checkouts import checkouts  # noqa: E402
 from ptyterm import PtyTerminal  # noqa: E402
 from servers import FakeServer  # noqa: E402
 from servers import openai as oa  # noqa: E402
+from session_support import session_env  # noqa: E402
 
 PROMPT = "m>"
 TAIL = 40  # characters of the input's end looked for on the screen
@@ -42,18 +43,6 @@ def text_of(size: int) -> str:
     words = itertools.cycle(["lorem", "ipsum", "dolor", "sit", "amet", "typed", "fast"])
     text = " ".join(itertools.islice(words, size // 4))[: size - TAIL]
     return text + "".join(f"{n:02d}" for n in range(TAIL // 2))[: size - len(text)]
-
-
-def environment(home: Path, tree: Path) -> dict[str, str]:
-    return {
-        "XDG_CONFIG_HOME": str(home / "config"),
-        "XDG_DATA_HOME": str(home / "data"),
-        "XDG_STATE_HOME": str(home / "state"),
-        "OPENAI_API_KEY": "sk-bench",
-        "NO_PROXY": "*",
-        "PYTHONPATH": str(tree),
-        **{name: "" for name in ("OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "OLLAMA_HOST")},
-    }
 
 
 def unwrapped(term: PtyTerminal, prefix: int) -> str:
@@ -70,7 +59,7 @@ def measure(
     args = ["chat", "-m", "m", "--base-url", server.url + "/v1"]
     before = len(server.received())
     home = Path(tempfile.mkdtemp(prefix="streamcli-bench-"))  # also its current directory,
-    env = environment(home, tree)  # as `python -m` imports from there first
+    env = session_env(home, PYTHONPATH=str(tree))  # `python -m` imports from there first
     with PtyTerminal(args, env=env, columns=columns, rows=24, cwd=str(home)) as term:
         term.screen.write_process_input = lambda data: os.write(term._master, data.encode())
         term.wait_for(lambda t: t.display()[t.screen.cursor.y] == PROMPT, what="the prompt")
