@@ -118,8 +118,8 @@ _RANGES = (
     (re.compile(r"input should be greater than (\S+)", re.I), r"must be more than \1"),
     (re.compile(r"input should be less than (\S+)", re.I), r"must be less than \1"),
 )
-_NOT_A_CHOICE = re.compile(
-    r"invalid value for '([^']*)'(?: / '[^']*')?: '(.*)' is not one of (.*)$"
+_NOT_A_CHOICE = re.compile(  # the value as Python's repr: "…" when it holds a '
+    r"invalid value for '([^']*)'(?: / '[^']*')?: (['\"])(.*)\2 is not one of (.*)$"
 )
 
 
@@ -131,7 +131,7 @@ def _in_words(message: str) -> str:
     found = _NOT_A_CHOICE.match(message)
     if found is None:
         return message
-    name, value, listed = found.groups()
+    name, _, value, listed = found.groups()
     choices = re.findall(r"'([^']*)'", listed)
     if not name.startswith("-"):  # an argument whose metavar is its choices: an action
         message = f"no such action '{value}' (one of: {', '.join(choices)})"

@@ -156,6 +156,14 @@ def test_random_bad_values_are_usage_errors(case):
     _assert_usage_error(param, argv)
 
 
+def test_a_value_with_a_quote_is_named_as_any_other():
+    """Click quotes such a value with double quotes; found by the test above."""
+    for command, param in PARAMS:
+        if command == "mcp" and not param.opts[0].startswith("-"):
+            _assert_usage_error(param, _argv(command, param, "\udcff'"))
+            _assert_usage_error(param, _argv(command, param, "li'st"))
+
+
 # -- real processes: bytes in argv that are not UTF-8, the config file ----------------
 
 
