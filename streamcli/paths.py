@@ -35,3 +35,16 @@ def cache_dir(environ: Mapping[str, str]) -> Path:
 def state_dir(environ: Mapping[str, str]) -> Path:
     """Logs (MCP servers' stderr): `$XDG_STATE_HOME/streamcli` (`~/.local/state/streamcli`)."""
     return xdg_dir(environ, "XDG_STATE_HOME", os.path.join(".local", "state"))
+
+
+def open_private(path: Path, flags: int = os.O_WRONLY | os.O_APPEND) -> int:
+    """A descriptor of `path`, created if missing, readable by its owner alone (made so if
+    it was not), never opened through a symbolic link (`OSError`, as for any failure)."""
+    fd = os.open(path, flags | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd

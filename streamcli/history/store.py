@@ -33,7 +33,7 @@ from typing import Any, ParamSpec, TypeVar
 import orjson
 
 from streamcli.errors import StreamcliError
-from streamcli.paths import data_dir
+from streamcli.paths import data_dir, open_private
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -160,8 +160,7 @@ class History:
             if path.is_symlink():  # never follow one: its target would get the history
                 raise HistoryError(f"the history {path} is a symbolic link: refused")
             if not path.exists():
-                flags = os.O_CREAT | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
-                os.close(os.open(path, flags, 0o600))
+                os.close(open_private(path))
             connection = sqlite3.connect(
                 path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
             )

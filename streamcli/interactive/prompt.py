@@ -29,7 +29,7 @@ from prompt_toolkit.layout.processors import Processor, Transformation, Transfor
 from prompt_toolkit.styles import Style
 from prompt_toolkit.utils import get_cwidth
 
-from streamcli.paths import xdg_dir
+from streamcli.paths import open_private, state_dir
 from streamcli.sanitize import is_plain, shown_per_character
 
 CTRL_C_HINT = "(Ctrl-D or /exit ends the session)"
@@ -39,7 +39,7 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 def input_history_path(environ: Mapping[str, str]) -> Path:
     """`$XDG_STATE_HOME/streamcli/input_history` (`~/.local/state/streamcli/…`)."""
-    return xdg_dir(environ, "XDG_STATE_HOME", os.path.join(".local", "state")) / "input_history"
+    return state_dir(environ) / "input_history"
 
 
 class InputHistory(FileHistory):
@@ -78,12 +78,9 @@ class InputHistory(FileHistory):
     def store_string(self, string: str) -> None:
         if not self.write or self.refused:
             return
-        flags = os.O_CREAT | os.O_WRONLY | os.O_APPEND | _NOFOLLOW
         with contextlib.suppress(OSError):  # a convenience, never a failure of the chat
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            with os.fdopen(os.open(self.path, flags, 0o600), "ab") as file:
-                if os.fstat(file.fileno()).st_mode & 0o077:
-                    os.fchmod(file.fileno(), 0o600)
+            with os.fdopen(open_private(self.path), "ab") as file:
                 entry = "".join(f"+{line}\n" for line in string.split("\n"))
                 file.write(f"\n# {datetime.datetime.now()}\n{entry}".encode())
 

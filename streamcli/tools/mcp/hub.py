@@ -32,6 +32,7 @@ import anyio.from_thread
 
 from mcp import ClientSession
 from streamcli.errors import StreamcliError
+from streamcli.paths import open_private
 from streamcli.signals import stop_signals_exit
 from streamcli.tools.mcp.command import CommandNotFound, NoSuchCwd, locate
 from streamcli.tools.mcp.config import ServerEntry
@@ -365,9 +366,7 @@ def _sdk_log_to(path: Path) -> None:
             handler.close()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:  # private, and never through a symlink (then the records are dropped)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
-        os.fchmod(fd, 0o600)
-        os.close(fd)
+        os.close(open_private(path))
     except OSError:
         return
     handler = logging.FileHandler(path, encoding="utf-8", delay=True)

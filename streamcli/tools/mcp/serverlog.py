@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TextIO
 
+from streamcli.paths import open_private
+
 LIMIT = 1024 * 1024  # a log past this size is moved to NAME.log.1 (one older log kept)
 LINE_LIMIT = 64 * 1024  # a longer line is cut (and masked) in pieces
 
@@ -56,14 +58,12 @@ class ServerLog:
         with contextlib.suppress(OSError):
             if rotate and os.lstat(self.path).st_size > LIMIT:
                 self.path.replace(self.path.with_name(self.path.name + ".1"))
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
         try:
-            fd = os.open(self.path, flags, 0o600)
+            fd = open_private(self.path)
         except OSError as exc:
             if os.path.islink(self.path):
                 raise LogRefused(f"refusing the log {self.path}: it is a symlink") from exc
             raise LogRefused(f"cannot open the log {self.path}: {exc.strerror}") from exc
-        os.fchmod(fd, 0o600)
         return os.fdopen(fd, "ab", buffering=0)
 
     def _pump(self, read: int) -> None:
