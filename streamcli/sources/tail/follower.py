@@ -118,12 +118,11 @@ class Follower:
                 self.rotated.remove(old)
         current = self.current
         if current is not None:
-            if current.truncated():
-                held = current.restart()
-                if held.lines:
-                    yield self._line_events(held, self.label)
-                yield [self._notice("file truncated")]
+            yield from self._restart_if_truncated(current)
             yield from self._read(current, now)
+            if current.rewritten:  # truncated and written again during that read
+                yield from self._restart_if_truncated(current)
+                yield from self._read(current, now)
         yield from self._check_name(now)
         for opened in self._open_files():
             if opened.splitter.holding and now - opened.last_data >= PARTIAL_HOLD:
@@ -283,6 +282,13 @@ class Follower:
     def _read(self, opened: OpenFile, now: float, limit: int = READ_LIMIT) -> Iterator[list[Event]]:
         for split in opened.read(now, limit):
             yield self._line_events(split, self.label)
+
+    def _restart_if_truncated(self, opened: OpenFile) -> Iterator[list[Event]]:
+        if opened.truncated():
+            held = opened.restart()
+            if held.lines:
+                yield self._line_events(held, self.label)
+            yield [self._notice("file truncated")]
 
     def _flush(self, opened: OpenFile) -> Iterator[list[Event]]:
         held = opened.splitter.flush()

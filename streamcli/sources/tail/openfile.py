@@ -28,6 +28,7 @@ class OpenFile:
         # /proc and /sys files say their size is 0 and still have content: do not trust it.
         self.size_lies = False
         self.hit_limit = False  # the last read stopped at its limit, not at the end
+        self.rewritten = False  # truncated and written again while being read
         self.head = self._read_head()
 
     @classmethod
@@ -65,6 +66,8 @@ class OpenFile:
 
     def truncated(self) -> bool:
         """The file shrank below the read offset, or its first bytes were rewritten."""
+        if self.rewritten:
+            return True
         if not self.regular or self.fd is None:
             return False
         size = os.fstat(self.fd).st_size
@@ -79,6 +82,7 @@ class OpenFile:
         held = self.splitter.flush()
         self.splitter.reset()
         self.offset = 0
+        self.rewritten = False
         self.head = self._read_head()
         return held
 
@@ -101,16 +105,34 @@ class OpenFile:
                 return
             if not data:
                 return
+            start = self.offset
+            if self.regular and self._replaced_under(start, data):
+                return  # read again from the top (`truncated` says so now)
             self.offset += len(data)
             total += len(data)
             self.last_data = now
-            if len(self.head) < HEAD_BYTES and self.regular:
-                self.head = self._read_head()
             split = self.splitter.feed(data)
             if split.lines:
                 yield split
-            if len(data) < READ_SIZE and self.regular:
+            if self.rewritten or (len(data) < READ_SIZE and self.regular):
                 return  # the end, as far as the file knew a moment ago
+
+    def _replaced_under(self, start: int, data: bytes) -> bool:
+        """Whether `data`, just read at `start`, came from what replaced the file's content.
+
+        A writer may truncate the file and write past the read offset between two reads;
+        the first bytes then differ from those kept. If `data` is what the file now holds
+        at `start`, it is the new content's middle: dropped, read again from the top.
+        Otherwise it was read before the truncation and was the file's: kept, and marked
+        so the top is read next. Updates the kept first bytes.
+        """
+        assert self.fd is not None
+        head = os.pread(self.fd, HEAD_BYTES, 0)
+        if start == 0 or self.size_lies or head.startswith(self.head):
+            self.head = head
+            return False
+        self.rewritten = True
+        return os.pread(self.fd, len(data), start) == data
 
     def _read_head(self) -> bytes:
         if not self.regular or self.fd is None:
