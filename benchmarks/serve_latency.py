@@ -2,6 +2,7 @@
 
     python benchmarks/serve_latency.py [--requests 200] [--concurrency 8] [--streams 1000]
                                        [--local] [--first-burst N [--before REF]]
+                                       [--one-at-a-time | --per-cpu N [--before REF]]
 
 1. Added latency: `streamcli bench --url` against benchmarks/scheduled_sse_server.py (in its
    own process: TTFT 100 ms, a chunk every 20 ms) straight, then through `serve`, twice
@@ -20,6 +21,9 @@
    yet), TTFT p50 and p99, three rounds, side by side with `--before REF` when given.
 6. `--one-at-a-time`: 200 requests one after another through serve (upstream TTFT 20 ms),
    TTFT p50, four rounds, side by side with `--before REF` when given.
+7. `--per-cpu N`: N slow streams at once (as in 2., 40 chunks each), the events serve
+   delivered per CPU-second and their TTFT p50, three rounds, side by side with
+   `--before REF` when given.
 """
 
 from __future__ import annotations
@@ -344,8 +348,9 @@ def local_cancel(home: Path, tries: int = 5) -> None:
 
 
 def side_by_side(before: str | None, url: str, rounds: int, measure: Any) -> dict[str, list]:
-    """`measure(served)` against a fresh serve of this checkout (and of REF `before`) in
-    front of the upstream `url`, in turn, `rounds` times: each checkout's results."""
+    """`measure(served, pid)` against a fresh serve (process `pid`) of this checkout (and
+    of REF `before`) in front of the upstream `url`, in turn, `rounds` times: each
+    checkout's results."""
     from checkouts import checkouts
 
     trees = checkouts(before)
@@ -356,7 +361,7 @@ def side_by_side(before: str | None, url: str, rounds: int, measure: Any) -> dic
                 args = ("-p", "openai", "--base-url", url + "/v1", "-m", "m")
                 server, served = serve(*args, home=Path(home), tree=tree.path)
                 try:
-                    rows[tree.label].append(measure(served))
+                    rows[tree.label].append(measure(served, server.pid))
                 finally:
                     server.terminate()
                     server.wait(10)
@@ -364,7 +369,7 @@ def side_by_side(before: str | None, url: str, rounds: int, measure: Any) -> dic
 
 
 def first_burst(streams: int, before: str | None, rounds: int = 3) -> None:
-    def burst(served: str) -> tuple[float, float]:
+    def burst(served: str, pid: int) -> tuple[float, float]:
         ttft = bench(served, streams, streams)["ttft_ms"]
         return ttft["p50"], ttft["p99"]
 
@@ -381,7 +386,7 @@ def first_burst(streams: int, before: str | None, rounds: int = 3) -> None:
 
 
 def one_at_a_time(before: str | None, rounds: int = 4) -> None:
-    def in_turn(served: str) -> float:
+    def in_turn(served: str, pid: int) -> float:
         bench(served, 10, 1)  # connections and clients made
         return float(bench(served, 200, 1)["ttft_ms"]["p50"])
 
@@ -397,6 +402,26 @@ def one_at_a_time(before: str | None, rounds: int = 4) -> None:
         print(f"   {label:20s} {each}  (median {statistics.median(got):.2f})")
 
 
+def per_cpu(streams: int, before: str | None, rounds: int = 3) -> None:
+    def events_per_cpu(served: str, pid: int) -> tuple[float, float]:
+        bench(served, 20, 20)  # connections and clients made
+        used = cpu_seconds(pid)
+        summary = bench(served, streams, streams)
+        used = cpu_seconds(pid) - used
+        events = summary["output_tokens"] + 2 * summary["completed"]
+        return events / used, summary["ttft_ms"]["p50"]
+
+    source, url = upstream(0.05, 0.05, 40)
+    try:
+        rows = side_by_side(before, url, rounds, events_per_cpu)
+    finally:
+        source.communicate("")
+    print(f"7. {streams} slow streams at once: events per CPU-second (TTFT p50), {rounds} rounds")
+    for label, got in rows.items():
+        each = ", ".join(f"{rate:,.0f} ({ttft:.0f} ms)" for rate, ttft in got)
+        print(f"   {label:20s} {each}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=200)
@@ -405,8 +430,12 @@ def main() -> None:
     parser.add_argument("--local", action="store_true")
     parser.add_argument("--first-burst", type=int, metavar="N", help="only the first burst")
     parser.add_argument("--one-at-a-time", action="store_true", help="only TTFT, in turn")
-    parser.add_argument("--before", metavar="REF", help="with the two above: also this commit")
+    parser.add_argument("--per-cpu", type=int, metavar="N", help="only events per CPU-second")
+    parser.add_argument("--before", metavar="REF", help="with the three above: also this commit")
     args = parser.parse_args()
+    if args.per_cpu:
+        per_cpu(args.per_cpu, args.before)
+        return
     if args.first_burst:
         first_burst(args.first_burst, args.before)
         return
