@@ -9,7 +9,7 @@ import dataclasses
 import io
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import orjson
@@ -59,16 +59,8 @@ async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
 
 async def sse_body(bridge: Bridge, ping: float) -> AsyncIterator[bytes]:
     """The stream's bytes as they come, a `: ping` comment while it is idle."""
-    while True:
-        try:
-            data = await asyncio.wait_for(bridge.get(), ping)
-        except TimeoutError:
-            yield PING
-            continue
-        if data is None:
-            return
-        assert isinstance(data, bytes)
-        yield data
+    while (items := await bridge.take(ping)) is not None:
+        yield b"".join(cast(list[bytes], items)) if items else PING
 
 
 class Outlet:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import Any
+from typing import Any, cast
 
 import anyio
 from starlette.requests import Request
@@ -152,6 +152,7 @@ async def _first(waited: Any, request: Request, run: Run) -> Any:
 
 
 async def _chunks(bridge: Bridge) -> Any:
-    while (data := await bridge.get()) is not None:
-        assert isinstance(data, bytes)
-        yield data
+    """The answer's bytes: what waits is written in one go."""
+    while (items := await bridge.take()) is not None:
+        if items:
+            yield b"".join(cast(list[bytes], items))

@@ -80,3 +80,35 @@ def test_a_client_that_reads_nothing_for_the_stall_is_gone():
             await asyncio.get_running_loop().run_in_executor(None, bridge.put, b"y", 1)
 
     run(main)
+
+
+def test_what_waits_is_taken_together_and_a_quiet_spell_gives_nothing():
+    async def main() -> list[object]:
+        bridge = Bridge(asyncio.get_running_loop())
+        for data in (b"a", b"b", b"c"):
+            bridge.put(data, 1)  # the reader is busy: nobody is woken, all wait
+        together = await bridge.take()
+        quiet = await bridge.take(timeout=0.05)
+        threading.Thread(target=lambda: (time.sleep(0.05), bridge.put(b"d", 1))).start()
+        woken = await bridge.take(timeout=5)
+        bridge.end()
+        return [together, quiet, woken, await bridge.take(), await bridge.get()]
+
+    assert run(main) == [[b"a", b"b", b"c"], [], [b"d"], None, None]
+
+
+def test_the_room_taken_items_held_comes_back():
+    async def main() -> list[str]:
+        bridge = Bridge(asyncio.get_running_loop(), limit=2)
+        bridge.put(b"x", 1)
+        bridge.put(b"y", 1)  # the limit: the next put waits
+        loop = asyncio.get_running_loop()
+        waiting = loop.run_in_executor(None, bridge.put, b"z", 1)
+        await asyncio.sleep(0.1)
+        said = ["waiting" if not waiting.done() else "not waiting"]
+        assert await bridge.take() == [b"x", b"y"]
+        await asyncio.wait_for(waiting, 5)
+        said.append("put")
+        return said
+
+    assert run(main) == ["waiting", "put"]

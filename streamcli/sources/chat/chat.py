@@ -65,6 +65,7 @@ class Chat:
         self._clients: Clients | None = None
         self._lock = threading.Lock()
         self._local: LocalModel | None = None
+        self._redactors: dict[str | None, Redactor] = {}
 
     @classmethod
     def open(
@@ -163,10 +164,15 @@ class Chat:
 
     def redactor(self, key: str | None) -> Redactor:
         """What masks the keys streamcli knows of (`key`, the one in use, and those in the
-        environment) in what a server or a tool says."""
+        environment) in what a server or a tool says. Made once per key: reading the
+        environment was a tenth of what setting up a server's answer cost."""
         from streamcli.redact import Redactor, known_secrets
 
-        return Redactor(known_secrets(self.environ, key))
+        with self._lock:
+            redactor = self._redactors.get(key)
+            if redactor is None:
+                redactor = self._redactors[key] = Redactor(known_secrets(self.environ, key))
+            return redactor
 
     @property
     def clients(self) -> Clients:
