@@ -154,6 +154,21 @@ def test_every_key_streamcli_knows_of_is_masked_in_what_a_tool_prints(server, tm
         assert other not in blob and other[::-1] not in blob
 
 
+def test_another_provider_s_key_in_the_config_file_is_masked(server, tmp_path):
+    other = "sk-ant-api03-MmNnBbVvCcXxZzLlKkJj"
+    key_file = tmp_path / "anthropic.key"
+    key_file.write_text(other + "\n")
+    key_file.chmod(0o600)
+    (tmp_path / "streamcli").mkdir()
+    (tmp_path / "streamcli" / "config.toml").write_text(f'[anthropic]\nkey_file = "{key_file}"\n')
+    server.script(oa.PATH, oa.stream(["the other key is sk-ant-api03-Mm", "NnBbVvCcXxZzLlKkJj ok"]))
+    result = chat(server, tmp_path, "--json")
+    assert result.status == 0, result.stderr
+    assert "[redacted]" in "".join(e["text"] for e in result.of("text"))
+    for blob in everything(result, tmp_path):
+        assert other not in blob and other[-12:] not in blob
+
+
 # -- a key across chunks, event kinds and invisible characters (item 5) -------------------
 
 # A key with none of the filler's characters, and no run of digits a number could show.
