@@ -347,10 +347,12 @@ def local_cancel(home: Path, tries: int = 5) -> None:
         server.wait(10)
 
 
-def side_by_side(before: str | None, url: str, rounds: int, measure: Any) -> dict[str, list]:
+def side_by_side(
+    before: str | None, url: str, rounds: int, measure: Any, straight: Any = None
+) -> dict[str, list]:
     """`measure(served, pid)` against a fresh serve (process `pid`) of this checkout (and
     of REF `before`) in front of the upstream `url`, in turn, `rounds` times: each
-    checkout's results."""
+    checkout's results (and `straight(url)`'s, under "straight", when given)."""
     from checkouts import checkouts
 
     trees = checkouts(before)
@@ -365,7 +367,19 @@ def side_by_side(before: str | None, url: str, rounds: int, measure: Any) -> dic
                 finally:
                     server.terminate()
                     server.wait(10)
+    if straight is not None:
+        rows["straight"] = [straight(url)]
     return rows
+
+
+def compared(upstream_at: tuple[float, float, int], before: str | None, rounds: int, measure: Any,
+             straight: Any = None) -> dict[str, list]:  # fmt: skip
+    """`side_by_side` in front of an upstream (TTFT, gap, chunks) started for it."""
+    source, url = upstream(*upstream_at)
+    try:
+        return side_by_side(before, url, rounds, measure, straight)
+    finally:
+        source.communicate("")
 
 
 def first_burst(streams: int, before: str | None, rounds: int = 3) -> None:
@@ -373,11 +387,7 @@ def first_burst(streams: int, before: str | None, rounds: int = 3) -> None:
         ttft = bench(served, streams, streams)["ttft_ms"]
         return ttft["p50"], ttft["p99"]
 
-    source, url = upstream(0.05, 0.05, 20)
-    try:
-        rows = side_by_side(before, url, rounds, burst)
-    finally:
-        source.communicate("")
+    rows = compared((0.05, 0.05, 20), before, rounds, burst)
     print(f"5. a fresh server's first burst: {streams} streams at once, {rounds} rounds")
     for label, got in rows.items():
         p50 = ", ".join(f"{a:.0f}" for a, _ in got)
@@ -386,16 +396,12 @@ def first_burst(streams: int, before: str | None, rounds: int = 3) -> None:
 
 
 def one_at_a_time(before: str | None, rounds: int = 4) -> None:
-    def in_turn(served: str, pid: int) -> float:
+    def in_turn(served: str, pid: int = 0) -> float:
         bench(served, 10, 1)  # connections and clients made
         return float(bench(served, 200, 1)["ttft_ms"]["p50"])
 
-    source, url = upstream(0.02, 0.005, 5)
-    try:
-        rows = side_by_side(before, url, rounds, in_turn)
-        straight = bench(url, 200, 1)["ttft_ms"]["p50"]
-    finally:
-        source.communicate("")
+    rows = compared((0.02, 0.005, 5), before, rounds, in_turn, straight=in_turn)
+    (straight,) = rows.pop("straight")
     print(f"6. one request at a time, TTFT p50 in ms ({rounds} rounds; straight {straight:.2f})")
     for label, got in rows.items():
         each = " ".join(f"{value:.2f}" for value in got)
@@ -411,11 +417,7 @@ def per_cpu(streams: int, before: str | None, rounds: int = 3) -> None:
         events = summary["output_tokens"] + 2 * summary["completed"]
         return events / used, summary["ttft_ms"]["p50"]
 
-    source, url = upstream(0.05, 0.05, 40)
-    try:
-        rows = side_by_side(before, url, rounds, events_per_cpu)
-    finally:
-        source.communicate("")
+    rows = compared((0.05, 0.05, 40), before, rounds, events_per_cpu)
     print(f"7. {streams} slow streams at once: events per CPU-second (TTFT p50), {rounds} rounds")
     for label, got in rows.items():
         each = ", ".join(f"{rate:,.0f} ({ttft:.0f} ms)" for rate, ttft in got)

@@ -12,19 +12,21 @@ def lines_read(opened: OpenFile) -> list[str]:
     return [str(line) for split in opened.read(0.0) for line in split.lines]
 
 
-def rewrite(path, data: bytes) -> None:
-    with open(path, "r+b", buffering=0) as writer:
-        writer.truncate(0)
-        writer.write(data)
-
-
-def test_a_rewrite_past_the_offset_is_read_from_the_top(tmp_path):
+def read_a_then_rewritten(tmp_path) -> OpenFile:
+    """A file holding "a" read to its end, then truncated and "fresh" written, as if both
+    happened between the follower's truncation check and its read."""
     log = tmp_path / "app.log"
     log.write_bytes(b"a\n")
     opened = OpenFile.open(str(log), 0.0)
     assert lines_read(opened) == ["a"]
-    # As if the truncation and the new line landed between `truncated()` and the read.
-    rewrite(log, b"fresh\n")
+    with open(log, "r+b", buffering=0) as writer:
+        writer.truncate(0)
+        writer.write(b"fresh\n")
+    return opened
+
+
+def test_a_rewrite_past_the_offset_is_read_from_the_top(tmp_path):
+    opened = read_a_then_rewritten(tmp_path)
     assert lines_read(opened) == []  # not "esh"
     assert opened.truncated()
     opened.restart()
@@ -33,11 +35,7 @@ def test_a_rewrite_past_the_offset_is_read_from_the_top(tmp_path):
 
 
 def test_bytes_read_before_the_rewrite_are_kept(tmp_path):
-    log = tmp_path / "app.log"
-    log.write_bytes(b"a\n")
-    opened = OpenFile.open(str(log), 0.0)
-    assert lines_read(opened) == ["a"]
-    rewrite(log, b"fresh\n")
+    opened = read_a_then_rewritten(tmp_path)
     # "unfinis" was read at offset 2 just before the truncation: the file held it.
     assert not opened._replaced_under(2, b"unfinis")
     assert opened.rewritten and opened.truncated()
