@@ -30,7 +30,7 @@ class Prepared:
         self.headers = dict(call.headers)
         if self.body is not None:
             self.headers["content-type"] = "application/json"
-        # every key this process knows of: the one in use and the environment's
+        # every key this process knows of: the one in use, the environment's, the key files'
         self.redact = Redactor(known_secrets(os.environ, provider.key))
         fields = ", ".join(call.body) if isinstance(call.body, dict) else ""
         self.content = (

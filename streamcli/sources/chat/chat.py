@@ -163,9 +163,9 @@ class Chat:
             self.clients.warm()
 
     def redactor(self, key: str | None) -> Redactor:
-        """What masks the keys streamcli knows of (`key`, the one in use, and those in the
-        environment) in what a server or a tool says. Made once per key: reading the
-        environment was a tenth of what setting up a server's answer cost."""
+        """What masks the keys streamcli knows of (`key`, the one in use, and those of the
+        environment and the config's key files) in what a server or a tool says. Made once
+        per key: finding them was a tenth of what setting up a server's answer cost."""
         from streamcli.redact import Redactor, known_secrets
 
         with self._lock:
