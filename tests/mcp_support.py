@@ -91,8 +91,8 @@ def gone(word: str, within: float = 10.0) -> bool:
 
 
 def start_http_server(tmp: Path, mode: str = "http") -> tuple[subprocess.Popen[bytes], str]:
-    """The test server over streamable HTTP (or `mode` "sse") on 127.0.0.1; returns it and
-    its URL."""
+    """The test server over streamable HTTP (`mode` "http", or "http-json": answers as JSON
+    bodies; or "sse") on 127.0.0.1; returns it and its URL."""
     port_file = tmp / f"port-{uuid.uuid4().hex}"
     process = subprocess.Popen(
         [PY, str(TEST_SERVER), mode, str(port_file)],

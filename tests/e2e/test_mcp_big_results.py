@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 from chat_support import Result, chat_env
 from conftest import STREAMCLI
-from mcp_support import gone, marker, tools_server, write_config
+from mcp_support import gone, marker, mcp_chat, start_http_server, tools_server, write_config
 from proc_support import peak_kib
 from servers import FakeServer
+from servers.http import Reply
 from tool_protocols import OPENAI
 
 MB = 1_000_000
@@ -102,3 +103,46 @@ def test_a_message_over_the_line_limit_fails_the_call_and_the_chat_goes_on(serve
     assert peak < 250 * MB  # at most the limit (64 MiB) of the 80 MB line is held
     log = (tmp_path / "state" / "streamcli" / "mcp" / "client.log").read_text()
     assert "refused the server's message: longer than 67108864 bytes" in log
+
+
+@pytest.mark.parametrize("kind", ["http", "http-json"])
+def test_a_remote_server_s_result_has_the_limit_a_stdio_one_has(server, tmp_path, kind):
+    """Over streamable HTTP, as an SSE event or a JSON body, a 3 MB result reaches the
+    model capped as over stdio (the SDK alone refused SSE events over 1 MiB)."""
+    process, url = start_http_server(tmp_path, kind)
+    try:
+        write_config(tmp_path, {"remote": {"type": "http", "url": url}})
+        calls = [("c1", "remote__flood_once", {"size": 3 * MB})]
+        server.script(OPENAI.path, OPENAI.calls(calls), OPENAI.answer(["ok"]))
+        result = mcp_chat(OPENAI, server, tmp_path, "--mcp", "remote", "--approve", "--json")
+    finally:
+        process.kill()
+        process.wait()
+    assert result.status == 0, result.stderr
+    (end,) = result.of("tool_end")
+    assert end["ok"], end["output"]
+    assert end["output"].startswith("xxx") and len(end["output"]) < 3 * MB
+
+
+def test_a_json_answer_past_the_limit_fails_with_the_limit_named(server):
+    """`CappedJson` against a real HTTP server: a JSON body past the limit is refused
+    while it is read, in words; an SSE body is left to the SDK's own cap."""
+    import asyncio
+
+    import httpx2
+
+    from streamcli.tools.mcp.remote import CappedJson
+
+    server.route("/big", Reply.json(200, [1] * 2000))
+    events = {"content-type": "text/event-stream"}
+    server.route("/events", Reply(200, [b"data: " + b"x" * 5000], events))
+
+    async def read(path: str) -> bytes:
+        transport = CappedJson(httpx2.AsyncHTTPTransport(), limit=1000)
+        async with httpx2.AsyncClient(transport=transport) as client:
+            response = await client.get(server.url + path)
+            return await response.aread()
+
+    with pytest.raises(httpx2.StreamError, match="larger than 1000 bytes, the most streamcli"):
+        asyncio.run(read("/big"))
+    assert len(asyncio.run(read("/events"))) == 5006

@@ -22,7 +22,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,7 +182,9 @@ class McpHub:
             from mcp.client.sse import sse_client
 
             return sse_client(entry.url, headers=entry.headers)
-        return _streamable_http(entry.url, entry.headers)
+        from streamcli.tools.mcp.remote import streamable_http
+
+        return streamable_http(entry.url, entry.headers)
 
     def _start_failure(self, server: _Server, exc: BaseException) -> str:
         entry = server.entry
@@ -319,19 +321,6 @@ class McpHub:
             portal.call(portal.stop, True)
         if self._thread is not None:
             self._thread.join(timeout=CLOSE_WAIT)
-
-
-@contextlib.asynccontextmanager
-async def _streamable_http(url: str, headers: dict[str, str]) -> AsyncIterator[Any]:
-    """The streamable HTTP transport, with a client of our own that is closed after it."""
-    from mcp.client.streamable_http import streamable_http_client
-    from mcp.shared._httpx_utils import create_mcp_http_client
-
-    async with (
-        create_mcp_http_client(headers=headers) as client,
-        streamable_http_client(url, http_client=client) as streams,
-    ):
-        yield streams
 
 
 async def _list_tools(session: ClientSession) -> list[RemoteTool]:

@@ -111,8 +111,8 @@ def main() -> None:
     sock.bind(("127.0.0.1", 0))
     if sys.argv[1] == "sse":
         app = server.sse_app(host="127.0.0.1")
-    else:
-        app = server.streamable_http_app(host="127.0.0.1")
+    else:  # "http", or "http-json": each answer one JSON body, not an SSE stream
+        app = server.streamable_http_app(host="127.0.0.1", json_response=sys.argv[1] == "http-json")
     config = uvicorn.Config(app, log_level="warning")
     port_file = sys.argv[2]
 
