@@ -6,7 +6,9 @@ for `stream: false`, `chat.completion.chunk` server-sent events for `stream: tru
 deltas, `reasoning_content`, the `finish_reason`, the usage chunk when
 `stream_options.include_usage` asks for it, `data: [DONE]`). A failure before the answer
 starts is an error response with a fitting status, never a 200; one after it is an
-`error` event in the stream, as OpenAI's own API sends it.
+`error` event in the stream, as OpenAI's own API sends it, and the stream ends there: no
+`finish_reason`, no `[DONE]`, so a client that reads only the choices cannot take a cut
+answer for a whole one. An answer the server cut (it was stopped) ends the same way.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from streamcli.stream import ASAP, Sink
 from streamcli.transcript import Message
 
 DONE = b"data: [DONE]\n\n"
-FINISH = {"stop": "stop", "length": "length", "tool_calls": "tool_calls", "interrupted": "stop"}
+FINISH = {"stop": "stop", "length": "length", "tool_calls": "tool_calls"}
+CUT = {"kind": "interrupted", "message": "the server stopped; the answer is incomplete"}
 CONTENT = frozenset({"text", "reasoning", "end"})  # events that mean the answer started
 
 
@@ -124,6 +127,8 @@ def failure(event: Event) -> tuple[int, bytes]:
         return 504, error_body(message, "upstream_error", kind)
     if kind in ("internal", "local", "bundled_model", "not_installed"):
         return 500, error_body(message, "server_error", kind)
+    if kind == "interrupted":
+        return 503, error_body(message, "server_error", kind)
     return 502, error_body(message, "upstream_error", kind)
 
 
@@ -179,29 +184,34 @@ class ChunkSink(Sink):
         self.include_usage = include_usage
         self._started = False  # the Head went out
         self._role_sent = False
-        self._failed = False
+        self._ended = False  # nothing more may be sent (an error, the end)
 
     def write(self, events: list[Event]) -> None:
-        if self._failed:
-            return
         out = bytearray()
         for event in events:
+            if self._ended:
+                break
             kind = event.get("type")
             if kind == "start" and isinstance(event.get("model"), str):
                 self.completion.model = event["model"]
-            elif kind == "error":
-                if not self._started:
-                    status, body = failure(event)
-                    self._put_head(Head(status, body))
-                    self._failed = True
-                    return
-                out += b"data: " + error_body(str(event.get("message")), "server_error") + b"\n\n"
+            elif kind == "error" or (kind == "end" and event.get("reason") == "interrupted"):
+                out += self._failed(event if kind == "error" else CUT)
             elif kind in CONTENT:
                 if not self._started:
                     self._put_head(Head(200))
                 out += self._content(event)
         if out:
             self.bridge.put(bytes(out), len(out))
+
+    def _failed(self, event: Event) -> bytes:
+        """An error response before the answer started; after, the error event that ends
+        the stream."""
+        self._ended = True
+        status, body = failure(event)
+        if not self._started:
+            self._put_head(Head(status, body))
+            return b""
+        return b"data: " + body + b"\n\n"
 
     def _put_head(self, head: Head) -> None:
         self._started = True
@@ -218,6 +228,7 @@ class ChunkSink(Sink):
         elif kind == "reasoning":
             delta["reasoning_content"] = event["text"]
         else:  # end
+            self._ended = True
             reason = FINISH.get(str(event.get("reason")), "stop")
             data = _sse(self.completion.chunk(delta, reason))
             if self.include_usage:
@@ -265,7 +276,9 @@ class CompletionSink(Sink):
         """The status and the JSON body."""
         if self.error is not None:
             return failure(self.error)
-        end = self.end or {"reason": "interrupted"}
+        end = self.end
+        if end is None or end.get("reason") == "interrupted":
+            return failure(CUT)
         message: dict[str, Any] = {"role": "assistant", "content": "".join(self.text)}
         if self.reasoning:
             message["reasoning_content"] = "".join(self.reasoning)

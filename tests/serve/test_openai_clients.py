@@ -11,6 +11,7 @@ from conftest import run_cli
 from serve_support import KEY, serving
 from servers import FakeServer
 from servers import openai as oa
+from servers.http import Drop
 
 
 @pytest.fixture
@@ -110,6 +111,23 @@ def test_an_upstream_failure_is_an_openai_error_never_a_200(
             assert isinstance(error, dict) and error["type"] == kind and error["message"]
         log = served.log
     assert KEY not in log
+
+
+def test_a_failure_mid_answer_ends_the_stream_with_the_error(upstream, tmp_path):
+    """After the answer started, an upstream that drops is an `error` object, the last
+    thing in the stream (no `stop`, no `[DONE]`); the SDK raises it."""
+    cut = oa.sse([*oa.stream_body(["Half"], finish=None, usage=None, done=False), Drop()])
+    upstream.script(oa.PATH, cut, cut)
+    with serving("--retries", "0", home=tmp_path, upstream=upstream.url) as served:
+        body = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "q"}]}
+        response = httpx.post(served.url + "v1/chat/completions", json=body, timeout=30)
+        with pytest.raises(openai.APIError, match="dropped"):
+            list(client(served).chat.completions.create(**body))
+    said = [line[6:] for line in response.text.splitlines() if line.startswith("data: ")]
+    assert "[DONE]" not in said
+    last = orjson.loads(said[-1])
+    assert last["error"]["type"] == "upstream_error" and "dropped" in last["error"]["message"]
+    assert {orjson.loads(c)["choices"][0]["finish_reason"] for c in said[:-1]} == {None}
 
 
 def test_an_unreachable_upstream_is_a_502_naming_it(tmp_path):

@@ -10,6 +10,7 @@ import threading
 import time
 
 import httpx
+import orjson
 import pytest
 from mcp_support import gone, marker, tools_server, write_config
 from serve_support import body_of, events_of, serving
@@ -57,6 +58,24 @@ def test_a_stop_signal_ends_every_open_stream_then_the_server(upstream, tmp_path
     assert "Traceback" not in log
     for request in upstream.requests:
         assert request.client_gone.is_set()
+
+
+def test_an_openai_stream_the_server_cut_is_not_a_whole_answer(upstream, tmp_path):
+    """Stopped mid-answer, `/v1` ends the stream with an error, not `stop` and `[DONE]`: a
+    client that reads only the choices must not take half an answer for a whole one."""
+    upstream.script(oa.PATH, HALF)
+    with serving(home=tmp_path, upstream=upstream.url) as served:
+        body = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "q"}]}
+        client = open_request(served.url, "/v1/chat/completions", body)
+        seen = read_until(client, b"Half.")
+        assert served.stop(signal.SIGTERM) == 143
+        seen += read_all(client)
+    said = [line[6:] for line in body_of(seen).decode().splitlines() if line.startswith("data: ")]
+    assert "[DONE]" not in said
+    last = orjson.loads(said[-1])
+    assert last["error"]["code"] == "interrupted" and "incomplete" in last["error"]["message"]
+    finishes = [c["choices"][0]["finish_reason"] for c in map(orjson.loads, said[:-1])]
+    assert set(finishes) == {None}
 
 
 def test_a_client_that_stops_reading_holds_up_nobody(upstream, tmp_path):
