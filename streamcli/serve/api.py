@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 
 from streamcli.errors import StreamcliError
 from streamcli.events import Event
+from streamcli.options import MAX_ROW_ID
 from streamcli.serve import render
 from streamcli.serve.approvals import PageApprover
 from streamcli.serve.bridge import Bridge
@@ -109,7 +110,7 @@ async def chat(request: Request) -> Response | Streamed:
         return problem(400, "prompt: the question, a non-empty string")
     if model is not None and not isinstance(model, str):
         return problem(400, "model: a string")
-    if number is not None and (type(number) is not int or number < 1):
+    if number is not None and (type(number) is not int or not 1 <= number <= MAX_ROW_ID):
         return problem(400, "conversation: a conversation's id (a number)")
     try:
         outlet = outlet_for(request)

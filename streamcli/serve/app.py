@@ -26,6 +26,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from streamcli.errors import StreamcliError
+from streamcli.options import MAX_ROW_ID
 from streamcli.sanitize import sanitize
 from streamcli.serve import api, render, v1
 from streamcli.serve.guard import SESSION_COOKIE, Guard
@@ -95,7 +96,7 @@ def _read_history(state: ServerState, number: int | None, rendered: bool = False
     from streamcli.history.store import History, history_path
 
     path = history_path(state.environ)
-    if not path.exists():
+    if not path.exists() or (number is not None and not 1 <= number <= MAX_ROW_ID):
         return None if number is not None else {"conversations": []}
     store = History.open(path)
     try:

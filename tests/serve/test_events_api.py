@@ -38,6 +38,8 @@ def test_a_chat_streams_the_json_events_and_is_saved_and_continued(upstream, tmp
         listed = httpx.get(served.url + "api/history").json()["conversations"]
         whole = httpx.get(served.url + f"api/history/{number}").json()
         missing = httpx.get(served.url + "api/history/999")
+        huge = httpx.get(served.url + "api/history/" + "9" * 30)  # past SQLite's INTEGER
+    assert huge.status_code == 404 and huge.json()["error"]["message"]
     assert [c["id"] for c in listed] == [number] and listed[0]["exchanges"] == 2
     assert [x["prompt"] for x in whole["exchanges"]] == ["capital of France?", "sure?"]
     assert [x["status"] for x in whole["exchanges"]] == ["complete", "complete"]
@@ -52,7 +54,8 @@ def test_no_history_saves_nothing_and_bad_requests_are_400(upstream, tmp_path):
         answer = chat_stream(served, {"prompt": "q"})
         assert "x-conversation" not in answer.headers
         assert httpx.get(served.url + "api/history").json() == {"conversations": []}
-        for body in ({}, {"prompt": ""}, {"prompt": "q", "conversation": "x"}, [1]):
+        huge = {"prompt": "q", "conversation": 10**30}
+        for body in ({}, {"prompt": ""}, {"prompt": "q", "conversation": "x"}, [1], huge):
             refused = httpx.post(served.url + "api/chat", json=body, timeout=10)
             assert refused.status_code == 400 and refused.json()["error"]["message"]
         unknown = httpx.post(served.url + "api/chat", json={"prompt": "q", "conversation": 7})
