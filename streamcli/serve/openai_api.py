@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from streamcli.events import Event
+from streamcli.options import MAX_SEED, MAX_TOKENS
 from streamcli.serve.bridge import Bridge
 from streamcli.stream import ASAP, Sink
 from streamcli.transcript import Message
@@ -70,18 +71,22 @@ class Asked:
                 raise BadRequest(f"messages[{number}].role: unknown role {role!r}")
         if not turns or turns[-1]["role"] != "user":
             raise BadRequest("messages: the last message must be the user's")
+        if not turns[-1]["content"].strip():
+            raise BadRequest("messages: the last user message has no text")
+        if _optional(body, "n", int) not in (None, 1):
+            raise BadRequest("n: one answer at a time (1)")
         options = body.get("stream_options")
         return cls(
             prompt=turns[-1]["content"],
             earlier=turns[:-1],
             system=system,
             model=_optional(body, "model", str),
-            stream=bool(body.get("stream", False)),
+            stream=bool(_optional(body, "stream", bool)),
             include_usage=isinstance(options, dict) and bool(options.get("include_usage")),
-            temperature=_optional(body, "temperature", (int, float)),
-            max_tokens=_optional(body, "max_completion_tokens", int)
-            or _optional(body, "max_tokens", int),
-            seed=_optional(body, "seed", int),
+            temperature=_ranged(body, "temperature", (int, float), 0, 100),
+            max_tokens=_ranged(body, "max_completion_tokens", int, 1, MAX_TOKENS)
+            or _ranged(body, "max_tokens", int, 1, MAX_TOKENS),
+            seed=_ranged(body, "seed", int, 0, MAX_SEED),
         )
 
 
@@ -99,11 +104,20 @@ def _text(content: Any, number: int) -> str:
 
 
 def _optional(body: dict[str, Any], key: str, types: Any) -> Any:
+    """`body[key]` if it is of `types` (a bool only where asked for), None if absent."""
     value = body.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, types):
+    if isinstance(value, bool) != (types is bool) or not isinstance(value, types):
         raise BadRequest(f"{key}: wrong type")
+    return value
+
+
+def _ranged(body: dict[str, Any], key: str, types: Any, low: float, high: float) -> Any:
+    """`_optional`, within the range `chat`'s flag of the same name allows."""
+    value = _optional(body, key, types)
+    if value is not None and not low <= value <= high:
+        raise BadRequest(f"{key}: {value} is not from {low} to {high}")
     return value
 
 

@@ -142,12 +142,34 @@ def test_an_unreachable_upstream_is_a_502_naming_it(tmp_path):
     assert "127.0.0.1:9" in response.json()["error"]["message"]
 
 
+# What `chat`'s flags refuse is refused here too, and what cannot be honoured (n > 1).
+ODD_PARAMETERS = [
+    {"temperature": -1},
+    {"temperature": 101},
+    {"max_tokens": 0},
+    {"max_completion_tokens": -5},
+    {"seed": -1},
+    {"n": 3},
+    {"stream": "false"},
+    {"stream": 0},
+    {"temperature": True},
+]
+
+
 def test_bad_requests_are_400_in_openai_shape(upstream, tmp_path):
     with serving(home=tmp_path, upstream=upstream.url) as served:
         url = served.url + "v1/chat/completions"
-        for body in ({}, {"messages": []}, {"messages": [{"role": "assistant", "content": "x"}]}):
+        asks = [{"role": "user", "content": "q"}]
+        wrong = [
+            {},
+            {"messages": []},
+            {"messages": [{"role": "assistant", "content": "x"}]},
+            {"messages": [{"role": "user", "content": None}]},
+            *({"messages": asks, **odd} for odd in ODD_PARAMETERS),
+        ]
+        for body in wrong:
             response = httpx.post(url, json=body, timeout=10)
-            assert response.status_code == 400
+            assert response.status_code == 400, body
             assert response.json()["error"]["type"] == "invalid_request_error"
         response = httpx.post(url, content=b"{not json", timeout=10)
         assert response.status_code == 400
