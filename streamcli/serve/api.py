@@ -14,7 +14,7 @@ from typing import Any, cast
 import anyio
 import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from streamcli.errors import StreamcliError
 from streamcli.events import Event
@@ -22,6 +22,7 @@ from streamcli.options import MAX_ROW_ID
 from streamcli.serve import render
 from streamcli.serve.approvals import PageApprover
 from streamcli.serve.bridge import Bridge
+from streamcli.serve.openai_api import error_body
 from streamcli.serve.runs import Run, Streamed
 from streamcli.serve.sse import PING, SseSink
 from streamcli.serve.state import ServerState
@@ -33,11 +34,27 @@ MAX_BODY = 16 * 1024 * 1024  # bytes of a request body (a recording dropped on t
 NO_PAGE = "denied: only the page that asked can approve a tool call (no page session)"
 
 
-def problem(status: int, message: str) -> JSONResponse:
-    """An error as `{"error": {"message", "type", "code"}}`, as every endpoint answers."""
-    return JSONResponse(
-        {"error": {"message": message, "type": "invalid_request_error", "code": status}}, status
-    )
+CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+         413: "too_large", 500: "server_error", 502: "upstream_error"}  # fmt: skip
+
+
+class TooLarge(ValueError):
+    """A request body past `MAX_BODY` (HTTP 413)."""
+
+
+def problem(
+    status: int, message: str, kind: str | None = None, code: str | None = None
+) -> Response:
+    """An error as `{"error": {"message", "type", "code"}}`, as every endpoint answers:
+    `kind` and `code` say what OpenAI's API would (by default, from the status)."""
+    kind = kind or ("invalid_request_error" if status < 500 else "server_error")
+    body = error_body(message, kind, code or CODES.get(status))
+    return Response(body, status, media_type="application/json")
+
+
+def bad_body(exc: ValueError) -> Response:
+    """A body that could not be read as asked: 413 past the limit, else 400."""
+    return problem(413 if isinstance(exc, TooLarge) else 400, str(exc))
 
 
 async def read_json(request: Request) -> Any:
@@ -54,7 +71,7 @@ async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise ValueError(f"the body is over {limit // (1024 * 1024)} MiB")
+            raise TooLarge(f"the body is over {limit // (1024 * 1024)} MiB")
     return bytes(body)
 
 
@@ -102,7 +119,7 @@ async def chat(request: Request) -> Response | Streamed:
     try:
         asked = await read_json(request)
     except ValueError as exc:
-        return problem(400, str(exc))
+        return bad_body(exc)
     if not isinstance(asked, dict):
         return problem(400, "the body must be a JSON object")
     prompt, model, number = (asked.get(k) for k in ("prompt", "model", "conversation"))
@@ -213,7 +230,7 @@ async def replay(request: Request) -> Response | Streamed:
         try:
             data = await read_body(request)
         except ValueError as exc:
-            return problem(413, str(exc))
+            return bad_body(exc)
         path, stdin = "-", io.BytesIO(data)
     else:
         found = state.recordings.get(request.query_params.get("file", ""))

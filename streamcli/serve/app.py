@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 import anyio
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -129,7 +130,7 @@ async def approve(request: Request) -> Response:
     try:
         asked = await api.read_json(request)
     except ValueError as exc:
-        return api.problem(400, str(exc))
+        return api.bad_body(exc)
     if not isinstance(asked, dict) or not isinstance(asked.get("approve"), bool):
         return api.problem(400, 'the body: {"id": "…", "approve": true or false}')
     session = request.scope.get("state", {}).get("session")
@@ -154,11 +155,21 @@ def build_app(state: ServerState, guard_options: dict[str, Any]) -> Any:
         Route("/api/history/{number:int}", history),
         Route("/api/approve", approve, methods=["POST"]),
     ]
-    app = Starlette(routes=routes)
+    errors = {status: _http_error for status in (404, 405)}
+    app = Starlette(routes=routes, exception_handlers=errors)
     app.state.serve = state
     guard = Guard(app, **guard_options)
     app.state.guard = guard
     return AccessLog(guard, state.stderr), guard
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404 and 405 in the shape every endpoint answers."""
+    assert isinstance(exc, HTTPException)
+    headers = exc.headers or {}
+    response = api.problem(exc.status_code, exc.detail)
+    response.headers.update(headers)  # 405's Allow
+    return response
 
 
 class AccessLog:

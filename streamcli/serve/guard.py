@@ -75,11 +75,13 @@ class Guard:
         headers = _headers(scope)
         host = headers.get("host", "")
         if not self._host_allowed(host):
-            await _plain(send, 403, b"this server answers to localhost, not to that host name")
+            message = "this server answers to localhost, not to that host name"
+            await _error(send, 403, message, "permission_error", "bad_host")
             return
         origin = headers.get("origin")
         if origin is not None and not self._origin_allowed(origin, scope, host):
-            await _plain(send, 403, b"cross-site requests are refused (--cors-origin allows)")
+            message = "cross-site requests are refused (--cors-origin allows)"
+            await _error(send, 403, message, "permission_error", "cross_site")
             return
         cors = [] if origin is None or origin not in self.cors_origins else _cors(origin)
         if scope["method"] == "OPTIONS" and cors:
@@ -87,8 +89,11 @@ class Guard:
             return
         path = scope["path"]
         if self.key is not None and path.startswith(GUARDED) and not self._shows_key(headers):
-            body = error_body("a key is needed: Authorization: Bearer KEY", "auth_error", "no_key")
-            await _respond(send, 401, body, cors, b"application/json")
+            if "authorization" in headers:
+                said = ("the key is wrong", "wrong_key")
+            else:
+                said = ("a key is needed: Authorization: Bearer KEY", "no_key")
+            await _error(send, 401, said[0], "auth_error", said[1], cors)
             return
         if self.key is not None and path == "/" and not self._has_page_cookie(headers):
             token = parse_qs(scope.get("query_string", b"").decode()).get("token", [""])[0]
@@ -171,6 +176,19 @@ def _with_headers(send: Any, extra: list[tuple[bytes, bytes]]) -> Any:
         await send(message)
 
     return sending
+
+
+async def _error(
+    send: Any,
+    status: int,
+    message: str,
+    kind: str,
+    code: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    """An error in OpenAI's shape, as every endpoint answers."""
+    body = error_body(message, kind, code)
+    await _respond(send, status, body, headers or [], b"application/json")
 
 
 async def _plain(send: Any, status: int, text: bytes) -> None:

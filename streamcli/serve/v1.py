@@ -11,15 +11,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from streamcli.errors import StreamcliError
-from streamcli.serve.api import one_at_a_time, read_json
+from streamcli.serve.api import bad_body, one_at_a_time, problem, read_json
 from streamcli.serve.bridge import Bridge
 from streamcli.serve.openai_api import (
     Asked,
-    BadRequest,
     ChunkSink,
     CompletionSink,
     Head,
-    error_body,
     failure,
 )
 from streamcli.serve.runs import Run, Streamed, until_disconnected
@@ -34,16 +32,12 @@ NO_APPROVAL = (
 )
 
 
-def _error(status: int, message: str, kind: str, code: str | None = None) -> Response:
-    return Response(error_body(message, kind, code), status, media_type="application/json")
-
-
 async def models(request: Request) -> Response:
     state: ServerState = request.app.state.serve
     try:
         names = await anyio.to_thread.run_sync(state.chat.models)
     except StreamcliError as exc:
-        return _error(502, exc.message, "upstream_error", exc.kind)
+        return problem(502, exc.message, "upstream_error", exc.kind)
     owner = state.chat.settings.provider.name if state.chat.settings.provider else "local"
     data = [{"id": name, "object": "model", "created": 0, "owned_by": owner} for name in names]
     return JSONResponse({"object": "list", "data": data})
@@ -53,8 +47,8 @@ async def completions(request: Request) -> Response | Streamed:
     state: ServerState = request.app.state.serve
     try:
         asked = Asked.parse(await read_json(request))
-    except (ValueError, BadRequest) as exc:
-        return _error(400, str(exc), "invalid_request_error")
+    except ValueError as exc:  # BadRequest among them
+        return bad_body(exc)
     settings = _settings(state.chat.settings, asked)
     if isinstance(settings, Response):
         return settings
@@ -110,7 +104,7 @@ def _settings(settings: ChatSettings, asked: Asked) -> ChatSettings | Response:
         elif asked.model not in _local_names(settings):
             offered = ", ".join(_local_names(settings))
             message = f"the model {asked.model!r} is not served here (this server offers {offered})"
-            return _error(404, message, "invalid_request_error", "model_not_found")
+            return problem(404, message, code="model_not_found")
     return dataclasses.replace(settings, **changes)
 
 

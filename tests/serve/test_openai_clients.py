@@ -13,6 +13,8 @@ from servers import FakeServer
 from servers import openai as oa
 from servers.http import Drop
 
+from streamcli.serve.api import CODES
+
 
 @pytest.fixture
 def upstream():
@@ -173,6 +175,13 @@ def test_bad_requests_are_400_in_openai_shape(upstream, tmp_path):
             assert response.json()["error"]["type"] == "invalid_request_error"
         response = httpx.post(url, content=b"{not json", timeout=10)
         assert response.status_code == 400
+        too_big = httpx.post(url, content=b" " * (17 * 1024 * 1024), timeout=30)
+        assert too_big.status_code == 413 and too_big.json()["error"]["code"] == "too_large"
+        # Starlette's own answers are in the same shape.
+        for path, status in (("v1/nothing", 404), ("v1/chat/completions", 405)):
+            answered = httpx.get(served.url + path, timeout=10)
+            assert answered.status_code == status, path
+            assert answered.json()["error"]["code"] == CODES[status]
 
 
 def test_streamcli_bench_measures_the_server(upstream, tmp_path):

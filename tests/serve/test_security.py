@@ -58,9 +58,10 @@ def test_with_a_key_every_api_request_shows_it_and_the_page_comes_by_its_token(u
         url = served.url
         assert served.token and SERVE_KEY not in served.line
         for path in ("v1/models", "api/info", "api/history"):
-            assert httpx.get(url + path).status_code == 401
+            missing = httpx.get(url + path)
+            assert missing.status_code == 401 and missing.json()["error"]["code"] == "no_key"
             wrong = httpx.get(url + path, headers={"Authorization": "Bearer nope"})
-            assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "no_key"
+            assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "wrong_key"
         sdk = openai.OpenAI(base_url=url + "v1", api_key=SERVE_KEY, max_retries=0)
         assert [m.id for m in sdk.models.list()] == ["m"]
         answer = sdk.chat.completions.create(model="m", messages=[{"role": "user", "content": "q"}])
@@ -81,7 +82,7 @@ def test_another_host_name_is_refused_dns_rebinding(upstream, tmp_path):
         port = served.url.rsplit(":", 1)[1].strip("/")
         for host in (f"evil.example:{port}", "attacker.test", f"127.0.0.1.nip.io:{port}"):
             refused = httpx.get(served.url + "api/info", headers={"Host": host})
-            assert refused.status_code == 403
+            assert refused.status_code == 403 and refused.json()["error"]["code"] == "bad_host"
         for host in (f"localhost:{port}", f"127.0.0.1:{port}"):
             assert httpx.get(served.url + "api/info", headers={"Host": host}).status_code == 200
 
@@ -91,7 +92,7 @@ def test_cross_site_origins_are_refused_and_cors_only_when_asked(upstream, tmp_p
         own = served.url.rstrip("/")
         assert httpx.get(served.url + "api/info", headers={"Origin": own}).status_code == 200
         evil = httpx.get(served.url + "api/info", headers={"Origin": "http://evil.example"})
-        assert evil.status_code == 403
+        assert evil.status_code == 403 and evil.json()["error"]["code"] == "cross_site"
         plain = httpx.get(served.url + "api/info")
         assert "access-control-allow-origin" not in plain.headers
     allowed = "http://localhost:3000"
