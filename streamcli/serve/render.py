@@ -13,9 +13,10 @@ page's own after each frame (`PageRenderer`, the `SseSink`'s `extra` hook):
   rows), as the terminal colours them (levels, JSON logs as `time level message
   key=value`).
 
-Untrusted text stays text: everything is escaped; links only to http(s) and mailto
-addresses, opened with `rel="noopener noreferrer"`; images become links (the page loads
-nothing from another origin).
+Untrusted text stays text: everything is escaped; controls, bidirectional and invisible
+characters are shown as the terminal shows them (`sanitize`: `\u202e`, not a reversed
+line); links only to http(s) and mailto addresses, opened with `rel="noopener
+noreferrer"`; images become links (the page loads nothing from another origin).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from rich.style import Style
 from rich.text import Text
 
 from streamcli.events import Event
+from streamcli.sanitize import is_plain, sanitize, shown_per_character
 from streamcli.sinks.logline import LEVEL_STYLES, LINE_STYLES, LineFormatter
 from streamcli.sinks.markdown_blocks import Block, BlockSplitter, make_parser
 from streamcli.sinks.present import notice_message
@@ -124,7 +126,7 @@ def markdown_html(source: str) -> str:
     global _PARSER
     if _PARSER is None:
         _PARSER = make_html_parser()
-    return str(_PARSER.render(source))
+    return str(_PARSER.render(sanitize(source)))
 
 
 @functools.cache
@@ -172,13 +174,14 @@ for _level, _style in LINE_STYLES.items():
 def text_html(text: Text) -> str:
     """rich `Text` of a log line as HTML: its text escaped, its styles as classes."""
     plain = text.plain
+    shown = None if is_plain(plain) else shown_per_character(plain)  # as `sanitize` shows it
     spans = [span for span in text.spans if span.start < span.end]
     cuts = sorted({0, len(plain), *(s.start for s in spans), *(s.end for s in spans)})
     out = []
     for start, end in pairwise(cuts):
         if start >= len(plain):
             break
-        piece = html.escape(plain[start:end], quote=False)
+        piece = html.escape("".join(shown[start:end]) if shown else plain[start:end], quote=False)
         classes = [
             _STYLE_CLASSES[span.style]
             for span in spans
@@ -217,7 +220,7 @@ class PageRenderer:
             elif kind == "line":
                 rows.extend(self._line(event))
             elif kind == "notice":
-                message = html.escape(notice_message(event), quote=False)
+                message = html.escape(sanitize(notice_message(event)), quote=False)
                 rows.append(f'<div class="row notice">{message}</div>')
             elif kind == "start":
                 self._markdown = not event.get("format")

@@ -180,6 +180,30 @@ def test_hostile_html_stays_text_and_javascript_links_are_not_links(upstream, tm
         assert watched.problems() == []
 
 
+# Characters that would reverse or hide text, and a joined emoji that must stay one.
+SPOOF = "Pay \u202eevil\u202c now, a\u200bb, \x1b[31mred, family 👨\u200d👩\u200d👧 ok\n"
+
+
+def test_bidirectional_and_invisible_characters_show_as_escapes(upstream, tmp_path, browser):
+    body = oa.stream_body(pieces(SPOOF, 5))
+    upstream.script(oa.PATH, oa.sse([*body[:-3], Pause(1.0), *body[-3:]]))
+    with (
+        serving(home=tmp_path, upstream=upstream.url) as served,
+        browser.page(served) as watched,
+    ):
+        open_page(watched, served.url)
+        ask(watched, "Spoof")
+        shown = answer(watched)
+        for phase in ("live", "finished"):  # drawn by the page, then by the server
+            if phase == "finished":
+                expect(watched.page.get_by_role("button", name="Send")).to_be_visible()
+            expect(shown).to_contain_text("Pay \\u202eevil\\u202c now, a\\u200bb, \\x1b[31mred")
+            expect(shown).to_contain_text("family 👨\u200d👩\u200d👧 ok")
+            text = shown.inner_text()
+            assert "\u202e" not in text and "\u200b" not in text and "\x1b" not in text, phase
+        assert watched.problems() == []
+
+
 def test_stop_cancels_upstream_and_keeps_the_partial_answer(upstream, tmp_path, browser):
     upstream.script(oa.PATH, oa.sse([*oa.stream_body(["Half an answer so far"])[:2], Hang()]))
     with (

@@ -95,6 +95,15 @@ def test_raw_html_is_text(markdown):
     assert "&lt;" in rendered
 
 
+def test_bidirectional_and_invisible_characters_are_shown_as_the_terminal_shows_them():
+    spoof = "Pay \u202eevil\u202c \x1b[31m a\u200bb 👨\u200d👩\u200d👧"
+    shown = r"Pay \u202eevil\u202c \x1b[31m a\u200bb " + "👨\u200d👩\u200d👧"
+    assert shown in markdown_html(spoof)
+    renderer = PageRenderer()
+    (rows,) = renderer([{"type": "line", "t": 0.0, "text": "ERROR " + spoof}])
+    assert shown in rows["html"] and "\u202e" not in rows["html"]
+
+
 @pytest.mark.parametrize(
     "url",
     [

@@ -3,6 +3,7 @@
 // the partial answer as interrupted), the figures live and at the end.
 
 import { element } from "./dom.js";
+import { shown } from "./shown.js";
 import { getJson, openStream, postJson } from "./api.js";
 import { serverEvents } from "./sse.js";
 import { StreamView } from "./stream_view.js";
@@ -105,7 +106,7 @@ export class Chat {
   /** The view's heading: the conversation's first question (its start). */
   title(prompt) {
     const line = prompt.trim().split("\n")[0];
-    this.ui.title.textContent = line.length > 80 ? `${line.slice(0, 79)}…` : line;
+    this.ui.title.textContent = shown(line.length > 80 ? `${line.slice(0, 79)}…` : line);
   }
 
   async send(prompt) {

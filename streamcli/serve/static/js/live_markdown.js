@@ -4,6 +4,7 @@
 // parsed as HTML, so nothing in it can become markup, a link or a script.
 
 import { element } from "./dom.js";
+import { shown } from "./shown.js";
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})(.*)$/;
 const HEADING = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;
@@ -15,7 +16,7 @@ const INLINE = /(`+)([\s\S]*?[^`])\1(?!`)|\*\*(?=\S)([\s\S]*?\S)\*\*|__(?=\S)([\
 
 /** Nodes showing `source` (Markdown, untrusted) roughly as it will look when finished. */
 export function liveNodes(source) {
-  const lines = source.split("\n");
+  const lines = shown(source).split("\n");
   const nodes = [];
   let index = 0;
   while (index < lines.length) {

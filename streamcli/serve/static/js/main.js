@@ -5,6 +5,7 @@
 import { getJson } from "./api.js";
 import { Chat } from "./chat.js";
 import { ReplayView } from "./replay_view.js";
+import { shown } from "./shown.js";
 import { TailView } from "./tail_view.js";
 
 const $ = (id) => document.getElementById(id);
@@ -44,7 +45,7 @@ function link(href, text, className) {
   const item = document.createElement("li");
   const anchor = item.appendChild(document.createElement("a"));
   anchor.href = href;
-  anchor.textContent = text;
+  anchor.textContent = shown(text);
   if (className) anchor.className = className;
   return item;
 }

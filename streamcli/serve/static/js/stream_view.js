@@ -7,6 +7,7 @@
 import { element } from "./dom.js";
 import { atEnd, drawSoon } from "./frames.js";
 import { liveNodes } from "./live_markdown.js";
+import { shown } from "./shown.js";
 import { LogRows } from "./logs.js";
 import { StreamStats, duration } from "./stats.js";
 
@@ -96,7 +97,7 @@ export class StreamView {
 
   on_tool_progress(event) {
     const row = this.tools.get(event.id);
-    if (row) row.querySelector(".tool-progress").textContent = event.message;
+    if (row) row.querySelector(".tool-progress").textContent = shown(event.message);
   }
 
   on_tool_end(event) {
@@ -105,10 +106,10 @@ export class StreamView {
     row.className = `tool ${event.ok ? "ok" : "failed"}`;
     row.firstChild.textContent = event.ok ? "✓" : "✗";
     row.querySelector(".tool-progress").textContent = duration(event.duration_ms || 0);
-    row.setAttribute("aria-label", `${event.name}: ${event.ok ? "done" : "failed"}`);
+    row.setAttribute("aria-label", shown(`${event.name}: ${event.ok ? "done" : "failed"}`));
     if (event.output) {
-      const shown = row.appendChild(element("details", "tool-output"));
-      shown.append(element("summary", "", "output"), element("pre", "", event.output));
+      const details = row.appendChild(element("details", "tool-output"));
+      details.append(element("summary", "", "output"), element("pre", "", event.output));
     }
   }
 
@@ -154,8 +155,8 @@ export class StreamView {
   }
 
   on_error(event) {
-    const shown = this.answer.appendChild(element("p", "error", event.message || "error"));
-    shown.setAttribute("role", "alert");
+    const said = this.answer.appendChild(element("p", "error", event.message || "error"));
+    said.setAttribute("role", "alert");
   }
 
   on_end(event) {

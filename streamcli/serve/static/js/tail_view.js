@@ -3,6 +3,7 @@
 
 import { openStream } from "./api.js";
 import { LogRows } from "./logs.js";
+import { shown } from "./shown.js";
 import { serverEvents } from "./sse.js";
 
 const BACKLOG = 200; // lines shown from before the view was opened
@@ -27,7 +28,7 @@ export class TailView {
       this.ui.state.textContent = "following";
       for await (const { data } of serverEvents(response)) {
         if (data.type === "rows") this.logs.add(data.html, data.count || 1);
-        else if (data.type === "error") this.ui.state.textContent = data.message;
+        else if (data.type === "error") this.ui.state.textContent = shown(data.message);
         else if (data.type === "end" && data.reason !== "error") this.ui.state.textContent = "ended";
       }
     } catch (error) {
