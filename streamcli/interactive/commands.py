@@ -276,9 +276,7 @@ class Commands:
             self.say("/save FILE: name the file to write")
             return
         path = Path(argument).expanduser()
-        text = conversation_markdown(
-            self.session.conversation.messages(), self.session.settings, self.session.model_name
-        )
+        text = conversation_markdown(self.session.conversation, self.session.settings.system)
         try:
             path.write_text(text, encoding="utf-8")
         except OSError as exc:

@@ -14,6 +14,7 @@ class Turn:
     prompt: str
     messages: list[Message]  # after the question: answers, tool calls and results
     exchange: int | None = None  # its row in the history
+    model: str | None = None  # the model that answered, as the prompt names it
 
 
 @dataclass

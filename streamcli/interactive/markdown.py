@@ -1,19 +1,31 @@
-"""`/save FILE`: a conversation as Markdown."""
+"""`/save FILE`: a conversation as Markdown, each answer under the model that made it."""
 
 from __future__ import annotations
 
 import orjson
 
+from streamcli.interactive.dialogue import Dialogue
 from streamcli.sources.chat.request import tool_result_text
-from streamcli.sources.chat.settings import ChatSettings
 from streamcli.transcript import Message
 
+EARLIER = "Assistant"  # the answers of a conversation continued (`-c`, `/load`)
 
-def conversation_markdown(messages: list[Message], settings: ChatSettings, model: str) -> str:
-    """The questions, answers, tool calls and results of `messages`, as Markdown."""
-    out = [f"# Conversation with {model}", ""]
-    if settings.system:
-        out += ["## System", "", settings.system, ""]
+
+def conversation_markdown(dialogue: Dialogue, system: str | None) -> str:
+    """The questions, answers, tool calls and results of `dialogue`, as Markdown."""
+    models = list(dict.fromkeys(turn.model for turn in dialogue.turns if turn.model))
+    out = [f"# Conversation{' with ' + ', '.join(models) if models else ''}", ""]
+    if system:
+        out += ["## System", "", system, ""]
+    out += _messages(dialogue.earlier, EARLIER)
+    for turn in dialogue.turns:
+        asked: Message = {"role": "user", "content": turn.prompt}
+        out += _messages([asked, *turn.messages], turn.model or EARLIER)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _messages(messages: list[Message], model: str) -> list[str]:
+    out: list[str] = []
     for message in messages:
         role = message.get("role")
         if role == "user":
@@ -28,4 +40,4 @@ def conversation_markdown(messages: list[Message], settings: ChatSettings, model
         elif role == "tool":
             out += [f"### Tool {message.get('name')}", "", "```", tool_result_text(message)]
             out += ["```", ""]
-    return "\n".join(out).rstrip("\n") + "\n"
+    return out

@@ -101,7 +101,7 @@ class ChatSession:
             messages = tap.messages()
             if messages is not None:
                 exchange = recorder.exchange if recorder is not None else None
-                self.conversation.turns.append(Turn(prompt, messages, exchange))
+                self.conversation.turns.append(Turn(prompt, messages, exchange, self.model_name))
         return status
 
     def _show(self, source: Source, taps: list[Sink]) -> int:

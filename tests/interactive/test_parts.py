@@ -16,8 +16,6 @@ from streamcli.interactive.dialogue import Dialogue, Turn
 from streamcli.interactive.markdown import conversation_markdown
 from streamcli.interactive.prompt import RECALLED, InputHistory, SlashCompleter
 from streamcli.interactive.turn import EarlyStart, TurnTap
-from streamcli.sources.chat.retry import Limits
-from streamcli.sources.chat.settings import ChatSettings
 from streamcli.stream import Source
 from streamcli.transcript import Transcript
 
@@ -76,10 +74,8 @@ def test_a_turn_adds_its_messages_an_interrupted_one_marked():
     assert [m["content"] for m in dialogue.messages()] == ["before", "now", "answer"]
 
 
-def test_save_writes_markdown_with_tool_calls():
-    settings = ChatSettings(provider=None, model="m", limits=Limits(), system="Be brief.")
-    messages = [
-        {"role": "user", "content": "what time is it?"},
+def test_save_writes_markdown_with_tool_calls_each_answer_under_its_model():
+    answered = [
         {
             "role": "assistant",
             "content": "",
@@ -88,10 +84,16 @@ def test_save_writes_markdown_with_tool_calls():
         {"role": "tool", "tool_call_id": "c", "name": "time", "content": "12:00", "ok": True},
         {"role": "assistant", "content": "Noon."},
     ]
-    text = conversation_markdown(messages, settings, "m")
-    assert text.startswith("# Conversation with m\n")
+    earlier = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "Hello."}]
+    dialogue = Dialogue(3, earlier)
+    dialogue.turns.append(Turn("what time is it?", answered, model="slow"))
+    dialogue.turns.append(Turn("thanks", [{"role": "assistant", "content": "Welcome."}], model="m"))
+    text = conversation_markdown(dialogue, "Be brief.")
+    assert text.startswith("# Conversation with slow, m\n")
     assert "## System\n\nBe brief." in text
-    assert "- tool call `time` `{}`" in text and "12:00" in text and "Noon." in text
+    assert "- tool call `time` `{}`" in text and "12:00" in text
+    assert "## Assistant\n\nHello." in text  # continued: its model is not known here
+    assert "## slow\n\nNoon." in text and "## m\n\nWelcome." in text
 
 
 class _Failing(Source):
