@@ -33,7 +33,8 @@ EXIT_STATUSES: tuple[tuple[int, str], ...] = (
     (
         USAGE,
         "Bad usage or bad input: unknown option, unreadable file, malformed recording, a "
-        "model file that cannot be loaded; stdin closed (`<&-`) where it is read.",
+        "model file that cannot be loaded, a `--record` file that is being read; stdin "
+        "closed (`<&-`) where it is read.",
     ),
     (HUNG_UP, "Hung up (SIGHUP); what arrived so far was written."),
     (INTERRUPTED, "Interrupted by Ctrl-C (SIGINT); what arrived so far was written."),

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, BinaryIO
@@ -77,17 +79,44 @@ def show(
     return pipeline.run()
 
 
-def open_recording(options: OutputOptions) -> BinaryIO | None:
+def open_recording(
+    options: OutputOptions, inputs: Sequence[str] = (), stdin: BinaryIO | None = None
+) -> BinaryIO | None:
     """The `--record` file, opened for writing (None without the flag); `BadInput` if it
-    cannot be."""
+    cannot be, or if it is a file being read (one of `inputs`, or `stdin`): opening it
+    would empty it first."""
     if options.record is None:
         return None
+    read = _being_read(options.record, inputs, stdin)
+    if read is not None:
+        raise BadInput(
+            f"--record {options.record}: that is {read}; recording into it would empty it first"
+        )
     try:
         return open(options.record, "wb")
     except OSError as exc:
         raise BadInput(
             f"cannot write the recording {options.record}: {exc.strerror or exc}"
         ) from None
+
+
+def _being_read(
+    path: str | os.PathLike[str], inputs: Sequence[str], stdin: BinaryIO | None
+) -> str | None:
+    """What `path` is, if it is a file being read: one of `inputs`, or `stdin`."""
+    try:
+        record = os.stat(path)
+    except OSError:
+        return None  # not there yet: nothing reads it
+    for name in inputs:
+        with contextlib.suppress(OSError):
+            if os.path.samestat(record, os.stat(name)):
+                return "the file being read"
+    if stdin is not None:
+        with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+            if os.path.samestat(record, os.fstat(stdin.fileno())):
+                return "the file on stdin"
+    return None
 
 
 def run_stream(
@@ -110,7 +139,7 @@ def run_stream(
     except KeyboardInterrupt:  # while opening (preparing or loading a local model)
         return errors.INTERRUPTED
     try:
-        recording = open_recording(options)
+        recording = open_recording(options, source.inputs, env.stdin)
     except BadInput as exc:
         unrecorded = dataclasses.replace(options, record=None, stats=False)
         return show(FailedSource(source.name, exc), env, unrecorded)

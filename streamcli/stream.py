@@ -39,6 +39,7 @@ class Source:
     line_labels: Literal["none", "header", "prefix"] = "none"
     taps: Sequence[Sink] = ()  # sinks that go with the stream (chat: the history recorder)
     recorded = False  # its events' `t` are a recording's, not this run's (replay)
+    inputs: Sequence[str] = ()  # the files it reads (a recording must not be one of them)
 
     def batches(self) -> Iterator[list[Event]]:
         raise NotImplementedError

@@ -7,6 +7,7 @@ from __future__ import annotations
 import resource
 import subprocess
 
+import pytest
 from chat_support import chat_env
 from conftest import STREAMCLI, cli_env, write_jsonl
 from servers import FakeServer
@@ -60,3 +61,31 @@ def test_chat_recorded_past_a_file_size_limit_goes_on_and_exits_1(tmp_path):
     assert done.stdout.decode().rstrip("\n") == "".join(pieces)  # the answer, whole
     assert "cannot write the recording: File too large" in one_error(done.stderr)
     assert 0 < record.stat().st_size <= 4096
+
+
+@pytest.mark.parametrize("command", ["tail", "replay", "stdin"])
+def test_a_recording_into_the_file_being_read_is_refused_and_the_file_kept(tmp_path, command):
+    """`--record` on the file `tail` or `replay` reads, or on the file given as stdin,
+    would empty it before it is read (cat: "input file is output file")."""
+    log = tmp_path / "s.jsonl"
+    write_jsonl(log, [{"type": "start", "t": 0, "v": 1, "source": "chat"},
+                      {"type": "text", "t": 0.1, "text": "kept"},
+                      {"type": "end", "t": 0.2, "reason": "stop"}])  # fmt: skip
+    before = log.read_bytes()
+    argv = {
+        "tail": ["tail", "--no-follow", "-n", "+1", str(log)],
+        "replay": ["replay", str(log), "--speed", "0"],
+        "stdin": ["replay", "-", "--speed", "0"],
+    }[command]
+    with open(log, "rb") as stdin:
+        done = subprocess.run(
+            [*STREAMCLI, *argv, "--record", str(log)],
+            stdin=stdin,
+            capture_output=True,
+            timeout=60,
+            env=cli_env(),
+        )
+    assert done.returncode == 2, done.stderr
+    said = done.stderr.decode()
+    assert "recording into it would empty it first" in said and "Traceback" not in said
+    assert log.read_bytes() == before

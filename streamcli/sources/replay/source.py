@@ -74,7 +74,9 @@ def open_replay(path: str, stdin: BinaryIO, options: ReplayOptions) -> ReplaySou
     else:
         events = read_recording(reader.batches(), problems)
     schedule = Schedule(options.speed, idle_limit)
-    return ReplaySource(events, schedule, stream, format)
+    source = ReplaySource(events, schedule, stream, format)
+    source.inputs = [] if path == "-" else [path]
+    return source
 
 
 def detect(first_line: bytes) -> Format:

@@ -34,6 +34,7 @@ class TailSource(Source):
         self, options: TailOptions, stdin_fd: int | None = None, stdout_fd: int | None = None
     ) -> None:
         self.options = options
+        self.inputs = [path for path in options.files if path != "-"]
         self.line_labels = options.line_labels
         self._clock = StreamClock()
         self._line_events = LineEvents(
