@@ -313,13 +313,14 @@ def test_a_remote_server_that_does_not_answer_ends_the_chat(server, tmp_path):
 
 
 def test_a_server_writing_garbage_on_stdout_is_one_line_and_the_sdk_log_a_file(server, tmp_path):
-    code = "import sys, time; print('hello, not json', flush=True); time.sleep(5)"
+    token = "tok-ZZZZ9876543210abcdefgh"  # a key it knows of, in the line the SDK logs
+    code = f"import sys, time; print('hello, not json {token}', flush=True); time.sleep(5)"
     write_config(tmp_path, {"noisy": {"command": PY, "args": ["-c", code], "startupTimeout": 1}})
-    result = mcp_chat(OPENAI, server, tmp_path, "--mcp", "noisy")
+    result = mcp_chat(OPENAI, server, tmp_path, "--mcp", "noisy", TICKETS_TOKEN=token)
     line = _fails_before_any_request(result, server)
     assert line.startswith("streamcli: error: MCP server noisy did not start within 1 s")
-    client_log = tmp_path / "state" / "streamcli" / "mcp" / "client.log"
-    assert "hello, not json" in client_log.read_text()
+    logged = (tmp_path / "state" / "streamcli" / "mcp" / "client.log").read_text()
+    assert "hello, not json [redacted]" in logged and token not in logged
 
 
 def test_a_large_log_is_moved_aside_when_its_server_starts(server, tmp_path):

@@ -110,7 +110,7 @@ class McpHub:
             target=anyio.run, args=(self._serve, ready), name="streamcli-mcp", daemon=True
         )
         self._thread.start()
-        _sdk_log_to(self._log_dir / "client.log")
+        _sdk_log_to(self._log_dir / "client.log", self._mask)
         self._portal = ready.result()
         for server in self.servers.values():
             server.done = self._portal.start_task_soon(self._run_server, server)
@@ -342,14 +342,17 @@ async def _list_tools(session: ClientSession) -> list[RemoteTool]:
     return tools
 
 
-def _sdk_log_to(path: Path) -> None:
+def _sdk_log_to(path: Path, mask: Callable[[str], str]) -> None:
     """The SDK's own log records (a server's line that is not JSON-RPC, say, with its
-    traceback) go to `path`, never to the terminal."""
+    traceback) go to `path`, never to the terminal, with every known key masked (`mask`:
+    what a server printed is quoted in them)."""
     logger = logging.getLogger("mcp")
     logger.propagate = False
+    formatter = _Masked(mask)
     for handler in list(logger.handlers):
         if isinstance(handler, logging.FileHandler):
             if handler.baseFilename == str(path.absolute()):
+                handler.setFormatter(formatter)
                 return
             logger.removeHandler(handler)
             handler.close()
@@ -359,8 +362,19 @@ def _sdk_log_to(path: Path) -> None:
     except OSError:
         return
     handler = logging.FileHandler(path, encoding="utf-8", delay=True)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(formatter)
     logger.addHandler(handler)
+
+
+class _Masked(logging.Formatter):
+    """A log record's line, its traceback included, with `mask` applied."""
+
+    def __init__(self, mask: Callable[[str], str]) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self._mask = mask
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self._mask(super().format(record))
 
 
 def _refused(server: _Server) -> str | None:
