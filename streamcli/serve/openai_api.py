@@ -126,10 +126,19 @@ def error_body(message: str, kind: str, code: str | None = None) -> bytes:
     return orjson.dumps({"error": {"message": message, "type": kind, "code": code}})
 
 
+def told(error: Event) -> str:
+    """An `error` event's message as a client of the server is told it: a key the
+    upstream refused is not described (the message names the key's end, and the upstream
+    may quote more of it)."""
+    if error.get("kind") == "auth":
+        return f"the upstream refused the API key this server uses (HTTP {error.get('status')})"
+    return str(error.get("message", "the answer failed"))
+
+
 def failure(event: Event) -> tuple[int, bytes]:
     """The status and body of a response for a stream that failed before it started."""
     kind = str(event.get("kind", "error"))
-    message = str(event.get("message", "the answer failed"))
+    message = told(event)
     upstream = event.get("status")
     if kind in ("bad_input", "no_model", "usage"):
         return 400, error_body(message, "invalid_request_error", kind)

@@ -17,6 +17,7 @@ import orjson
 
 from streamcli.events import Event
 from streamcli.serve.bridge import Bridge
+from streamcli.serve.openai_api import told
 from streamcli.stream import ASAP, Sink
 
 PING = b": ping\n\n"
@@ -50,6 +51,8 @@ class SseSink(Sink):
         for event in events:
             self._number += 1
             kind = event.get("type")
+            if kind == "error" and event.get("kind") == "auth":
+                event = {**event, "message": told(event)}
             buffer += sse_event(self._number, kind if isinstance(kind, str) else "", _json(event))
         self.bridge.put(bytes(buffer), len(buffer))
 

@@ -120,9 +120,12 @@ def test_an_upstream_key_echoed_back_never_reaches_a_client(tmp_path):
             )
             events = httpx.post(served.url + "api/chat", json={"prompt": "q"}, timeout=30)
             log = served.log
-    assert answer.status_code == 502 and "rejected the API key" in answer.text
+    assert answer.status_code == 502 and "refused the API key this server uses" in answer.text
+    assert "refused the API key this server uses (HTTP 401)" in events.text
     for blob in (answer.text, events.text, log):
         assert KEY not in blob and KEY[:16] not in blob
+    for blob in (answer.text, events.text):  # nor its end, the client's hint
+        assert KEY[-4:] not in blob
 
 
 def test_the_page_forbids_inline_script_and_other_origins(upstream, tmp_path):
