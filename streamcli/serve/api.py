@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
+import math
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, cast
@@ -213,14 +214,16 @@ async def tail(request: Request) -> Response | Streamed:
 async def replay(request: Request) -> Response | Streamed:
     """`GET ?file=NAME` (a `--replay` file) or `POST` with the recording as the body
     (dropped on the page) → its events, with their timing (`speed`, default 1)."""
-    from streamcli.sources.replay.flags import ReplayOptions
+    from streamcli.sources.replay.flags import MAX_SPEED, ReplayOptions
     from streamcli.sources.replay.source import open_replay
 
     state: ServerState = request.app.state.serve
     try:
         speed = float(request.query_params.get("speed", "1"))
     except ValueError:
-        return problem(400, "speed: a number")
+        speed = math.nan
+    if not 0 <= speed <= MAX_SPEED:  # as `replay --speed` allows (NaN is not)
+        return problem(400, f"speed: a number from 0 to {MAX_SPEED}")
     options = ReplayOptions(speed=speed)
     try:
         outlet = outlet_for(request)

@@ -108,6 +108,12 @@ def test_a_recording_named_at_start_or_sent_is_replayed(tmp_path):
         )
         unknown = httpx.get(served.url + "api/replay", params={"file": "nope"}, timeout=10)
         broken = httpx.post(served.url + "api/replay", content=b"not a recording\x00", timeout=10)
+        bad_line = recording.read_bytes().replace(b'"again"', b'"again"}{', 1)  # line 3 broken
+        malformed = httpx.post(served.url + "api/replay?speed=0", content=bad_line, timeout=10)
+        speeds = [
+            httpx.get(served.url + "api/replay", params={"file": "answer.jsonl", "speed": odd})
+            for odd in ("-1", "nan", "inf", "fast")
+        ]
     for response in (named, sent):
         assert response.status_code == 200
         said = events_of(response.content)
@@ -116,3 +122,8 @@ def test_a_recording_named_at_start_or_sent_is_replayed(tmp_path):
     assert unknown.status_code == 404
     # plain text is replayed as text; the point is an answer, not a crash
     assert broken.status_code == 200 and events_of(broken.content)[-1]["type"] == "end"
+    # a recording sent with a bad line: what came before it, then the error and the end
+    said = events_of(malformed.content)
+    assert [e["type"] for e in said] == ["start", "text", "error", "end"], said
+    assert "line 3" in said[2]["message"] and said[3]["reason"] == "error"
+    assert [r.status_code for r in speeds] == [400] * 4

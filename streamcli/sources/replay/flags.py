@@ -9,13 +9,16 @@ from streamcli.options import MAX_SECONDS, Option
 Format = Literal["auto", "events", "asciicast", "text"]
 
 
+MAX_SPEED = 1_000_000  # --speed's largest multiplier
+
+
 @dataclass
 class ReplayOptions:
     """How to play a recording back."""
 
     speed: Annotated[
         float,
-        Option(min=0, max=1_000_000, help="Playback speed multiplier; 0 plays without delays."),
+        Option(min=0, max=MAX_SPEED, help="Playback speed multiplier; 0 plays without delays."),
     ] = 1.0
     idle_limit: Annotated[
         float | None,

@@ -37,7 +37,7 @@ class ReplaySource(Source):
         try:
             yield from timed_batches(self._events, self._schedule, self._stopped)
         finally:
-            if self._stream.fileno() > 2:
+            if self.inputs:  # the file it reads, opened for it (not stdin, nor a body)
                 self._stream.close()
 
     def close(self) -> None:
@@ -75,7 +75,7 @@ def open_replay(path: str, stdin: BinaryIO, options: ReplayOptions) -> ReplaySou
         events = read_recording(reader.batches(), problems)
     schedule = Schedule(options.speed, idle_limit)
     source = ReplaySource(events, schedule, stream, format)
-    source.inputs = [] if path == "-" else [path]
+    source.inputs = [] if path == "-" else [path]  # closed by the source when done
     return source
 
 
