@@ -21,13 +21,14 @@ EXIT_STATUSES: tuple[tuple[int, str], ...] = (
     (
         OK,
         "The stream completed; also when the reader of stdout went away "
-        "(`streamcli … | head`), which ends the program quietly.",
+        "(`streamcli … | head`), which ends the program quietly, and when the history "
+        "could not be written (a warning says so: the answer itself was shown).",
     ),
     (
         FAILURE,
         "A runtime failure: connection, HTTP error, protocol error, truncated stream, a "
-        "tool failure that ends the chat; a recording (`--record`) or the history that could "
-        "not be written (the stream itself went on); stdout closed (`>&-`) or failing "
+        "tool failure that ends the chat; a recording (`--record`) that could not be "
+        "written (the stream itself went on); stdout closed (`>&-`) or failing "
         "(`>/dev/full`).",
     ),
     (
