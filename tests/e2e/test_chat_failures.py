@@ -328,6 +328,23 @@ def test_malformed_json_is_named_and_the_text_before_kept(server, tmp_path):
     )
 
 
+@pytest.mark.parametrize("part", ["name", "arguments", "id"])
+def test_a_tool_call_part_that_is_not_text_is_a_protocol_error(server, tmp_path, part):
+    """Not an internal error: the server's stream is malformed, and says so."""
+    call = {"index": 0, "id": "c1", "function": {"name": "time", "arguments": "{}"}}
+    if part == "id":
+        call["id"] = 7
+    else:
+        call["function"][part] = 5 if part == "name" else {}
+    body = [oa.event(oa.chunk("Let me see. ")), oa.event(oa.chunk(tool_calls=[call]))]
+    server.script(oa.PATH, oa.sse([*body, b"data: [DONE]\n\n"]))
+    result = openai(server, tmp_path, "--json")
+    assert result.status == 1 and result.text == "Let me see. "
+    assert result.error["kind"] == "protocol", result.error
+    assert f"a tool call's {part} is" in result.error["message"]
+    assert "malformed stream" in result.error["message"]
+
+
 # -- stalls -----------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from streamcli.sources.chat.protocols.provider import (
     ServerReported,
     server_message,
 )
+from streamcli.sources.chat.protocols.sniff import Malformed
 from streamcli.sources.chat.request import ChatRequest, tool_result_text
 from streamcli.transcript import Message
 
@@ -92,9 +93,9 @@ class OpenAIDecoder(Decoder):
                     index = piece.get("index")
                     self.tool_calls.piece(
                         index if type(index) is int else None,
-                        piece.get("id"),
-                        function.get("name"),
-                        function.get("arguments"),
+                        _text_part(piece, "id"),
+                        _text_part(function, "name"),
+                        _text_part(function, "arguments"),
                     )
                     self.outputs += 1
 
@@ -220,3 +221,13 @@ class OpenAI(Provider):
 
 
 PROVIDER = OpenAI
+
+
+def _text_part(part: Any, key: str) -> str | None:
+    """A tool call's `key` (id, name, arguments): text or absent, else `Malformed`."""
+    value = part.get(key) if isinstance(part, dict) else None
+    if value is None or isinstance(value, str):
+        return value
+    shown = orjson.dumps(value, default=str).decode()
+    shown = shown if len(shown) <= 40 else shown[:39] + "…"
+    raise Malformed(f"a tool call's {key} is {shown}, not text")
