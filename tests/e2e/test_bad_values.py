@@ -230,6 +230,12 @@ def test_config_file_numbers_are_checked_as_flags_are(tmp_path, line, words):
             "OPENAI_API_KEY: the key has characters that are not printable ASCII",
         ),
         ({}, ["chat", "--base-url", "http://[::1", "hi"], "--base-url: not an http(s) URL"),
+        ({}, ["chat", "--base-url", "not a url", "hi"], "--base-url: not an http(s) URL"),
+        (
+            {"STREAMCLI_PROVIDER": "openai", "OPENAI_BASE_URL": "a b", "OPENAI_API_KEY": "k"},
+            ["chat", "hi"],
+            "OPENAI_BASE_URL: not an http(s) URL",
+        ),
         ({}, ["bench", "--url", "http://[::1", "-p", "openai", "-m", "m"], "--url: not an"),
     ],
 )

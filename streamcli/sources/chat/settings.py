@@ -12,6 +12,8 @@ is installed, the answer comes from the model in this process, and a line says s
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -218,6 +220,16 @@ def _given(field: str, value: object, where: str) -> object:
         raise BadInput(str(exc)) from None
 
 
+def _is_host(host: str) -> bool:
+    """A host name (letters, digits, `.`, `-`, `_`; IDNA encoded) or an IP address."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    return bool(re.fullmatch(r"[A-Za-z0-9._-]+", host.encode("idna").decode("ascii")))
+
+
 def _provider(cls: type[Provider], url: str, key: str | None, where: str) -> Provider:
     """`cls` at `url` (from `where`), or `BadInput` when `url` is not an http(s) URL with a
     host (a bad port, an unclosed IPv6 address, a host that is not a name)."""
@@ -226,8 +238,8 @@ def _provider(cls: type[Provider], url: str, key: str | None, where: str) -> Pro
         provider = cls(url, key)
         parts = urlsplit(provider.base_url)
         parts.port  # noqa: B018 (raises ValueError when out of range)
-        (parts.hostname or "").encode("idna")
-        good = parts.scheme in ("http", "https") and bool(parts.hostname)
+        host = parts.hostname or ""
+        good = parts.scheme in ("http", "https") and _is_host(host)
     except (ValueError, UnicodeError):
         good = False
     if not good:
