@@ -104,6 +104,23 @@ def test_lenient_skips_bad_lines_with_a_notice(tmp_path):
     assert "line 2 skipped: not valid JSON" in result.stderr.decode()
 
 
+def test_a_recording_cut_short_ends_with_a_notice_and_its_end(tmp_path):
+    """Its writer was killed: no `end` in the file. The stream still ends, and says why."""
+    path = write_jsonl(tmp_path / "cut.jsonl", [e for e in STREAM if e["type"] != "end"])
+    result = run_cli("replay", "--speed", "0", "--json", str(path))
+    assert result.returncode == 0, result.stderr
+    said = [orjson.loads(line) for line in result.stdout.splitlines()]
+    assert said[:-2] == [e for e in STREAM if e["type"] != "end"]
+    assert said[-2]["type"] == "notice" and "was cut short" in said[-2]["message"]
+    assert said[-1]["type"] == "end" and said[-1]["reason"] == "eof"
+    assert said[-1]["t"] >= said[-3]["t"]
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    result = run_cli("replay", "--speed", "0", "--json", "--format", "events", str(empty))
+    assert [orjson.loads(line)["type"] for line in result.stdout.splitlines()] == [
+        "start", "notice", "end"]  # fmt: skip
+
+
 @pytest.mark.parametrize("args", [["/no/such/file.jsonl"], ["/"]])
 def test_missing_or_unreadable_file_is_exit_2_with_one_line(args):
     result = run_cli("replay", *args)

@@ -36,11 +36,14 @@ class LineProblems:
 
 
 def read_recording(batches: Iterable[list[bytes]], problems: LineProblems) -> Iterator[list[Event]]:
-    """Decode and check each line of a recording; yields one list per batch of lines."""
+    """Decode and check each line of a recording; yields one list per batch of lines.
+    A recording that stops before its `end` event (its writer was killed) is ended with a
+    notice that says so and an `end` (reason `eof`), as a stream always ends."""
     loads = orjson.loads
     problem = events.problem
     lineno = 0
     t = 0.0  # of the last good event, for the notice about a bad line
+    ended = False  # the last good event was an `end`
     for lines in batches:
         out: list[Event] = []
         append = out.append
@@ -55,10 +58,12 @@ def read_recording(batches: Iterable[list[bytes]], problems: LineProblems) -> It
             else:
                 if _plain_text_event(event):  # the common case, checked inline
                     append(event)
+                    ended = False
                     continue
                 found = problem(event)
                 if found is None:
                     append(event)
+                    ended = event["type"] == "end"
                     continue
                 why = found
             if out:
@@ -71,6 +76,10 @@ def read_recording(batches: Iterable[list[bytes]], problems: LineProblems) -> It
         if out:
             t = out[-1]["t"]
             yield out
+    if not ended:
+        said = f"{problems.name} ends without its end event: the recording was cut short"
+        closing = [events.notice(t, said), events.end(t, "eof")]
+        yield closing if lineno else [events.start(0.0, "replay"), *closing]
 
 
 def _plain_text_event(event: object) -> bool:
