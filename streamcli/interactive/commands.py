@@ -203,6 +203,9 @@ class Commands:
         turn = self._drop_last()
         from streamcli.sinks.present import one_line, shorten
 
+        # /retry now means the question before it (if any), never the one dropped
+        turns = self.session.conversation.turns
+        self.session.last_prompt = turns[-1].prompt if turns else None
         self.say(f"dropped: {shorten(one_line(turn.prompt), 60)}")
 
     def _drop_last(self) -> Turn:

@@ -23,6 +23,31 @@ def requests(server: FakeServer) -> list[dict]:
     return [r.json() for r in server.received(oa.PATH)]
 
 
+def test_retry_after_undo_never_brings_the_dropped_question_back(server, tmp_path):
+    server.script(oa.PATH, oa.stream(["One."]), oa.stream(["Two."]), oa.stream(["One again."]))
+    with open_session(server, tmp_path) as term:
+        wait_prompt(term, 1)
+        type_line(term, "q1")
+        term.wait_for_text("One.")
+        wait_prompt(term, 2)
+        type_line(term, "q2")
+        term.wait_for_text("Two.")
+        wait_prompt(term, 3)
+        type_line(term, "/undo")
+        term.wait_for_text("dropped: q2")
+        type_line(term, "/retry")  # the question before it, now the last
+        term.wait_for_text("One again.")
+        type_line(term, "/undo")
+        term.wait_for_text("dropped: q1")
+        type_line(term, "/retry")
+        term.wait_for_text("nothing to retry yet")
+        type_line(term, "/exit")
+        assert term.wait_exit() == 0
+    sent = requests(server)
+    assert [m["content"] for m in sent[2]["messages"]] == ["q1"]
+    assert len(sent) == 3
+
+
 def test_model_clear_retry_and_undo(server, tmp_path):
     server.route("/v1/models", Reply.json(200, {"data": [{"id": "m"}, {"id": "big-model"}]}))
     server.script(
