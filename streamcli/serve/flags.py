@@ -63,6 +63,7 @@ class ServeFlags:
         Option(
             "--replay",
             metavar="FILE",
+            exists=True,  # a recording is read when asked for: a missing one is a typo
             dir_okay=False,
             help="Offer the recording FILE to replay (repeatable).",
             show_default=False,

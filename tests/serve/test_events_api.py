@@ -8,7 +8,7 @@ import time
 import httpx
 import orjson
 import pytest
-from conftest import write_jsonl
+from conftest import run_cli, write_jsonl
 from serve_support import chat_stream, events_of, serving
 from servers import FakeServer
 from servers import openai as oa
@@ -89,6 +89,12 @@ def test_a_tail_file_is_followed_and_nothing_else_can_be_read(tmp_path):
                         out.write("three\n")
                     appended = True
     assert seen == ["one", "two", "three"]
+
+
+def test_a_recording_that_is_not_there_is_refused_at_start(tmp_path):
+    done = run_cli("serve", "--port", "0", "-p", "ollama", "--replay", str(tmp_path / "no.jsonl"))
+    said = done.stderr.decode()
+    assert done.returncode == 2 and "--replay" in said and "does not exist" in said
 
 
 def test_a_recording_named_at_start_or_sent_is_replayed(tmp_path):
