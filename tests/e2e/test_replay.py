@@ -104,6 +104,24 @@ def test_lenient_skips_bad_lines_with_a_notice(tmp_path):
     assert "line 2 skipped: not valid JSON" in result.stderr.decode()
 
 
+@pytest.mark.parametrize(
+    ("header", "why"),
+    [
+        ('{"version": 2}', "an asciicast v2 header without its width"),
+        ('{"version": 3}', "an asciicast v3 header without its term object"),
+        ('{"version": 1, "width": 80}', "version 1: only versions 2 and 3 are played"),
+        ('{"version": "2", "width": 80}', 'version "2": only versions 2 and 3'),
+    ],
+)
+def test_an_asciicast_header_it_cannot_play_is_named(tmp_path, header, why):
+    path = tmp_path / "h.cast"
+    path.write_text(header + '\n[0.1, "o", "hi"]\n')
+    for lenient in ([], ["--lenient"]):  # a header is not a line to skip
+        result = run_cli("replay", "--speed", "0", *lenient, str(path))
+        assert result.returncode == 2
+        assert f"h.cast: line 1: {why}".encode() in result.stderr, result.stderr
+
+
 def test_a_recording_cut_short_ends_with_a_notice_and_its_end(tmp_path):
     """Its writer was killed: no `end` in the file. The stream still ends, and says why."""
     path = write_jsonl(tmp_path / "cut.jsonl", [e for e in STREAM if e["type"] != "end"])

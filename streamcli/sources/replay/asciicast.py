@@ -36,6 +36,24 @@ def parse_header(line: bytes) -> dict[str, Any] | None:
     return None
 
 
+def header_problem(line: bytes) -> str | None:
+    """Why `line`, which looks like an asciicast header (an object with a `version` and no
+    `type`), cannot be played; None when it does not look like one."""
+    try:
+        header = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if type(header) is not dict or "type" in header or "version" not in header:
+        return None
+    version = header["version"]
+    if version == 2:
+        return "an asciicast v2 header without its width"
+    if version == 3:
+        return "an asciicast v3 header without its term object"
+    shown = orjson.dumps(version, default=str).decode()[:20]
+    return f"an asciicast header of version {shown}: only versions 2 and 3 are played"
+
+
 def _size(header: dict[str, Any]) -> tuple[Any, Any]:
     if header["version"] == 2:
         return header.get("width"), header.get("height")

@@ -65,7 +65,8 @@ def open_replay(path: str, stdin: BinaryIO, options: ReplayOptions) -> ReplaySou
     if format == "asciicast":
         header = asciicast.parse_header(first)
         if header is None:
-            raise BadInput(f"{name}: line 1: not an asciicast v2 or v3 header")
+            why = asciicast.header_problem(first) or "not an asciicast v2 or v3 header"
+            raise BadInput(f"{name}: line 1: {why}")
         if idle_limit is None:
             idle_limit = asciicast.idle_limit(header)
         events = asciicast.read_asciicast(header, reader.batches(), problems)
@@ -83,4 +84,6 @@ def detect(first_line: bytes) -> Format:
     """The format of a file, judged by its first line."""
     if asciicast.parse_header(first_line) is not None:
         return "asciicast"
+    if asciicast.header_problem(first_line) is not None:
+        return "asciicast"  # one it cannot play: said so when it is opened
     return "events" if first_line.lstrip().startswith(b"{") else "text"
