@@ -59,9 +59,13 @@ def statuses(home: Path) -> list[str]:
     path = history_path({"XDG_DATA_HOME": str(home / "data")})
     deadline = time.monotonic() + GONE_WITHIN
     while True:
-        with sqlite3.connect(path) as db:
-            rows = [row[0] for row in db.execute("SELECT status FROM exchanges ORDER BY id")]
-        if "running" not in rows or time.monotonic() > deadline:
+        try:  # read only: never made here, before the server makes it
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+                rows = [row[0] for row in db.execute("SELECT status FROM exchanges ORDER BY id")]
+        except sqlite3.OperationalError:  # not there yet
+            rows = []
+        # The recorder writes in a thread of its own: the row may not be there yet.
+        if (rows and "running" not in rows) or time.monotonic() > deadline:
             return rows
         time.sleep(0.05)
 
