@@ -16,7 +16,7 @@ from typing import Any
 
 from chat_support import Result, run_chat
 from servers import FakeServer
-from tool_protocols import Protocol
+from tool_protocols import OPENAI, Protocol
 
 PY = sys.executable
 TEST_SERVER = Path(__file__).parent / "servers" / "mcp_test" / "server.py"
@@ -107,3 +107,17 @@ def start_http_server(tmp: Path, mode: str = "http") -> tuple[subprocess.Popen[b
         time.sleep(0.02)
     path = "/sse" if mode == "sse" else "/mcp"
     return process, f"http://127.0.0.1:{port_file.read_text()}{path}"
+
+
+def call_remote(server: FakeServer, tmp: Path, kind: str, tool: str, arguments: dict) -> Result:
+    """`streamcli chat` calling `tool` of the test server started over `kind` ("http",
+    "http-json" or "sse"); the chat's result."""
+    process, url = start_http_server(tmp, kind)
+    try:
+        write_config(tmp, {"remote": {"type": "sse" if kind == "sse" else "http", "url": url}})
+        server.script(OPENAI.path, OPENAI.calls([("c1", f"remote__{tool}", arguments)]),
+                      OPENAI.answer(["ok"]))  # fmt: skip
+        return mcp_chat(OPENAI, server, tmp, "--mcp", "remote", "--approve", "--json")
+    finally:
+        process.kill()
+        process.wait()

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from chat_support import Result, chat_env
 from conftest import STREAMCLI
-from mcp_support import gone, marker, mcp_chat, start_http_server, tools_server, write_config
+from mcp_support import call_remote, gone, marker, tools_server, write_config
 from proc_support import peak_kib
 from servers import FakeServer
 from servers.http import Reply
@@ -109,15 +109,7 @@ def test_a_message_over_the_line_limit_fails_the_call_and_the_chat_goes_on(serve
 def test_a_remote_server_s_result_has_the_limit_a_stdio_one_has(server, tmp_path, kind):
     """Over streamable HTTP, as an SSE event or a JSON body, a 3 MB result reaches the
     model capped as over stdio (the SDK alone refused SSE events over 1 MiB)."""
-    process, url = start_http_server(tmp_path, kind)
-    try:
-        write_config(tmp_path, {"remote": {"type": "http", "url": url}})
-        calls = [("c1", "remote__flood_once", {"size": 3 * MB})]
-        server.script(OPENAI.path, OPENAI.calls(calls), OPENAI.answer(["ok"]))
-        result = mcp_chat(OPENAI, server, tmp_path, "--mcp", "remote", "--approve", "--json")
-    finally:
-        process.kill()
-        process.wait()
+    result = call_remote(server, tmp_path, kind, "flood_once", {"size": 3 * MB})
     assert result.status == 0, result.stderr
     (end,) = result.of("tool_end")
     assert end["ok"], end["output"]

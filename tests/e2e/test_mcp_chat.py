@@ -11,10 +11,10 @@ import json
 import orjson
 import pytest
 from mcp_support import (
+    call_remote,
     gone,
     marker,
     mcp_chat,
-    start_http_server,
     time_server,
     tools_server,
     write_config,
@@ -161,15 +161,7 @@ def test_mcp_tools_go_alongside_built_in_tools(server, tmp_path):
 
 @pytest.mark.parametrize("kind", ["http", "sse"])
 def test_a_remote_server(server, tmp_path, kind):
-    process, url = start_http_server(tmp_path, kind)
-    try:
-        write_config(tmp_path, {"remote": {"type": kind, "url": url}})
-        calls = [("c1", "remote__slow", {"steps": 2})]
-        server.script(OPENAI.path, OPENAI.calls(calls), OPENAI.answer(["ok"]))
-        result = mcp_chat(OPENAI, server, tmp_path, "--mcp", "remote", "--approve", "--json")
-    finally:
-        process.kill()
-        process.wait()
+    result = call_remote(server, tmp_path, kind, "slow", {"steps": 2})
     assert result.status == 0, result.stderr
     assert [p["message"] for p in result.of("tool_progress")] == ["1/2 step 1", "2/2 step 2"]
     (end,) = result.of("tool_end")

@@ -23,16 +23,19 @@ def requests(server: FakeServer) -> list[dict]:
     return [r.json() for r in server.received(oa.PATH)]
 
 
+def ask_two(term) -> None:
+    """Ask q1 and q2 (answered "One." and "Two."), and wait for the third prompt."""
+    for number, (question, answered) in enumerate((("q1", "One."), ("q2", "Two.")), 1):
+        wait_prompt(term, number)
+        type_line(term, question)
+        term.wait_for_text(answered)
+    wait_prompt(term, 3)
+
+
 def test_retry_after_undo_never_brings_the_dropped_question_back(server, tmp_path):
     server.script(oa.PATH, oa.stream(["One."]), oa.stream(["Two."]), oa.stream(["One again."]))
     with open_session(server, tmp_path) as term:
-        wait_prompt(term, 1)
-        type_line(term, "q1")
-        term.wait_for_text("One.")
-        wait_prompt(term, 2)
-        type_line(term, "q2")
-        term.wait_for_text("Two.")
-        wait_prompt(term, 3)
+        ask_two(term)
         type_line(term, "/undo")
         term.wait_for_text("dropped: q2")
         type_line(term, "/retry")  # the question before it, now the last
@@ -59,13 +62,7 @@ def test_model_clear_retry_and_undo(server, tmp_path):
         oa.stream(["Fresh."]),
     )
     with open_session(server, tmp_path) as term:
-        wait_prompt(term, 1)
-        type_line(term, "q1")
-        term.wait_for_text("One.")
-        wait_prompt(term, 2)
-        type_line(term, "q2")
-        term.wait_for_text("Two.")
-        wait_prompt(term, 3)
+        ask_two(term)
         type_line(term, "/retry")
         term.wait_for_text("Two again.")
         wait_prompt(term, 4)

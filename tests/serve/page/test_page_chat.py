@@ -5,6 +5,7 @@ hostile text stays text, Stop cancels upstream, the history survives a reload.""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import page_support
 from page_support import Watched
@@ -59,6 +60,14 @@ def ask(watched: Watched, prompt: str) -> None:
     box = watched.page.get_by_role("textbox", name="Message")
     box.fill(prompt)
     box.press("Enter")
+
+
+def live_then_finished(watched: Watched) -> Iterator[str]:
+    """An answer's two phases: its text drawn live by the page (the stream pauses before
+    its end), then, once Send is back, finished and rendered by the server."""
+    yield "live"
+    expect(watched.page.get_by_role("button", name="Send")).to_be_visible()
+    yield "finished"
 
 
 def answer(watched: Watched):
@@ -161,10 +170,8 @@ def test_hostile_html_stays_text_and_javascript_links_are_not_links(upstream, tm
         open_page(watched, served.url)
         ask(watched, "Be hostile")
         shown = answer(watched)
-        for phase in ("live", "finished"):
-            if phase == "finished":
-                expect(watched.page.get_by_role("button", name="Send")).to_be_visible()
-            else:
+        for phase in live_then_finished(watched):
+            if phase == "live":
                 expect(shown).to_contain_text("[fine](https://example.com/a?b=1)")
             expect(shown).to_contain_text("<script>window.pwned = 1</script>")
             expect(shown).to_contain_text('<img src=x onerror="window.pwned = 2">')
@@ -194,9 +201,7 @@ def test_bidirectional_and_invisible_characters_show_as_escapes(upstream, tmp_pa
         open_page(watched, served.url)
         ask(watched, "Spoof")
         shown = answer(watched)
-        for phase in ("live", "finished"):  # drawn by the page, then by the server
-            if phase == "finished":
-                expect(watched.page.get_by_role("button", name="Send")).to_be_visible()
+        for phase in live_then_finished(watched):
             expect(shown).to_contain_text("Pay \\u202eevil\\u202c now, a\\u200bb, \\x1b[31mred")
             expect(shown).to_contain_text("family 👨\u200d👩\u200d👧 ok")
             text = shown.inner_text()
