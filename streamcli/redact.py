@@ -18,18 +18,13 @@ in one.
 from __future__ import annotations
 
 import re
-import stat
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from itertools import pairwise
-from pathlib import Path
 from typing import Any
 
-from streamcli.capped import KEY_LIMIT, read_capped
-from streamcli.config import load_config
-from streamcli.errors import BadInput
 from streamcli.events import Event
-from streamcli.providers import HTTP_PROVIDERS
+from streamcli.keys import configured_keys
 
 MASK = "[redacted]"
 RUN = 12  # this many characters of a key in a row are masked
@@ -83,30 +78,7 @@ def known_secrets(environ: Mapping[str, str], *keys: str | None) -> list[str]:
     for name, value in environ.items():
         if names_a_secret(name) and _SECRET_VALUE.fullmatch(value.strip()):
             found.append(value.strip())
-    return list(dict.fromkeys(found + _configured_keys(environ)))
-
-
-def _configured_keys(environ: Mapping[str, str]) -> list[str]:
-    """The keys in the config file's key files. One that cannot be read is skipped (the
-    provider that uses it says why); one that other users can read is still a key."""
-    try:
-        config = load_config(environ)
-    except BadInput:
-        return []
-    found = []
-    for name in HTTP_PROVIDERS:
-        path = config.get("key_file", name)
-        if not isinstance(path, str):
-            continue
-        file = Path(path).expanduser()
-        try:
-            if not stat.S_ISREG(file.stat().st_mode):
-                continue
-            text = read_capped(file, KEY_LIMIT, f"the key file {file}").decode("utf-8")
-        except (OSError, UnicodeDecodeError, BadInput):
-            continue
-        found += [line.strip() for line in text.splitlines() if line.strip()][:1]
-    return found
+    return list(dict.fromkeys(found + configured_keys(environ)))
 
 
 def visible(text: str) -> tuple[str, list[int] | None]:

@@ -60,7 +60,7 @@ def run_serve(flags: ServeFlags, chat_flags: ChatFlags, env: Environment) -> int
 
 def serve_key(flags: ServeFlags, env: Environment) -> str | None:
     """The key clients must show: `--api-key-file`, else STREAMCLI_SERVE_KEY, else none."""
-    from streamcli.sources.chat.keys import read_key_file
+    from streamcli.keys import read_key_file
 
     if flags.api_key_file is not None:
         return read_key_file(flags.api_key_file)

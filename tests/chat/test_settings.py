@@ -8,7 +8,7 @@ import pytest
 
 from streamcli.config import Config, config_path, load_config
 from streamcli.errors import BadInput
-from streamcli.sources.chat.keys import read_key_file
+from streamcli.keys import read_key_file
 from streamcli.sources.chat.settings import ChatFlags, choose_provider, resolve
 
 

@@ -23,10 +23,10 @@ from urllib.parse import urlsplit
 
 from streamcli.config import Config
 from streamcli.errors import BadInput
+from streamcli.keys import read_key_file
 from streamcli.options import BadValue, checked
 from streamcli.providers import DEFAULT, HTTP_PROVIDERS, LOCAL, PROVIDERS
 from streamcli.sources.chat.flags import ChatFlags
-from streamcli.sources.chat.keys import read_key_file
 from streamcli.sources.chat.protocols.provider import Provider, provider_class
 from streamcli.sources.chat.request import ChatRequest
 from streamcli.sources.chat.retry import Limits
